@@ -1,0 +1,295 @@
+/* JSON codec on cJSON (see codec_json.h).
+ * cJSON validates and builds the tree; because it stores every number as a double, the decoder
+ * walks the source text alongside the tree (numbers appear in the same order in both) to read each
+ * number literal itself, so int64 values survive exactly. Encoding builds a cJSON tree with raw
+ * number nodes formatted here, so number printing follows Go rather than cJSON's %g. */
+#include "engine/codec_json.h"
+#include "engine/mem.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_DEPTH 512
+
+/* ---- decoding ---- */
+
+typedef struct scan {
+    const char *p, *end;
+} scan;
+
+/* Advances to the next number literal outside strings and returns its [start, end). */
+static void next_number(scan *s, const char **start, const char **stop)
+{
+    const char *p = s->p;
+    while (p < s->end) {
+        char c = *p;
+        if (c == '"') {
+            for (p++; p < s->end && *p != '"'; p++)
+                if (*p == '\\') p++;
+            p++;
+        } else if (c == '-' || (c >= '0' && c <= '9')) {
+            break;
+        } else {
+            p++;
+        }
+    }
+    *start = p;
+    while (p < s->end && strchr("+-.eE0123456789", *p) && *p) p++;
+    *stop = p;
+    s->p = p;
+}
+
+static ek_value number_value(scan *s, const cJSON *item, int flags)
+{
+    const char *a, *b;
+    next_number(s, &a, &b);
+    size_t n = (size_t)(b - a);
+    char tmp[64];
+    if (n == 0 || n >= sizeof tmp) return ek_float(item->valuedouble);
+    memcpy(tmp, a, n);
+    tmp[n] = '\0';
+    if (!(flags & EK_JSON_FLOAT_NUMBERS) && !strpbrk(tmp, ".eE")) {
+        errno = 0;
+        char *endp;
+        long long v = strtoll(tmp, &endp, 10);
+        if (errno == 0 && *endp == '\0') return ek_int(v);
+    }
+    return ek_float(strtod(tmp, NULL));
+}
+
+static ek_value from_cjson(scan *s, const cJSON *item, int flags)
+{
+    if (cJSON_IsNumber(item)) return number_value(s, item, flags);
+    if (cJSON_IsString(item)) return ek_string(item->valuestring);
+    if (cJSON_IsBool(item)) return ek_bool(cJSON_IsTrue(item));
+    if (cJSON_IsArray(item)) {
+        ek_value arr = ek_array_new((size_t)cJSON_GetArraySize(item));
+        for (const cJSON *c = item->child; c; c = c->next) ek_array_push(&arr, from_cjson(s, c, flags));
+        return arr;
+    }
+    if (cJSON_IsObject(item)) {
+        ek_value obj = ek_object_new((size_t)cJSON_GetArraySize(item));
+        for (const cJSON *c = item->child; c; c = c->next)
+            ek_object_set(&obj, c->string, from_cjson(s, c, flags));
+        return obj;
+    }
+    return ek_null();
+}
+
+static int depth_ok(const char *text, size_t len)
+{
+    int depth = 0;
+    bool in_str = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (in_str) {
+            if (c == '\\') i++;
+            else if (c == '"') in_str = false;
+        } else if (c == '"') {
+            in_str = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > MAX_DEPTH) return 0;
+        } else if (c == ']' || c == '}') {
+            depth--;
+        }
+    }
+    return 1;
+}
+
+static int position_error(const char *text, size_t len, const char *at, ek_err *err)
+{
+    size_t off = at && at >= text && at <= text + len ? (size_t)(at - text) : len;
+    int line = 1, col = 1;
+    for (size_t i = 0; i < off; i++) {
+        if (text[i] == '\n') { line++; col = 1; } else { col++; }
+    }
+    if (off >= len)
+        return ek_err_set(err, EK_EPARSE, "invalid JSON at line %d, column %d: unexpected end of input", line, col);
+    return ek_err_set(err, EK_EPARSE, "invalid JSON at line %d, column %d: unexpected character '%c'", line, col,
+                      text[off]);
+}
+
+int ek_json_decode(const char *text, size_t len, int flags, ek_value *out, ek_err *err)
+{
+    if (!depth_ok(text, len))
+        return ek_err_set(err, EK_EPARSE, "invalid JSON: nesting deeper than %d levels", MAX_DEPTH);
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    if (!root) return position_error(text, len, cJSON_GetErrorPtr(), err);
+    /* cJSON stops at the first value; anything but white space after it is an error. */
+    const char *p = end;
+    while (p < text + len && strchr(" \t\r\n", *p) && *p) p++;
+    if (p < text + len && *p) {
+        cJSON_Delete(root);
+        return position_error(text, len, p, err);
+    }
+    scan s = {text, text + len};
+    *out = from_cjson(&s, root, flags);
+    cJSON_Delete(root);
+    return 0;
+}
+
+/* ---- number and time formatting ---- */
+
+void ek_json_format_double(double f, char out[32])
+{
+    if (isnan(f) || isinf(f)) {
+        strcpy(out, "null");
+        return;
+    }
+    if (f == 0) {
+        strcpy(out, signbit(f) ? "-0" : "0");
+        return;
+    }
+    /* Shortest precision that reads back exactly. */
+    char e[40];
+    int prec;
+    for (prec = 1; prec <= 17; prec++) {
+        snprintf(e, sizeof e, "%.*e", prec - 1, f);
+        if (strtod(e, NULL) == f) break;
+    }
+    /* e is like "-1.2345e+05": split into sign, digits and exponent. */
+    bool neg = e[0] == '-';
+    char digits[24];
+    int nd = 0;
+    const char *q = e + (neg ? 1 : 0);
+    for (; *q && *q != 'e'; q++)
+        if (*q != '.') digits[nd++] = *q;
+    digits[nd] = '\0';
+    int exp10 = atoi(q + 1);
+    double a = fabs(f);
+    char *o = out;
+    if (neg) *o++ = '-';
+    if (a < 1e-6 || a >= 1e21) {
+        *o++ = digits[0];
+        if (nd > 1) {
+            *o++ = '.';
+            memcpy(o, digits + 1, (size_t)nd - 1);
+            o += nd - 1;
+        }
+        sprintf(o, "e%c%d", exp10 < 0 ? '-' : '+', abs(exp10));
+        return;
+    }
+    if (exp10 < 0) {
+        *o++ = '0';
+        *o++ = '.';
+        for (int i = 0; i < -exp10 - 1; i++) *o++ = '0';
+        memcpy(o, digits, (size_t)nd);
+        o += nd;
+    } else if (nd <= exp10 + 1) {
+        memcpy(o, digits, (size_t)nd);
+        o += nd;
+        for (int i = 0; i < exp10 + 1 - nd; i++) *o++ = '0';
+    } else {
+        memcpy(o, digits, (size_t)exp10 + 1);
+        o += exp10 + 1;
+        *o++ = '.';
+        memcpy(o, digits + exp10 + 1, (size_t)(nd - exp10 - 1));
+        o += nd - exp10 - 1;
+    }
+    *o = '\0';
+}
+
+void ek_json_format_datetime(int64_t ns, char out[40])
+{
+    time_t secs = (time_t)(ns / 1000000000);
+    long frac = (long)(ns % 1000000000);
+    if (frac < 0) { frac += 1000000000; secs -= 1; }
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    size_t n = strftime(out, 40, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (frac) {
+        char f[16];
+        snprintf(f, sizeof f, ".%09ld", frac);
+        size_t fl = strlen(f);
+        while (f[fl - 1] == '0') f[--fl] = '\0';
+        memcpy(out + n, f, fl + 1);
+        n += fl;
+    }
+    strcpy(out + n, "Z");
+}
+
+/* ---- encoding ---- */
+
+static cJSON *to_cjson(const ek_value *v, int flags);
+
+static int cmp_keys(const void *a, const void *b, void *ctx)
+{
+    const ek_object *o = ctx;
+    const ek_str *x = o->keys[*(const size_t *)a], *y = o->keys[*(const size_t *)b];
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->data, y->data, n);
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+static cJSON *object_to_cjson(const ek_value *v, int flags)
+{
+    cJSON *obj = cJSON_CreateObject();
+    const ek_object *o = v->o;
+    size_t *order = ek_malloc((o->len ? o->len : 1) * sizeof *order);
+    for (size_t i = 0; i < o->len; i++) order[i] = i;
+    if (flags & EK_JSON_SORT_KEYS) qsort_r(order, o->len, sizeof *order, cmp_keys, (void *)o);
+    for (size_t i = 0; i < o->len; i++)
+        cJSON_AddItemToObject(obj, o->keys[order[i]]->data, to_cjson(&o->vals[order[i]], flags));
+    ek_free(order);
+    return obj;
+}
+
+static cJSON *bytes_to_cjson(const ek_value *v)
+{
+    size_t n = 4 * ((v->s->len + 2) / 3) + 1;
+    unsigned char *b64 = ek_malloc(n);
+    EVP_EncodeBlock(b64, (const unsigned char *)v->s->data, (int)v->s->len);
+    cJSON *s = cJSON_CreateString((char *)b64);
+    ek_free(b64);
+    return s;
+}
+
+static cJSON *to_cjson(const ek_value *v, int flags)
+{
+    char num[40];
+    switch (v->type) {
+    case EK_T_NULL: return cJSON_CreateNull();
+    case EK_T_BOOL: return cJSON_CreateBool(v->b);
+    case EK_T_INT:
+        snprintf(num, sizeof num, "%lld", (long long)v->i);
+        return cJSON_CreateRaw(num);
+    case EK_T_FLOAT:
+        ek_json_format_double(v->f, num);
+        return cJSON_CreateRaw(num);
+    case EK_T_STRING: return cJSON_CreateString(v->s->data);
+    case EK_T_BYTES: return bytes_to_cjson(v);
+    case EK_T_DATETIME:
+        ek_json_format_datetime(v->t, num);
+        return cJSON_CreateString(num);
+    case EK_T_ARRAY: {
+        cJSON *arr = cJSON_CreateArray();
+        for (size_t i = 0; i < v->a->len; i++) cJSON_AddItemToArray(arr, to_cjson(&v->a->items[i], flags));
+        return arr;
+    }
+    case EK_T_OBJECT: return object_to_cjson(v, flags);
+    }
+    return cJSON_CreateNull();
+}
+
+void ek_json_encode(const ek_value *v, int flags, ek_buf *out)
+{
+    cJSON *root = to_cjson(v, flags);
+    char *text = cJSON_PrintUnformatted(root);
+    ek_buf_puts(out, text);
+    cJSON_free(text);
+    cJSON_Delete(root);
+}
+
+char *ek_json_encode_str(const ek_value *v, int flags)
+{
+    ek_buf b = EK_BUF_INIT;
+    ek_json_encode(v, flags, &b);
+    return ek_buf_detach(&b);
+}
