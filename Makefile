@@ -22,7 +22,7 @@ build: $(BUILD)/CMakeCache.txt
 run:
 	@scripts/install-deps.sh run
 	@$(MAKE) --no-print-directory build
-	$(BUILD)/engine/kuiperd --etc etc --data data --log log --plugins plugins
+	$(BUILD)/bin/kuiperd --etc etc --data data --log log --plugins plugins
 
 test: deps build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600

@@ -1,0 +1,202 @@
+/* kuiperd: the server. Parses eKuiper's flags, loads etc/ configuration, opens the store in
+ * data/, starts the bundled MQTT broker, the rule engine and the REST API, then waits for SIGINT
+ * or SIGTERM and stops them in reverse order so that what must be kept is flushed.
+ * Exit status: 0 after a clean stop, 1 when start-up fails (the reason is printed on stderr and,
+ * when logging is up, in log/stream.log), 2 for bad command-line usage. */
+#include "broker/broker.h"
+#include "engine/app.h"
+#include "engine/config.h"
+#include "engine/log.h"
+#include "engine/mem.h"
+#include "engine/store.h"
+#include "rest/rest.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct options {
+    const char *etc, *data, *log, *plugins;
+    bool broker_only;
+} options;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: kuiperd [options]\n"
+            "\n"
+            "The kuiper stream-processing engine with a bundled MQTT broker.\n"
+            "\n"
+            "Options:\n"
+            "  --etc DIR        configuration directory (default: etc)\n"
+            "  --data DIR       data directory: stores, caches, init.json, rules/ (default: data)\n"
+            "  --log DIR        log directory for stream.log (default: log)\n"
+            "  --plugins DIR    plugin directory (default: plugins)\n"
+            "  --broker-only    run only the MQTT broker (no rule engine, no REST API)\n"
+            "  --version        print the version and exit\n"
+            "  --help           print this help and exit\n"
+            "\n"
+            "Settings come from DIR/kuiper.yaml and may be overridden from the environment,\n"
+            "e.g. KUIPER__BASIC__RESTPORT=9090 (see docs/configuration.md).\n");
+}
+
+/* Accepts --name VALUE, --name=VALUE and eKuiper's single-dash -name VALUE. */
+static int parse_args(int argc, char **argv, options *o)
+{
+    static const struct { const char *name; size_t off; } dirs[] = {
+        {"etc", offsetof(options, etc)}, {"data", offsetof(options, data)},
+        {"log", offsetof(options, log)}, {"plugins", offsetof(options, plugins)},
+    };
+    int i;
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] != '-') goto bad;
+        a += a[1] == '-' ? 2 : 1;
+        const char *eq = strchr(a, '=');
+        size_t n = eq ? (size_t)(eq - a) : strlen(a);
+        if (n == 7 && !strncmp(a, "version", n)) { printf("kuiperd version %s\n", EK_VERSION); exit(0); }
+        if (n == 4 && !strncmp(a, "help", n)) { usage(stdout); exit(0); }
+        if (n == 11 && !strncmp(a, "broker-only", n)) { o->broker_only = true; continue; }
+        bool matched = false;
+        for (size_t d = 0; d < sizeof dirs / sizeof dirs[0]; d++) {
+            if (strlen(dirs[d].name) != n || strncmp(a, dirs[d].name, n) != 0) continue;
+            const char *val = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!val || !*val) {
+                fprintf(stderr, "kuiperd: --%s needs a directory\n", dirs[d].name);
+                return 2;
+            }
+            *(const char **)((char *)o + dirs[d].off) = val;
+            matched = true;
+        }
+        if (n == 12 && !strncmp(a, "loadFileType", n)) { if (!eq) i++; matched = true; } /* eKuiper compat */
+        if (!matched) goto bad;
+    }
+    return 0;
+bad:
+    fprintf(stderr, "kuiperd: unknown argument \"%s\"\n\n", argv[i]);
+    usage(stderr);
+    return 2;
+}
+
+static int make_dir(const char *path, ek_err *err)
+{
+    if (mkdir(path, 0755) == 0 || errno == EEXIST) return 0;
+    return ek_err_set(err, EK_EIO, "cannot create directory %s: %s", path, strerror(errno));
+}
+
+static int start_logging(const ek_app *app, ek_err *err)
+{
+    ek_log_conf lc = {
+        .console = ek_config_bool(app->config, "basic.consoleLog"),
+        .file = ek_config_bool(app->config, "basic.fileLog"),
+        .dir = app->log_dir,
+        .disable_timestamp = ek_config_bool(app->config, "basic.logDisableTimestamp"),
+        .rotate_hours = ek_config_int(app->config, "basic.rotateTime"),
+        .rotate_size = ek_config_int(app->config, "basic.rotateSize"),
+        .rotate_count = ek_config_int(app->config, "basic.rotateCount"),
+        .max_age_hours = ek_config_int(app->config, "basic.maxAge"),
+    };
+    const char *lvl = ek_config_str(app->config, "basic.logLevel");
+    if (!ek_log_parse_level(lvl, &lc.level))
+        return ek_err_set(err, EK_ECONF, "basic.logLevel: unknown level \"%s\" (debug, info, warn, error)", lvl);
+    if (ek_config_bool(app->config, "basic.debug")) lc.level = EK_LOG_DEBUG;
+    return ek_log_init(&lc, err);
+}
+
+static int start_store(ek_app *app, ek_err *err)
+{
+    if (make_dir(app->data_dir, err)) return err->code;
+    char *uploads = ek_asprintf("%s/uploads", app->data_dir);
+    int rc = make_dir(uploads, err);
+    ek_free(uploads);
+    if (rc) return rc;
+    char *path = ek_asprintf("%s/%s", app->data_dir, ek_config_str(app->config, "store.sqlite.name"));
+    rc = ek_store_open(path, &app->store, err);
+    ek_free(path);
+    return rc;
+}
+
+static int start_broker(ek_app *app, ek_err *err)
+{
+    const ek_value *section = ek_config_get(app->config, "broker");
+    const ek_value *enable = section ? ek_config_lookup(section, "enable") : NULL;
+    if (enable && enable->type == EK_T_BOOL && !enable->b) {
+        ek_info("the bundled MQTT broker is disabled (broker.enable: false)");
+        return 0;
+    }
+    ek_value none = ek_null();
+    return ek_broker_start(section ? section : &none, app->data_dir, &app->broker, err);
+}
+
+static void wait_for_signal(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    int sig = 0;
+    sigwait(&set, &sig);
+    ek_info("received signal %d, stopping", sig);
+}
+
+int main(int argc, char **argv)
+{
+    options o = {.etc = "etc", .data = "data", .log = "log", .plugins = "plugins"};
+    int rc = parse_args(argc, argv, &o);
+    if (rc) return rc;
+
+    /* Signals are taken by sigwait in the main thread; every thread started later inherits the mask. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    ek_app app = {.started_ms = ek_now_ms()};
+    app.etc_dir = ek_strdup(o.etc);
+    app.data_dir = ek_strdup(o.data);
+    app.log_dir = ek_strdup(o.log);
+    app.plugins_dir = ek_strdup(o.plugins);
+    ek_err err = {0};
+    ek_rest *rest = NULL;
+    int status = 1;
+
+    if (ek_config_load(app.etc_dir, NULL, &app.config, &err)) goto out;
+    if (start_logging(&app, &err)) goto out;
+    if (start_store(&app, &err)) goto out;
+    if (start_broker(&app, &err)) goto out;
+    if (!o.broker_only) {
+        const char *ip = ek_config_str(app.config, "basic.restIp");
+        int port = (int)ek_config_int(app.config, "basic.restPort");
+        if (ek_rest_start(&app, ip, port, &rest, &err)) goto out;
+        printf("Serving kuiper (version - %s) on port %d, and restful api on http://%s:%d.\n", EK_VERSION,
+               (int)ek_config_int(app.config, "basic.port"), ip, ek_rest_port(rest));
+    }
+    if (app.broker) printf("MQTT broker listening on port %d.\n", ek_broker_port(app.broker));
+    fflush(stdout);
+    ek_info("kuiperd %s started", EK_VERSION);
+
+    wait_for_signal();
+    status = 0;
+out:
+    if (err.code) {
+        fprintf(stderr, "kuiperd: %s\n", err.msg);
+        ek_error("%s", err.msg);
+    }
+    ek_rest_stop(rest);
+    ek_broker_stop(app.broker);
+    ek_store_close(app.store);
+    if (!err.code) ek_info("kuiperd stopped");
+    ek_log_close();
+    ek_config_free(app.config);
+    ek_free(app.etc_dir);
+    ek_free(app.data_dir);
+    ek_free(app.log_dir);
+    ek_free(app.plugins_dir);
+    return status;
+}
