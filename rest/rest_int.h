@@ -60,6 +60,9 @@ void rest__err(rest_resp *resp, const ek_err *err);
 /* Parses the request body as a JSON object; on failure writes a 400 and returns false. */
 bool rest__body_object(const rest_req *req, rest_resp *resp, ek_value *out);
 
+/* basic.authentication: true when the request may proceed; otherwise writes the 401. */
+bool rest__authorized(const rest_req *req, rest_resp *resp);
+
 /* Route tables of the resource files, each ending with {NULL}. */
 extern const rest_route rest__routes_info[];
 

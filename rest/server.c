@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@ struct ek_rest {
     struct MHD_Daemon *mhd;
     int fd;
     int port;
+    char *cert, *key; /* PEM texts for HTTPS, or NULL */
 };
 
 typedef struct conn_state {
@@ -58,6 +60,7 @@ static void dispatch(ek_rest *srv, struct MHD_Connection *conn, const char *meth
         rest__error(resp, 413, 1000, "request body larger than %u bytes", REST_MAX_BODY);
         return;
     }
+    if (!rest__authorized(&req, resp)) return;
     int path_known = 0;
     const rest_route *route = rest__route(method, url, &req, &path_known);
     if (route) {
@@ -124,24 +127,80 @@ static int listen_on(const char *ip, int port, int *bound, ek_err *err)
     return fd;
 }
 
+static char *read_pem(const char *path, const char *key, ek_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        ek_err_set(err, EK_ECONF, "basic.restTls.%s: cannot read %s: %s", key, path, strerror(errno));
+        return NULL;
+    }
+    ek_buf b = EK_BUF_INIT;
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) ek_buf_append(&b, chunk, n);
+    fclose(f);
+    return ek_buf_detach(&b);
+}
+
+/* basic.restTls: both files set means HTTPS. Returns 0 and the PEM texts (or NULLs for HTTP). */
+static int tls_material(const ek_app *app, char **cert, char **key, ek_err *err)
+{
+    *cert = *key = NULL;
+    if (!app->config) return 0;
+    const char *certfile = ek_config_str(app->config, "basic.restTls.certfile");
+    const char *keyfile = ek_config_str(app->config, "basic.restTls.keyfile");
+    if (!*certfile && !*keyfile) return 0;
+    if (!*certfile || !*keyfile)
+        return ek_err_set(err, EK_ECONF, "basic.restTls needs both certfile and keyfile");
+    if (!MHD_is_feature_supported(MHD_FEATURE_TLS))
+        return ek_err_set(err, EK_ECONF, "basic.restTls is set but libmicrohttpd was built without TLS");
+    *cert = read_pem(certfile, "certfile", err);
+    if (*cert) *key = read_pem(keyfile, "keyfile", err);
+    if (!*cert || !*key) {
+        ek_free(*cert);
+        *cert = NULL;
+        return EK_ECONF;
+    }
+    return 0;
+}
+
 int ek_rest_start(ek_app *app, const char *ip, int port, ek_rest **out, ek_err *err)
 {
+    char *cert = NULL, *key = NULL;
+    if (tls_material(app, &cert, &key, err)) return EK_ECONF;
     int bound = 0;
     int fd = listen_on(ip, port, &bound, err);
-    if (fd < 0) return fd;
+    if (fd < 0) {
+        ek_free(cert);
+        ek_free(key);
+        return fd;
+    }
     ek_rest *srv = ek_calloc(1, sizeof *srv);
     srv->app = app;
     srv->fd = fd;
     srv->port = bound;
-    srv->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL, on_request, srv,
-                                MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-                                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_END);
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | (cert ? MHD_USE_TLS : 0);
+    if (cert)
+        srv->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_LISTEN_SOCKET, fd,
+                                    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT,
+                                    (unsigned)60, MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_HTTPS_MEM_KEY, key,
+                                    MHD_OPTION_END);
+    else
+        srv->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_LISTEN_SOCKET, fd,
+                                    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT,
+                                    (unsigned)60, MHD_OPTION_END);
+    /* MHD copies neither PEM: keep them until stop. */
+    srv->cert = cert;
+    srv->key = key;
     if (!srv->mhd) {
         close(fd);
+        ek_free(cert);
+        ek_free(key);
         ek_free(srv);
-        return ek_err_set(err, EK_EIO, "cannot start the REST server on %s:%d", ip, bound);
+        return ek_err_set(err, EK_EIO, "cannot start the REST server on %s:%d%s", ip, bound,
+                          cert ? " (check basic.restTls certfile and keyfile)" : "");
     }
-    ek_info("REST API listening on http://%s:%d", ip, bound);
+    ek_info("REST API listening on %s://%s:%d", cert ? "https" : "http", ip, bound);
     *out = srv;
     return 0;
 }
@@ -156,5 +215,7 @@ void ek_rest_stop(ek_rest *r)
     if (!r) return;
     MHD_stop_daemon(r->mhd);
     close(r->fd);
+    ek_free(r->cert);
+    ek_free(r->key);
     ek_free(r);
 }
