@@ -2,6 +2,7 @@
  * and answers lookups by name (case-insensitive). Tables are const and the index is built once,
  * on first use, so lookups from several threads are safe. */
 #include "sql/func.h"
+#include "sql/func_int.h"
 #include "engine/mem.h"
 
 #include <pthread.h>
@@ -11,6 +12,18 @@
 
 /* Each func_*.c defines one table ending with a {NULL} entry; add it here. */
 static const ek_func_def *const tables[] = {
+    ek_funcs_math,
+    ek_funcs_str,
+    ek_funcs_conv,
+    ek_funcs_hash,
+    ek_funcs_json,
+    ek_funcs_array,
+    ek_funcs_obj,
+    ek_funcs_time,
+    ek_funcs_agg,
+    ek_funcs_analytic,
+    ek_funcs_other,
+    ek_funcs_multirow,
     NULL,
 };
 
