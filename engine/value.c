@@ -384,7 +384,7 @@ uint64_t ek_value_hash(const ek_value *v)
     case EK_T_BOOL: return fnv(&v->b, 1, h);
     case EK_T_INT:
     case EK_T_FLOAT: {
-        double d;
+        double d = 0;
         ek_value_as_double(v, &d);
         if (d == 0) d = 0; /* -0.0 and 0.0 hash alike */
         return fnv(&d, sizeof d, h);

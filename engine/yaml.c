@@ -93,6 +93,7 @@ static int mapping(loader *l, const char *dotted, int depth, ek_value *out)
             yaml_event_delete(&vev);
         }
         if (!rc) ek_object_set(out, key, v);
+        else ek_value_unref(&v); /* a nested failure leaves a partly built value */
         ek_free(key);
         ek_free(child);
         if (rc) return rc;
@@ -114,7 +115,10 @@ static int sequence(loader *l, const char *dotted, int depth, ek_value *out)
         int rc = node(l, &ev, child, depth + 1, &v);
         ek_free(child);
         yaml_event_delete(&ev);
-        if (rc) return rc;
+        if (rc) {
+            ek_value_unref(&v);
+            return rc;
+        }
         ek_array_push(out, v);
     }
 }

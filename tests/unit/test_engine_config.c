@@ -133,6 +133,12 @@ static void test_bad_yaml_names_line(void)
     ek_err err = {0};
     CU_ASSERT_EQUAL(ek_config_load(dir, env, &c, &err), EK_ECONF);
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "kuiper.yaml:"));
+    /* A failure deep inside a mapping or a list frees what was built (ASan's leak check). */
+    write_file("kuiper.yaml", "basic:\n  restTls:\n    certfile: 'unterminated\n");
+    CU_ASSERT_EQUAL(ek_config_load(dir, env, &c, &err), EK_ECONF);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "kuiper.yaml:"));
+    write_file("kuiper.yaml", "basic:\n  list:\n    - a: 1\n    - b: [1, 2\n");
+    CU_ASSERT_EQUAL(ek_config_load(dir, env, &c, &err), EK_ECONF);
     write_file("kuiper.yaml", "- a\n- b\n");
     CU_ASSERT_EQUAL(ek_config_load(dir, env, &c, &err), EK_ECONF);
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "mapping"));
