@@ -8,7 +8,9 @@
 #include "engine/config.h"
 #include "engine/log.h"
 #include "engine/mem.h"
+#include "engine/rules/rules.h"
 #include "engine/store.h"
+#include "rest/dashboard.h"
 #include "rest/rest.h"
 
 #include <errno.h>
@@ -132,6 +134,16 @@ static int start_broker(ek_app *app, ek_err *err)
     return ek_broker_start(section ? section : &none, app->data_dir, &app->broker, err);
 }
 
+/* The web dashboard (dashboard.enable), started after the REST API whose routes it serves. */
+static int start_dashboard(ek_app *app, ek_dashboard **out, ek_err *err)
+{
+    if (!ek_config_bool(app->config, "dashboard.enable")) return 0;
+    const char *ip = ek_config_str(app->config, "dashboard.ip");
+    if (ek_dashboard_start(app, ip, (int)ek_config_int(app->config, "dashboard.port"), out, err)) return err->code;
+    printf("Dashboard on http://%s:%d.\n", ip, ek_dashboard_port(*out));
+    return 0;
+}
+
 static void wait_for_signal(void)
 {
     sigset_t set;
@@ -164,6 +176,7 @@ int main(int argc, char **argv)
     app.plugins_dir = ek_strdup(o.plugins);
     ek_err err = {0};
     ek_rest *rest = NULL;
+    ek_dashboard *dashboard = NULL;
     int status = 1;
 
     if (ek_config_load(app.etc_dir, NULL, &app.config, &err)) goto out;
@@ -171,11 +184,14 @@ int main(int argc, char **argv)
     if (start_store(&app, &err)) goto out;
     if (start_broker(&app, &err)) goto out;
     if (!o.broker_only) {
+        if (ek_rules_new(&app, NULL, &app.rules, &err)) goto out;
+        if (ek_rules_start(app.rules, &err)) goto out;
         const char *ip = ek_config_str(app.config, "basic.restIp");
         int port = (int)ek_config_int(app.config, "basic.restPort");
         if (ek_rest_start(&app, ip, port, &rest, &err)) goto out;
         printf("Serving kuiper (version - %s) on port %d, and restful api on http://%s:%d.\n", EK_VERSION,
                (int)ek_config_int(app.config, "basic.port"), ip, ek_rest_port(rest));
+        if (start_dashboard(&app, &dashboard, &err)) goto out;
     }
     if (app.broker) printf("MQTT broker listening on port %d.\n", ek_broker_port(app.broker));
     fflush(stdout);
@@ -188,7 +204,9 @@ out:
         fprintf(stderr, "kuiperd: %s\n", err.msg);
         ek_error("%s", err.msg);
     }
+    ek_dashboard_stop(dashboard);
     ek_rest_stop(rest);
+    ek_rules_free(app.rules);
     ek_broker_stop(app.broker);
     ek_store_close(app.store);
     if (!err.code) ek_info("kuiperd stopped");

@@ -65,5 +65,7 @@ bool rest__authorized(const rest_req *req, rest_resp *resp);
 
 /* Route tables of the resource files, each ending with {NULL}. */
 extern const rest_route rest__routes_info[];
+extern const rest_route rest__routes_streams[];
+extern const rest_route rest__routes_rules[];
 
 #endif

@@ -8,6 +8,8 @@
 
 static const rest_route *const tables[] = {
     rest__routes_info,
+    rest__routes_streams,
+    rest__routes_rules,
     NULL,
 };
 

@@ -11,7 +11,8 @@ build_pkgs=(build-essential cmake pkg-config clang
   libcurl4-openssl-dev libssl-dev libedit-dev zlib1g-dev libzstd-dev
   libpaho-mqtt-dev)
 test_pkgs=(libcunit1-dev mosquitto mosquitto-clients python3 python3-paho-mqtt
-  sqlite3 curl procps)
+  sqlite3 curl procps openssl
+  chromium nodejs docker-compose)
 
 pkgs=("${build_pkgs[@]}")
 if [ "$mode" = test ]; then pkgs+=("${test_pkgs[@]}"); fi

@@ -1,0 +1,140 @@
+/* The broker's configuration: the `broker:` section of etc/kuiper.yaml as an ek_value tree,
+ * read through one table of keys (name, kind, bounds, field) instead of a chain of strcmp.
+ *
+ * Unknown keys are ignored (so newer configs load on older binaries) but a known key with a
+ * wrong type or an out-of-range value fails the start with an error naming the key. Listeners
+ * come either from `listeners:` (a list of {bind, port, enable}) or from top-level `bind`/`port`.
+ * Every key and its default is documented in docs/broker.md and etc/broker.default.yaml. */
+#include "broker/broker_int.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+enum { K_BOOL, K_U8, K_U16, K_U32 };
+
+static const struct {
+    const char *name;
+    int kind;
+    uint32_t min, max;
+    size_t off;
+} keys[] = {
+    {"enable", K_BOOL, 0, 1, offsetof(broker__cfg, enable)},
+    {"maxPacketSize", K_U32, 16, 268435455, offsetof(broker__cfg, max_packet)},
+    {"maxInflight", K_U16, 1, 65535, offsetof(broker__cfg, max_inflight)},
+    {"maxQueuedMessages", K_U32, 1, 10000000, offsetof(broker__cfg, max_queued)},
+    {"maxOutBytes", K_U32, 4096, 1u << 30, offsetof(broker__cfg, max_out_bytes)},
+    {"queueQos0", K_BOOL, 0, 1, offsetof(broker__cfg, queue_qos0)},
+    {"sysInterval", K_U32, 0, 86400, offsetof(broker__cfg, sys_interval)},
+    {"retainAvailable", K_BOOL, 0, 1, offsetof(broker__cfg, retain_available)},
+    {"maxRetained", K_U32, 0, UINT32_MAX, offsetof(broker__cfg, max_retained)},
+    {"maxQos", K_U8, 0, 2, offsetof(broker__cfg, max_qos)},
+    {"sessionExpiryMax", K_U32, 0, UINT32_MAX, offsetof(broker__cfg, session_expiry_max)},
+    {"v3SessionExpiry", K_U32, 0, UINT32_MAX, offsetof(broker__cfg, v3_session_expiry)},
+    {"maxKeepalive", K_U16, 0, 65535, offsetof(broker__cfg, max_keepalive)},
+    {"topicAliasMax", K_U16, 0, 65535, offsetof(broker__cfg, topic_alias_max)},
+    {"topicAliasOut", K_U16, 0, 65535, offsetof(broker__cfg, topic_alias_out)},
+    {"connectTimeout", K_U32, 1, 3600, offsetof(broker__cfg, connect_timeout)},
+    {"maxClients", K_U32, 0, UINT32_MAX, offsetof(broker__cfg, max_clients)},
+    {"persist", K_BOOL, 0, 1, offsetof(broker__cfg, persist)},
+    {"persistInterval", K_U32, 1, 3600, offsetof(broker__cfg, persist_interval)},
+    {"allowAnonymous", K_BOOL, 0, 1, offsetof(broker__cfg, allow_anonymous)},
+};
+
+static void defaults(broker__cfg *c)
+{
+    memset(c, 0, sizeof *c);
+    c->enable = true;
+    c->nlisteners = 1;
+    snprintf(c->listeners[0].bind, sizeof c->listeners[0].bind, "0.0.0.0");
+    c->listeners[0].port = 1883;
+    c->max_packet = 1024 * 1024;
+    c->max_inflight = 32;
+    c->max_queued = 1000;
+    c->max_out_bytes = 1024 * 1024;
+    c->queue_qos0 = true;
+    c->sys_interval = 10;
+    c->retain_available = true;
+    c->max_qos = 2;
+    c->session_expiry_max = 7 * 24 * 3600;
+    c->v3_session_expiry = 0;
+    c->max_keepalive = 0;
+    c->topic_alias_max = 10;
+    c->topic_alias_out = 10;
+    c->connect_timeout = 10;
+    c->persist = true;
+    c->persist_interval = 1;
+    c->allow_anonymous = true;
+}
+
+static int set_key(broker__cfg *c, size_t k, const ek_value *v, ek_err *err)
+{
+    char *field = (char *)c + keys[k].off;
+    if (keys[k].kind == K_BOOL) {
+        if (v->type != EK_T_BOOL) return ek_err_set(err, EK_ECONF, "broker.%s: expected true or false", keys[k].name);
+        *(bool *)field = v->b;
+        return 0;
+    }
+    double d;
+    if (!ek_value_as_double(v, &d) || d != (double)(int64_t)d || d < keys[k].min || d > keys[k].max)
+        return ek_err_set(err, EK_ECONF, "broker.%s: expected an integer from %u to %u", keys[k].name,
+                          keys[k].min, keys[k].max);
+    if (keys[k].kind == K_U8) *(uint8_t *)field = (uint8_t)d;
+    else if (keys[k].kind == K_U16) *(uint16_t *)field = (uint16_t)d;
+    else *(uint32_t *)field = (uint32_t)d;
+    return 0;
+}
+
+/* Reads bind/port/enable from obj into l; returns 1 if enabled, 0 if disabled, or an error. */
+static int listener(const ek_value *obj, broker__listener_cfg *l, const char *where, ek_err *err)
+{
+    const ek_value *v;
+    if ((v = ek_object_get_ci(obj, "enable")) && v->type == EK_T_BOOL && !v->b) return 0;
+    if ((v = ek_object_get_ci(obj, "bind"))) {
+        if (v->type != EK_T_STRING || ek_str_len(v) >= sizeof l->bind)
+            return ek_err_set(err, EK_ECONF, "%s.bind: expected an IPv4 address", where);
+        snprintf(l->bind, sizeof l->bind, "%s", ek_str_ptr(v));
+    }
+    if ((v = ek_object_get_ci(obj, "port"))) {
+        double d;
+        if (!ek_value_as_double(v, &d) || d < 0 || d > 65535 || d != (double)(int)d)
+            return ek_err_set(err, EK_ECONF, "%s.port: expected a port number from 0 to 65535", where);
+        l->port = (int)d;
+    }
+    return 1;
+}
+
+int broker__cfg_load(broker__cfg *c, const ek_value *sec, ek_err *err)
+{
+    defaults(c);
+    if (!sec || sec->type == EK_T_NULL) return 0;
+    if (sec->type != EK_T_OBJECT) return ek_err_set(err, EK_ECONF, "broker: expected a mapping");
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+        const ek_value *v = ek_object_get_ci(sec, keys[k].name);
+        if (v && !ek_is_null(v)) {
+            int rc = set_key(c, k, v, err);
+            if (rc) return rc;
+        }
+    }
+    int arc = broker__acl_load(c, ek_object_get_ci(sec, "acl"), err);
+    if (!arc) arc = broker__users_load(c, ek_object_get_ci(sec, "users"), err);
+    if (arc) return arc;
+    const ek_value *ls = ek_object_get_ci(sec, "listeners");
+    if (ls && ls->type == EK_T_ARRAY) {
+        c->nlisteners = 0;
+        for (size_t i = 0; i < ek_array_len(ls) && c->nlisteners < BROKER_MAX_LISTENERS; i++) {
+            const ek_value *o = ek_array_get(ls, i);
+            if (o->type != EK_T_OBJECT) return ek_err_set(err, EK_ECONF, "broker.listeners[%zu]: expected a mapping", i);
+            broker__listener_cfg l = {"0.0.0.0", 1883};
+            char where[48];
+            snprintf(where, sizeof where, "broker.listeners[%zu]", i);
+            int rc = listener(o, &l, where, err);
+            if (rc < 0) return rc;
+            if (rc) c->listeners[c->nlisteners++] = l;
+        }
+    } else {
+        int rc = listener(sec, &c->listeners[0], "broker", err);
+        if (rc < 0) return rc;
+    }
+    return 0;
+}

@@ -1,0 +1,174 @@
+/* PUBLISH in both directions: a client's PUBLISH (topic alias resolution, QoS and retain limits,
+ * the QoS 2 duplicate check, routing, PUBACK/PUBREC) and the PUBLISH the broker sends to a client
+ * (remaining message expiry, subscription identifiers, outbound topic aliases, the client's
+ * maximum packet size).
+ *
+ * A received message is built once (topic, forwarded properties and payload in one block) and
+ * routed by reference; QoS 2 uses "method B": the message is routed when the PUBLISH arrives and
+ * only its packet id is kept until PUBREL, so a duplicate is acknowledged but not routed again. */
+#include "broker/broker_int.h"
+#include "engine/mem.h"
+
+#include <string.h>
+
+static const uint64_t FWD_PROPS = (1ull << BP_PAYLOAD_FORMAT) | (1ull << BP_CONTENT_TYPE) |
+                                  (1ull << BP_RESPONSE_TOPIC) | (1ull << BP_CORRELATION) | (1ull << BP_USER);
+
+static bool rel_has(const broker__session *s, uint16_t id)
+{
+    for (uint16_t i = 0; i < s->nrel; i++)
+        if (s->rel[i] == id) return true;
+    return false;
+}
+
+static void rel_add(broker__session *s, uint16_t id)
+{
+    if (s->nrel == s->caprel) {
+        s->caprel = s->caprel ? (uint16_t)(s->caprel * 2) : 8;
+        s->rel = ek_realloc(s->rel, s->caprel * sizeof *s->rel);
+    }
+    s->rel[s->nrel++] = id;
+}
+
+/* Resolves a v5 topic alias; returns 0 or the reason code to disconnect with. */
+static int resolve_alias(broker__conn *c, broker__pkt *p, const char **topic, size_t *tlen)
+{
+    uint16_t a = p->props.topic_alias;
+    if (a == 0 || a > c->alias_max_in) return RC_ALIAS_INVALID;
+    if (!c->alias_in) c->alias_in = ek_calloc((size_t)c->alias_max_in + 1, sizeof *c->alias_in);
+    if (*tlen) {
+        ek_free(c->alias_in[a]);
+        c->alias_in[a] = ek_strndup(*topic, *tlen);
+    } else {
+        if (!c->alias_in[a]) return RC_PROTOCOL;
+        *topic = c->alias_in[a];
+        *tlen = strlen(*topic);
+    }
+    return 0;
+}
+
+static bool acl_ok(broker__conn *c, const char *topic, size_t tlen)
+{
+    char small[256];
+    char *t = tlen < sizeof small ? small : ek_malloc(tlen + 1);
+    memcpy(t, topic, tlen);
+    t[tlen] = 0;
+    bool ok = broker__acl_allow(c->b, c, BROKER_ACL_PUB, t);
+    if (t != small) ek_free(t);
+    return ok;
+}
+
+static void ack(broker__conn *c, uint8_t type, uint16_t id, uint8_t reason)
+{
+    broker__pkt a = {.type = type, .id = id, .reason = c->version == 5 ? reason : 0};
+    broker__conn_send(c, &a);
+}
+
+int broker__handle_publish(broker__conn *c, broker__pkt *p)
+{
+    ek_broker *b = c->b;
+    broker__session *s = c->s;
+    if (p->qos > b->cfg.max_qos) return RC_QOS_UNSUPPORTED;
+    if (p->retain && !b->cfg.retain_available) return RC_RETAIN_UNSUPPORTED;
+    const char *topic = (const char *)p->topic.p;
+    size_t tlen = p->topic.len;
+    if (c->version == 5 && BP_HAS(&p->props, BP_TOPIC_ALIAS)) {
+        int rc = resolve_alias(c, p, &topic, &tlen);
+        if (rc) return rc;
+    }
+    b->st.msgs_rx++;
+    if (p->qos == 2) {
+        if (rel_has(s, p->id)) {
+            ack(c, BROKER_PUBREC, p->id, 0);
+            return 0;
+        }
+        if (s->nrel >= b->cfg.max_inflight) return RC_RECEIVE_MAX;
+    }
+    uint8_t reason = 0;
+    if ((tlen >= 4 && memcmp(topic, "$SYS", 4) == 0) || (b->cfg.nacl && !acl_ok(c, topic, tlen))) {
+        reason = RC_NOT_AUTHORIZED; /* $SYS belongs to the broker */
+    } else {
+        size_t plen = c->version == 5 ? broker__props_filter(p->props.raw, FWD_PROPS, NULL) : 0;
+        broker__msg *m = broker__msg_new(topic, tlen, p->payload.p, p->payload.len, NULL, plen, p->qos, p->retain);
+        if (plen) broker__props_filter(p->props.raw, FWD_PROPS, m->props);
+        m->origin = s->uid;
+        if (c->version == 5 && BP_HAS(&p->props, BP_MSG_EXPIRY)) {
+            m->has_expiry = true;
+            m->expire_at = broker__wallms() + (int64_t)p->props.msg_expiry * 1000;
+        }
+        if (p->retain) broker__retain_set(b, m);
+        if (broker__route(b, m) == 0) reason = RC_NO_SUBSCRIBERS;
+        ek_broker_msg_unref(m);
+    }
+    if (p->qos == 1) ack(c, BROKER_PUBACK, p->id, reason);
+    if (p->qos == 2) {
+        if (reason < 0x80) rel_add(s, p->id);
+        ack(c, BROKER_PUBREC, p->id, reason);
+    }
+    return 0;
+}
+
+/* Picks the outbound alias for m's topic: returns the alias and sets *send_topic to false when
+ * the client already knows it. */
+static uint16_t alias_out(broker__conn *c, const broker__msg *m, bool *send_topic, bool *fresh)
+{
+    *send_topic = true;
+    *fresh = false;
+    uintptr_t a = (uintptr_t)broker__map_get(&c->alias_out, m->topic, m->topic_len);
+    if (a) {
+        *send_topic = false;
+        return (uint16_t)a;
+    }
+    if (c->alias_out_next >= c->alias_max_out) return 0;
+    if (!c->alias_out_topics) c->alias_out_topics = ek_calloc((size_t)c->alias_max_out + 1, sizeof(char *));
+    a = ++c->alias_out_next;
+    c->alias_out_topics[a] = ek_strndup(m->topic, m->topic_len);
+    broker__map_put(&c->alias_out, c->alias_out_topics[a], m->topic_len, (void *)a);
+    *fresh = true;
+    return (uint16_t)a;
+}
+
+static void alias_undo(broker__conn *c, uint16_t a)
+{
+    broker__map_del(&c->alias_out, c->alias_out_topics[a], strlen(c->alias_out_topics[a]));
+    ek_free(c->alias_out_topics[a]);
+    c->alias_out_topics[a] = NULL;
+    c->alias_out_next--;
+}
+
+bool broker__send_publish(broker__conn *c, broker__msg *m, uint8_t qos, bool retain, uint16_t mid, bool dup,
+                          const uint32_t *subids, uint8_t nsubids)
+{
+    broker__pkt o = {.type = BROKER_PUBLISH, .qos = qos, .retain = retain, .dup = dup, .id = mid};
+    o.topic = (broker__bin){(const uint8_t *)m->topic, m->topic_len};
+    o.payload = (broker__bin){m->payload, m->len};
+    if (m->has_expiry) {
+        uint32_t ttl = broker__msg_ttl(m, broker__wallms());
+        if (ttl == 0) return false;
+        BP_SET(&o.props, BP_MSG_EXPIRY);
+        o.props.msg_expiry = ttl;
+    }
+    uint16_t alias = 0;
+    bool fresh = false;
+    if (c->version == 5) {
+        o.props.extra = (broker__bin){m->props, m->props_len};
+        o.props.nsub_id = nsubids;
+        for (uint8_t i = 0; i < nsubids && i < BROKER_MAX_SUBIDS; i++) o.props.sub_id[i] = subids[i];
+        if (c->alias_max_out) {
+            bool send_topic;
+            alias = alias_out(c, m, &send_topic, &fresh);
+            if (alias) {
+                BP_SET(&o.props, BP_TOPIC_ALIAS);
+                o.props.topic_alias = alias;
+                if (!send_topic) o.topic.len = 0;
+            }
+        }
+    }
+    if (!broker__conn_send(c, &o)) {
+        if (fresh) alias_undo(c, alias);
+        c->b->st.dropped++;
+        return false;
+    }
+    c->b->st.msgs_tx++;
+    return true;
+}

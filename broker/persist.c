@@ -1,0 +1,287 @@
+/* Durability across restarts: retained messages and persistent sessions (subscriptions, queued
+ * and in-flight messages) in SQLite, <data dir>/broker.db, WAL mode.
+ *
+ * Writes are batched: retained changes are appended to a pending list and sessions are marked
+ * dirty; every persistInterval seconds (and at stop) one transaction writes the pending retained
+ * changes and rewrites each dirty session with a non-zero expiry. A crash therefore loses at most
+ * the last interval; a clean stop (SIGTERM) loses nothing. Loading happens once at start, before
+ * the reactor runs. Will messages waiting for their delay are not kept across a restart. */
+#include "broker/broker_int.h"
+#include "engine/mem.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct pend {
+    broker__msg *m;
+    bool del;
+} pend;
+
+typedef struct stmts {
+    sqlite3_stmt *ret_put, *ret_del, *ses_put, *ses_del, *sub_put, *sub_del, *msg_put, *msg_del;
+    pend *pending;
+    size_t npend, cappend;
+} stmts;
+
+static const char *SCHEMA =
+    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+    "CREATE TABLE IF NOT EXISTS retained(topic TEXT PRIMARY KEY, qos INT, props BLOB, payload BLOB, expire_at INT);"
+    "CREATE TABLE IF NOT EXISTS sessions(id TEXT PRIMARY KEY, version INT, expiry INT, expire_at INT);"
+    "CREATE TABLE IF NOT EXISTS subs(session TEXT, filter TEXT, opts INT, qos INT, subid INT);"
+    "CREATE INDEX IF NOT EXISTS subs_session ON subs(session);"
+    "CREATE TABLE IF NOT EXISTS msgs(session TEXT, seq INT, topic TEXT, qos INT, retain INT, props BLOB,"
+    " payload BLOB, expire_at INT, mid INT, state INT, subid INT);"
+    "CREATE INDEX IF NOT EXISTS msgs_session ON msgs(session);";
+
+int broker__persist_open(ek_broker *b, const char *dir, ek_err *err)
+{
+    char *path = ek_asprintf("%s/broker.db", dir);
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open(path, &db);
+    if (rc == SQLITE_OK) rc = sqlite3_exec(db, SCHEMA, NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        ek_err_set(err, EK_EIO, "broker: cannot open %s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+        sqlite3_close(db);
+        ek_free(path);
+        return EK_EIO;
+    }
+    ek_free(path);
+    stmts *st = ek_calloc(1, sizeof *st);
+    sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO retained VALUES(?,?,?,?,?)", -1, &st->ret_put, NULL);
+    sqlite3_prepare_v2(db, "DELETE FROM retained WHERE topic=?", -1, &st->ret_del, NULL);
+    sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO sessions VALUES(?,?,?,?)", -1, &st->ses_put, NULL);
+    sqlite3_prepare_v2(db, "DELETE FROM sessions WHERE id=?", -1, &st->ses_del, NULL);
+    sqlite3_prepare_v2(db, "INSERT INTO subs VALUES(?,?,?,?,?)", -1, &st->sub_put, NULL);
+    sqlite3_prepare_v2(db, "DELETE FROM subs WHERE session=?", -1, &st->sub_del, NULL);
+    sqlite3_prepare_v2(db, "INSERT INTO msgs VALUES(?,?,?,?,?,?,?,?,?,?,?)", -1, &st->msg_put, NULL);
+    sqlite3_prepare_v2(db, "DELETE FROM msgs WHERE session=?", -1, &st->msg_del, NULL);
+    b->db = db;
+    b->db_stmts = st;
+    return 0;
+}
+
+static void step(sqlite3_stmt *s)
+{
+    sqlite3_step(s);
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+}
+
+void broker__persist_retained(ek_broker *b, broker__msg *m, bool del)
+{
+    stmts *st = b->db_stmts;
+    if (!st) return;
+    if (st->npend == st->cappend) {
+        st->cappend = st->cappend ? st->cappend * 2 : 64;
+        st->pending = ek_realloc(st->pending, st->cappend * sizeof *st->pending);
+    }
+    st->pending[st->npend++] = (pend){ek_broker_msg_ref(m), del};
+}
+
+static void write_msg(stmts *st, const char *sid, int seq, const broker__qent *e)
+{
+    sqlite3_stmt *q = st->msg_put;
+    broker__msg *m = e->m;
+    sqlite3_bind_text(q, 1, sid, -1, SQLITE_STATIC);
+    sqlite3_bind_int(q, 2, seq);
+    if (m) {
+        sqlite3_bind_text(q, 3, m->topic, m->topic_len, SQLITE_STATIC);
+        sqlite3_bind_blob(q, 6, m->props, (int)m->props_len, SQLITE_STATIC);
+        sqlite3_bind_blob(q, 7, m->payload, (int)m->len, SQLITE_STATIC);
+        sqlite3_bind_int64(q, 8, m->has_expiry ? m->expire_at : 0);
+    }
+    sqlite3_bind_int(q, 4, e->qos);
+    sqlite3_bind_int(q, 5, e->retain);
+    sqlite3_bind_int(q, 9, e->mid);
+    sqlite3_bind_int(q, 10, e->state);
+    sqlite3_bind_int64(q, 11, e->nsub ? e->subid[0] : 0);
+    step(q);
+}
+
+static void del_rows(stmts *st, const char *id)
+{
+    sqlite3_stmt *d[] = {st->ses_del, st->sub_del, st->msg_del};
+    for (int i = 0; i < 3; i++) {
+        sqlite3_bind_text(d[i], 1, id, -1, SQLITE_STATIC);
+        step(d[i]);
+    }
+}
+
+void broker__persist_session(ek_broker *b, broker__session *s)
+{
+    stmts *st = b->db_stmts;
+    s->dirty = false;
+    if (!st) return;
+    if (s->persisted) del_rows(st, s->id);
+    s->persisted = false;
+    if (s->expiry == 0) return;
+    s->persisted = true;
+    int64_t exp = s->expiry == UINT32_MAX ? 0 : s->conn ? broker__wallms() + (int64_t)s->expiry * 1000 : s->expire_at;
+    sqlite3_bind_text(st->ses_put, 1, s->id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st->ses_put, 2, s->version);
+    sqlite3_bind_int64(st->ses_put, 3, s->expiry);
+    sqlite3_bind_int64(st->ses_put, 4, exp);
+    step(st->ses_put);
+    for (size_t i = 0; i < s->nsubs; i++) {
+        broker__sub *sub = s->subs[i];
+        sqlite3_bind_text(st->sub_put, 1, s->id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st->sub_put, 2, sub->filter, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st->sub_put, 3, sub->opts);
+        sqlite3_bind_int(st->sub_put, 4, sub->qos);
+        sqlite3_bind_int64(st->sub_put, 5, sub->subid);
+        step(st->sub_put);
+    }
+    int seq = 0;
+    for (uint16_t i = 0; s->infl && i < s->infl_cap; i++)
+        if (s->infl[i].state) write_msg(st, s->id, seq++, &s->infl[i]);
+    for (size_t i = 0; i < s->qlen; i++) write_msg(st, s->id, seq++, &s->q[(s->qhead + i) % s->qcap]);
+}
+
+void broker__persist_session_del(ek_broker *b, const char *id)
+{
+    if (b->db_stmts) del_rows(b->db_stmts, id);
+}
+
+void broker__persist_flush(ek_broker *b)
+{
+    stmts *st = b->db_stmts;
+    if (!st) return;
+    sqlite3_exec(b->db, "BEGIN", NULL, NULL, NULL);
+    for (size_t i = 0; i < st->npend; i++) {
+        broker__msg *m = st->pending[i].m;
+        if (st->pending[i].del) {
+            sqlite3_bind_text(st->ret_del, 1, m->topic, m->topic_len, SQLITE_STATIC);
+            step(st->ret_del);
+        } else {
+            sqlite3_stmt *q = st->ret_put;
+            sqlite3_bind_text(q, 1, m->topic, m->topic_len, SQLITE_STATIC);
+            sqlite3_bind_int(q, 2, m->qos);
+            sqlite3_bind_blob(q, 3, m->props, (int)m->props_len, SQLITE_STATIC);
+            sqlite3_bind_blob(q, 4, m->payload, (int)m->len, SQLITE_STATIC);
+            sqlite3_bind_int64(q, 5, m->has_expiry ? m->expire_at : 0);
+            step(q);
+        }
+        ek_broker_msg_unref(m);
+    }
+    st->npend = 0;
+    for (size_t i = 0; i < b->sessions.cap; i++) {
+        broker__session *s = b->sessions.e[i].h ? b->sessions.e[i].val : NULL;
+        if (s && s->dirty) broker__persist_session(b, s);
+    }
+    sqlite3_exec(b->db, "COMMIT", NULL, NULL, NULL);
+}
+
+static broker__msg *row_msg(sqlite3_stmt *q, int ct, int cq, int cr, int cp, int cpl, int ce)
+{
+    const char *topic = (const char *)sqlite3_column_text(q, ct);
+    if (!topic) return NULL;
+    broker__msg *m = broker__msg_new(topic, strlen(topic), sqlite3_column_blob(q, cpl),
+                                     (size_t)sqlite3_column_bytes(q, cpl), sqlite3_column_blob(q, cp),
+                                     (size_t)sqlite3_column_bytes(q, cp), (uint8_t)sqlite3_column_int(q, cq),
+                                     cr >= 0 ? sqlite3_column_int(q, cr) : true);
+    int64_t exp = sqlite3_column_int64(q, ce);
+    if (exp) {
+        m->has_expiry = true;
+        m->expire_at = exp;
+    }
+    return m;
+}
+
+static void load_sessions(ek_broker *b, sqlite3 *db, int64_t now)
+{
+    sqlite3_stmt *q;
+    sqlite3_prepare_v2(db, "SELECT id, version, expiry, expire_at FROM sessions", -1, &q, NULL);
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        const char *id = (const char *)sqlite3_column_text(q, 0);
+        int64_t exp = sqlite3_column_int64(q, 3);
+        if (!id || (exp && exp <= now)) continue;
+        broker__session *s = broker__session_new(b, id, strlen(id));
+        s->version = (uint8_t)sqlite3_column_int(q, 1);
+        s->expiry = (uint32_t)sqlite3_column_int64(q, 2);
+        s->expire_at = exp;
+        s->persisted = true;
+        broker__session_set_window(s, b->cfg.max_inflight);
+        if (exp) broker__timer_arm(b, &s->expiry_timer, broker__now() + (exp - now));
+    }
+    sqlite3_finalize(q);
+    sqlite3_prepare_v2(db, "SELECT session, filter, opts, qos, subid FROM subs", -1, &q, NULL);
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        const char *id = (const char *)sqlite3_column_text(q, 0);
+        const char *filter = (const char *)sqlite3_column_text(q, 1);
+        broker__session *s = id ? broker__map_get(&b->sessions, id, strlen(id)) : NULL;
+        if (!s || !filter) continue;
+        broker__sub *sub = ek_calloc(1, sizeof *sub);
+        sub->s = s;
+        sub->filter = ek_strdup(filter);
+        if (!broker__share_split(filter, &sub->group)) {
+            ek_free(sub->filter);
+            ek_free(sub);
+            continue;
+        }
+        sub->opts = (uint8_t)sqlite3_column_int(q, 2);
+        sub->qos = (uint8_t)sqlite3_column_int(q, 3);
+        sub->subid = (uint32_t)sqlite3_column_int64(q, 4);
+        bool existed;
+        sub = broker__tree_add(b, sub, &existed);
+        if (!existed) broker__session_add_sub(s, sub);
+    }
+    sqlite3_finalize(q);
+    sqlite3_prepare_v2(db, "SELECT session, topic, qos, retain, props, payload, expire_at, mid, state, subid"
+                           " FROM msgs ORDER BY session, seq", -1, &q, NULL);
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        const char *id = (const char *)sqlite3_column_text(q, 0);
+        broker__session *s = id ? broker__map_get(&b->sessions, id, strlen(id)) : NULL;
+        if (!s) continue;
+        broker__qent e = {.qos = (uint8_t)sqlite3_column_int(q, 2), .retain = sqlite3_column_int(q, 3)};
+        e.m = row_msg(q, 1, 2, 3, 4, 5, 6);
+        e.mid = (uint16_t)sqlite3_column_int(q, 7);
+        e.state = (uint8_t)sqlite3_column_int(q, 8);
+        e.subid[0] = (uint32_t)sqlite3_column_int64(q, 9);
+        e.nsub = e.subid[0] ? 1 : 0;
+        if (e.state && s->ninfl < s->infl_cap) {
+            broker__session_infl_alloc(s);
+            s->infl[s->ninfl++] = e;
+            if (e.mid >= s->next_mid) s->next_mid = (uint16_t)(e.mid + 1 ? e.mid + 1 : 1);
+        } else if (e.m) {
+            e.state = 0;
+            broker__session_deliver(s, e.m, e.qos, e.retain, e.subid, e.nsub);
+            ek_broker_msg_unref(e.m);
+        }
+    }
+    sqlite3_finalize(q);
+}
+
+void broker__persist_load(ek_broker *b)
+{
+    sqlite3 *db = b->db;
+    if (!db) return;
+    void *st = b->db_stmts;
+    b->db_stmts = NULL; /* loading must not queue writes of what it reads */
+    int64_t now = broker__wallms();
+    sqlite3_stmt *q;
+    sqlite3_prepare_v2(db, "SELECT topic, qos, props, payload, expire_at FROM retained", -1, &q, NULL);
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        broker__msg *m = row_msg(q, 0, 1, -1, 2, 3, 4);
+        if (m && !(m->has_expiry && m->expire_at <= now)) broker__retain_set(b, m);
+        ek_broker_msg_unref(m);
+    }
+    sqlite3_finalize(q);
+    load_sessions(b, db, now);
+    b->db_stmts = st;
+}
+
+void broker__persist_close(ek_broker *b)
+{
+    stmts *st = b->db_stmts;
+    if (!st) return;
+    for (size_t i = 0; i < st->npend; i++) ek_broker_msg_unref(st->pending[i].m);
+    sqlite3_stmt *all[] = {st->ret_put, st->ret_del, st->ses_put, st->ses_del,
+                           st->sub_put, st->sub_del, st->msg_put, st->msg_del};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) sqlite3_finalize(all[i]);
+    ek_free(st->pending);
+    ek_free(st);
+    sqlite3_close(b->db);
+    b->db = NULL;
+    b->db_stmts = NULL;
+}

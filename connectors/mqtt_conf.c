@@ -1,0 +1,204 @@
+/* Settings of an mqtt source or sink, resolved as eKuiper does: the `default` section of
+ * etc/mqtt_source.yaml (for sources; the engine merges the stream's CONF_KEY section into props),
+ * then the properties, then a connectionSelector profile from etc/connections/connection.yaml,
+ * which wins for connection keys. Then it decides whether the server is the bundled broker, so a
+ * stream on the local broker never opens a TCP connection to its own process. */
+#include "broker/broker.h"
+#include "connectors/mqtt_int.h"
+#include "connectors/sink_transform.h"
+#include "engine/mem.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Connection keys as eKuiper spells them (matched case-insensitively). */
+static const struct {
+    const char *key;
+    size_t off;
+} str_keys[] = {
+    {"server", offsetof(mqtt_settings, server)},
+    {"username", offsetof(mqtt_settings, username)},
+    {"password", offsetof(mqtt_settings, password)},
+    {"clientid", offsetof(mqtt_settings, clientid)},
+    {"certificationPath", offsetof(mqtt_settings, cert)},
+    {"privateKeyPath", offsetof(mqtt_settings, key)},
+    {"rootCaPath", offsetof(mqtt_settings, rootca)},
+};
+
+static const struct {
+    const char *text;
+    int version;
+} versions[] = {{"3.1", 3}, {"3", 3}, {"3.1.1", 4}, {"4", 4}, {"5", 5}, {"5.0", 5}};
+
+/* The value of key: the selected profile first, then props, then the default section. */
+static const ek_value *pick(const ek_value *const layers[3], const char *key)
+{
+    for (int i = 0; i < 3; i++) {
+        const ek_value *v = ek_prop(layers[i], key);
+        if (v) return v;
+    }
+    return NULL;
+}
+
+static char *scalar_text(const ek_value *v)
+{
+    if (!v) return NULL;
+    if (v->type == EK_T_STRING) return *ek_str_ptr(v) ? ek_strdup(ek_str_ptr(v)) : NULL;
+    if (v->type == EK_T_INT) return ek_asprintf("%lld", (long long)v->i);
+    if (v->type == EK_T_FLOAT) return ek_asprintf("%g", v->f);
+    if (v->type == EK_T_ARRAY && ek_array_len(v)) return scalar_text(ek_array_get(v, 0)); /* "servers": [..] */
+    return NULL;
+}
+
+/* tcp://host:port from what users write: mqtt://, mqtts://, tls://, ssl://, or host:port. */
+static char *normalize_server(const char *s)
+{
+    static const struct {
+        const char *from, *to;
+        int port;
+    } schemes[] = {{"tcp://", "tcp://", 1883}, {"mqtt://", "tcp://", 1883}, {"ssl://", "ssl://", 8883},
+                   {"mqtts://", "ssl://", 8883}, {"tls://", "ssl://", 8883}, {"ws://", "ws://", 80},
+                   {"wss://", "wss://", 443}};
+    const char *scheme = "tcp://", *rest = s;
+    int port = 1883;
+    for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++)
+        if (strncasecmp(s, schemes[i].from, strlen(schemes[i].from)) == 0) {
+            scheme = schemes[i].to, rest = s + strlen(schemes[i].from), port = schemes[i].port;
+            break;
+        }
+    const char *colon = strrchr(rest, ':');
+    const char *bracket = strrchr(rest, ']');
+    if (colon && (!bracket || colon > bracket)) return ek_asprintf("%s%s", scheme, rest);
+    return ek_asprintf("%s%s:%d", scheme, rest, port);
+}
+
+static bool is_bundled(ek_app *app, const char *server)
+{
+    if (!app || !app->broker || strncmp(server, "tcp://", 6) != 0) return false;
+    const char *host = server + 6, *colon = strrchr(host, ':');
+    if (!colon) return false;
+    size_t hl = (size_t)(colon - host);
+    bool local = (hl == 9 && strncmp(host, "127.0.0.1", 9) == 0) || (hl == 9 && strncasecmp(host, "localhost", 9) == 0);
+    return local && atoi(colon + 1) == ek_broker_port(app->broker);
+}
+
+int mqtt__settings(ek_app *app, const ek_value *props, bool source, mqtt_settings *out, ek_err *err)
+{
+    memset(out, 0, sizeof *out);
+    const ek_value *dflt = NULL, *profile = NULL;
+    if (app && app->config && source)
+        dflt = ek_config_lookup(ek_config_file(app->config, "mqtt_source"), "default");
+    const char *sel = ek_prop_str(props, "connectionSelector", NULL);
+    if (!sel && dflt) sel = ek_prop_str(dflt, "connectionSelector", NULL);
+    if (sel && *sel) {
+        profile = app && app->config ? ek_config_lookup(ek_config_file(app->config, "connection"), sel) : NULL;
+        if (!profile || profile->type != EK_T_OBJECT)
+            return ek_err_set(err, EK_EINVAL, "connectionSelector %s: no such connection in etc/connections/connection.yaml",
+                              sel);
+    }
+    const ek_value *const layers[3] = {profile, props, dflt};
+    for (size_t i = 0; i < sizeof str_keys / sizeof str_keys[0]; i++)
+        *(char **)((char *)out + str_keys[i].off) = scalar_text(pick(layers, str_keys[i].key));
+    if (!out->server) {
+        char *servers = scalar_text(pick(layers, "servers"));
+        out->server = servers;
+    }
+    if (!out->server) {
+        mqtt__settings_free(out);
+        return ek_err_set(err, EK_EINVAL, "property server is required (for example tcp://127.0.0.1:1883)");
+    }
+    char *norm = normalize_server(out->server);
+    ek_free(out->server);
+    out->server = norm;
+
+    out->version = 4;
+    char *ver = scalar_text(pick(layers, "protocolVersion"));
+    if (ver) {
+        out->version = 0;
+        for (size_t i = 0; i < sizeof versions / sizeof versions[0] && !out->version; i++)
+            if (strcmp(versions[i].text, ver) == 0) out->version = versions[i].version;
+        if (!out->version) {
+            ek_err_set(err, EK_EINVAL, "property protocolVersion: \"%s\" is not 3.1, 3.1.1 or 5", ver);
+            ek_free(ver);
+            mqtt__settings_free(out);
+            return EK_EINVAL;
+        }
+        ek_free(ver);
+    }
+    const ek_value *insecure[3] = {profile, props, dflt};
+    for (int i = 0; i < 3; i++)
+        if (ek_prop(insecure[i], "insecureSkipVerify")) {
+            if (ek_prop_bool(insecure[i], "insecureSkipVerify", false, &out->insecure, err)) {
+                mqtt__settings_free(out);
+                return EK_EINVAL;
+            }
+            break;
+        }
+    int64_t qos = source ? 1 : 0;
+    const ek_value *qlayers[2] = {props, dflt};
+    for (int i = 0; i < 2; i++)
+        if (ek_prop(qlayers[i], "qos")) {
+            if (ek_prop_int(qlayers[i], "qos", qos, &qos, err)) {
+                mqtt__settings_free(out);
+                return EK_EINVAL;
+            }
+            break;
+        }
+    if (qos < 0 || qos > 2) {
+        mqtt__settings_free(out);
+        return ek_err_set(err, EK_EINVAL, "property qos: %lld is not 0, 1 or 2", (long long)qos);
+    }
+    out->qos = (int)qos;
+    const char *dc = ek_prop_str(props, "decompression", dflt ? ek_prop_str(dflt, "decompression", "") : "");
+    if (ek_compress_check(dc, err)) {
+        mqtt__settings_free(out);
+        return ek_err_prefix(err, "property decompression");
+    }
+    snprintf(out->decompression, sizeof out->decompression, "%s", dc);
+    const ek_value *b = ek_prop(props, "bundled");
+    if (b) {
+        if (ek_prop_bool(props, "bundled", false, &out->bundled, err)) {
+            mqtt__settings_free(out);
+            return EK_EINVAL;
+        }
+        if (out->bundled && (!app || !app->broker)) {
+            mqtt__settings_free(out);
+            return ek_err_set(err, EK_EINVAL, "property bundled: the bundled broker is not running");
+        }
+    } else {
+        out->bundled = is_bundled(app, out->server);
+    }
+    return 0;
+}
+
+void mqtt__settings_free(mqtt_settings *s)
+{
+    for (size_t i = 0; i < sizeof str_keys / sizeof str_keys[0]; i++) {
+        char **p = (char **)((char *)s + str_keys[i].off);
+        ek_free(*p);
+        *p = NULL;
+    }
+}
+
+bool mqtt__topic_match(const char *filter, const char *topic)
+{
+    if (strncmp(filter, "$share/", 7) == 0) {
+        const char *slash = strchr(filter + 7, '/');
+        if (!slash) return false;
+        filter = slash + 1;
+    }
+    if (topic[0] == '$' && (filter[0] == '+' || filter[0] == '#')) return false;
+    for (;;) {
+        if (filter[0] == '#' && filter[1] == '\0') return true;
+        size_t fl = strcspn(filter, "/"), tl = strcspn(topic, "/");
+        if (!(fl == 1 && filter[0] == '+') && (fl != tl || strncmp(filter, topic, fl) != 0)) return false;
+        filter += fl, topic += tl;
+        if (!*filter && !*topic) return true;
+        if (*filter == '/' && filter[1] == '#' && filter[2] == '\0' && !*topic) return true; /* a/# matches a */
+        if (!*filter || !*topic) return false;
+        filter++, topic++;
+    }
+}

@@ -1,0 +1,284 @@
+/* Actors and the worker pool: how thousands of rules share a few threads.
+ *
+ * Every running rule is an actor: a bounded mailbox (a ring of rules__mail) plus a pending-tick
+ * flag. Posting to an idle actor puts it on the pool's run queue; a worker takes it, handles a
+ * bounded number of mails (so one busy rule cannot starve the others), then requeues it if more
+ * is waiting. Invariant: an actor is on the run queue or on a worker at most once (`scheduled`),
+ * so a rule never runs on two threads at once and its operators need no locks.
+ * There are two pools: rule actors run on the rule pool, sink actors (one per action of a running
+ * rule) on the sink pool, so a slow destination holds a sink worker, not the rules.
+ * Back-pressure: a full mailbox makes a source thread wait, and a rule worker wait on a full sink
+ * mailbox (the sink pool never waits on the rule pool, so this cannot deadlock); a worker posting
+ * into a rule (memory pipelines) never waits, it drops the oldest mail and the caller counts it. */
+#include "engine/log.h"
+#include "engine/mem.h"
+#include "engine/rules/rules_int.h"
+
+#include <stdint.h>
+
+#define BATCH_PER_TURN 64
+
+struct rules__pool {
+    int kind;                   /* RULES_POOL_RULE or RULES_POOL_SINK */
+    pthread_mutex_t lock;
+    pthread_cond_t work;        /* the run queue got an actor, or stopping */
+    pthread_cond_t idle;        /* busy dropped to zero */
+    rules__actor *head, *tail;
+    size_t busy;                /* actors scheduled (queued or running) */
+    bool stopping;
+    pthread_t *threads;
+    int nthreads;
+};
+
+static _Thread_local int on_pool;  /* 0: not a worker, else RULES_POOL_RULE or RULES_POOL_SINK */
+
+void rules__mail_free(rules__mail *m)
+{
+    ek_row_unref(m->row);
+    ek_free(m->err);
+    ek_value_unref(&m->v);
+    ek_value_unref(&m->meta);
+    m->row = NULL;
+    m->err = NULL;
+}
+
+static rules__pool *pool_of(ek_rules *r, const rules__actor *a)
+{
+    return a->pool_kind == RULES_POOL_SINK ? r->sink_pool : r->pool;
+}
+
+void rules__actor_init(rules__actor *a, size_t cap)
+{
+    pthread_mutex_init(&a->lock, NULL);
+    pthread_cond_init(&a->cond, NULL);
+    a->limit = cap < 4 ? 4 : cap;
+    a->cap = 4;  /* the ring grows up to limit: an idle rule costs a few bytes, not bufferLength slots */
+    a->ring = ek_calloc(a->cap, sizeof *a->ring);
+}
+
+/* Doubles the ring (up to limit), unwrapping it; caller holds a->lock. */
+static void grow(rules__actor *a)
+{
+    size_t cap = a->cap * 2 > a->limit ? a->limit : a->cap * 2;
+    rules__mail *ring = ek_calloc(cap, sizeof *ring);
+    for (size_t i = 0; i < a->len; i++) ring[i] = a->ring[(a->head + i) % a->cap];
+    ek_free(a->ring);
+    a->ring = ring;
+    a->cap = cap;
+    a->head = 0;
+}
+
+void rules__actor_destroy(rules__actor *a)
+{
+    for (size_t i = 0; i < a->len; i++) rules__mail_free(&a->ring[(a->head + i) % a->cap]);
+    ek_free(a->ring);
+    a->ring = NULL;
+    a->len = 0;
+    pthread_mutex_destroy(&a->lock);
+    pthread_cond_destroy(&a->cond);
+}
+
+/* Appends a to the run queue and wakes a worker; caller holds p->lock. */
+static void push_ready(rules__pool *p, rules__actor *a)
+{
+    a->next_ready = NULL;
+    if (p->tail) p->tail->next_ready = a;
+    else p->head = a;
+    p->tail = a;
+    p->busy++;
+    pthread_cond_signal(&p->work);
+}
+
+/* Puts a on the run queue; caller holds a->lock and has set a->scheduled. */
+static void enqueue(rules__pool *p, rules__actor *a)
+{
+    pthread_mutex_lock(&p->lock);
+    push_ready(p, a);
+    pthread_mutex_unlock(&p->lock);
+}
+
+int rules__actor_post(ek_rules *r, rules__actor *a, rules__mail *m)
+{
+    int rc = 0;
+    pthread_mutex_lock(&a->lock);
+    if (a->len == a->cap && a->cap < a->limit) grow(a);
+    bool may_wait = on_pool == 0 || (on_pool == RULES_POOL_RULE && a->pool_kind == RULES_POOL_SINK);
+    while (!a->closed && a->len == a->cap && may_wait) pthread_cond_wait(&a->cond, &a->lock);
+    if (a->closed) {
+        pthread_mutex_unlock(&a->lock);
+        rules__mail_free(m);
+        return -1;
+    }
+    if (a->len == a->cap) { /* a worker posting: drop the oldest rather than wait on ourselves */
+        rules__mail_free(&a->ring[a->head]);
+        a->head = (a->head + 1) % a->cap;
+        a->len--;
+        a->dropped++;
+        rc = 1;
+    }
+    a->ring[(a->head + a->len) % a->cap] = *m;
+    a->len++;
+    if (!a->scheduled && pool_of(r, a)) {
+        a->scheduled = true;
+        enqueue(pool_of(r, a), a);
+    }
+    pthread_mutex_unlock(&a->lock);
+    return rc;
+}
+
+void rules__actor_post_tick(ek_rules *r, rules__actor *a, int64_t now)
+{
+    pthread_mutex_lock(&a->lock);
+    if (!a->closed) {
+        a->tick_pending = true;
+        if (now > a->tick_at) a->tick_at = now;
+        if (!a->scheduled && pool_of(r, a)) {
+            a->scheduled = true;
+            enqueue(pool_of(r, a), a);
+        }
+    }
+    pthread_mutex_unlock(&a->lock);
+}
+
+/* One turn of an actor on a worker: up to BATCH_PER_TURN mails, then the pending tick. */
+static void run_turn(rules__pool *p, rules__actor *a)
+{
+    for (int n = 0; n < BATCH_PER_TURN; n++) {
+        pthread_mutex_lock(&a->lock);
+        if (a->len == 0 || a->closed) {
+            pthread_mutex_unlock(&a->lock);
+            break;
+        }
+        rules__mail m = a->ring[a->head];
+        a->ring[a->head] = (rules__mail){0};
+        a->head = (a->head + 1) % a->cap;
+        a->len--;
+        pthread_cond_broadcast(&a->cond);
+        pthread_mutex_unlock(&a->lock);
+        a->handle(a, &m);
+        rules__mail_free(&m);
+    }
+    pthread_mutex_lock(&a->lock);
+    bool tick = a->tick_pending && !a->closed;
+    int64_t at = a->tick_at;
+    a->tick_pending = false;
+    pthread_mutex_unlock(&a->lock);
+    if (tick) a->tick(a, at);
+
+    pthread_mutex_lock(&a->lock);
+    bool again = !a->closed && (a->len > 0 || a->tick_pending);
+    if (!again) a->scheduled = false;
+    pthread_cond_broadcast(&a->cond);
+    pthread_mutex_unlock(&a->lock);
+
+    pthread_mutex_lock(&p->lock);
+    p->busy--;
+    if (again) push_ready(p, a);
+    if (p->busy == 0) pthread_cond_broadcast(&p->idle);
+    pthread_mutex_unlock(&p->lock);
+}
+
+static void *worker(void *arg)
+{
+    rules__pool *p = arg;
+    on_pool = p->kind;
+    for (;;) {
+        pthread_mutex_lock(&p->lock);
+        while (!p->head && !p->stopping) pthread_cond_wait(&p->work, &p->lock);
+        if (!p->head) {
+            pthread_mutex_unlock(&p->lock);
+            return NULL;
+        }
+        rules__actor *a = p->head;
+        p->head = a->next_ready;
+        if (!p->head) p->tail = NULL;
+        pthread_mutex_unlock(&p->lock);
+        run_turn(p, a);
+    }
+}
+
+static void pool_free(rules__pool *p)
+{
+    pthread_mutex_lock(&p->lock);
+    p->stopping = true;
+    pthread_cond_broadcast(&p->work);
+    pthread_mutex_unlock(&p->lock);
+    for (int i = 0; i < p->nthreads; i++) pthread_join(p->threads[i], NULL);
+    pthread_mutex_destroy(&p->lock);
+    pthread_cond_destroy(&p->work);
+    pthread_cond_destroy(&p->idle);
+    ek_free(p->threads);
+    ek_free(p);
+}
+
+static int pool_new(int kind, int nthreads, rules__pool **out, ek_err *err)
+{
+    rules__pool *p = ek_calloc(1, sizeof *p);
+    p->kind = kind;
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->work, NULL);
+    pthread_cond_init(&p->idle, NULL);
+    p->threads = ek_calloc((size_t)nthreads, sizeof *p->threads);
+    for (int i = 0; i < nthreads; i++) {
+        if (pthread_create(&p->threads[i], NULL, worker, p) != 0) {
+            pool_free(p);
+            return ek_err_set(err, EK_EIO, "cannot start rule worker thread %d", i);
+        }
+        p->nthreads++;
+    }
+    *out = p;
+    return 0;
+}
+
+int rules__pool_start(ek_rules *r, int nthreads, ek_err *err)
+{
+    int rc = pool_new(RULES_POOL_RULE, nthreads, &r->pool, err);
+    if (rc == 0) rc = pool_new(RULES_POOL_SINK, nthreads < 2 ? 2 : nthreads, &r->sink_pool, err);
+    if (rc) rules__pool_stop(r);
+    return rc;
+}
+
+void rules__pool_stop(ek_rules *r)
+{
+    if (r->pool) pool_free(r->pool);
+    if (r->sink_pool) pool_free(r->sink_pool);
+    r->pool = r->sink_pool = NULL;
+}
+
+/* Waits until no actor of the pool is queued or running; returns whether it had to wait. */
+static bool pool_idle(rules__pool *p)
+{
+    if (!p) return false;
+    pthread_mutex_lock(&p->lock);
+    bool waited = p->busy > 0;
+    while (p->busy > 0) pthread_cond_wait(&p->idle, &p->lock);
+    pthread_mutex_unlock(&p->lock);
+    return waited;
+}
+
+void rules__actor_close(ek_rules *r, rules__actor *a)
+{
+    pthread_mutex_lock(&a->lock);
+    a->closed = true;
+    pthread_cond_broadcast(&a->cond);
+    /* A queued actor that is closed is skipped by run_turn, which clears scheduled. */
+    while (a->scheduled && pool_of(r, a)) pthread_cond_wait(&a->cond, &a->lock);
+    pthread_mutex_unlock(&a->lock);
+}
+
+void rules__actor_drain(ek_rules *r, rules__actor *a)
+{
+    pthread_mutex_lock(&a->lock);
+    while ((a->len > 0 || a->scheduled) && !a->closed && pool_of(r, a)) pthread_cond_wait(&a->cond, &a->lock);
+    pthread_mutex_unlock(&a->lock);
+}
+
+void ek_rules_quiesce(ek_rules *r)
+{
+    /* Sinks may feed rules (memory pipelines) and rules feed sinks: wait until a pass finds both idle. */
+    for (;;) {
+        bool a = pool_idle(r->pool);
+        bool b = pool_idle(r->sink_pool);
+        if (!a && !b) break;
+    }
+}

@@ -1,0 +1,457 @@
+/* The planner and the run: from a rule's SQL and actions to a chain of operator nodes and sinks.
+ *
+ *   [watermark] -> [analytic] -> [window] -> [join] -> [filter] -> [aggregate] -> [having] -> [order]
+ *   -> project -> sinks
+ *
+ * Each bracketed stage exists only when the statement needs it (event time, analytic functions, a
+ * window, several sources or a table, WHERE, aggregates, HAVING, ORDER BY). WHERE runs on what the window emits;
+ * FILTER (WHERE ...) of the window runs inside the window on its input (see the semantics notes).
+ * Planning parses, binds and compiles the SQL against private copies of the sources' definitions,
+ * opens the operators and the sinks; nothing flows until rules__run_go subscribes the feeds. A run
+ * is the rule's actor: mail is handled here on a worker thread, one mail at a time.
+ *
+ * Checkpoints (end of file): with qos 1 or 2 the stateful operators' snapshots are saved to the
+ * store (namespace "checkpoint", key the rule id) every checkpointInterval and restored at start,
+ * so after a crash a window resumes with what it held; both happen on the rule's own thread.
+ */
+#include "engine/codec_json.h"
+#include "engine/config.h"
+#include "engine/log.h"
+#include "engine/mem.h"
+#include "engine/rules/rules_int.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+/* ------------------------------------------------------------------ node plumbing */
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void node_feed(rules__node *n, rules__batch *b)
+{
+    atomic_fetch_add(&n->m.in, b->window ? 1 : (long long)b->ntuples);
+    atomic_store(&n->m.last_invocation, ek_now_ms());
+    int64_t t0 = mono_us();
+    rules__out out = {n};
+    ek_err err = {0};
+    if (n->ops->on_row(n->st, b, &out, &err) != 0) {
+        rules__metrics_exception(&n->m, err.msg);
+        rules__send_error(n->run, err.msg);
+    }
+    atomic_fetch_add(&n->m.processed, 1);
+    atomic_store(&n->m.latency_us, mono_us() - t0);
+}
+
+void rules__emit(rules__out *o, rules__batch *b)
+{
+    rules__node *n = o->from;
+    atomic_fetch_add(&n->m.out, b->window ? 1 : (long long)b->ntuples);
+    if (n->next) node_feed(n->next, b);
+    else rules__sinks_collect(n->run, b);
+}
+
+/* Delivers a tick to the first node at or after n that takes ticks; returns its next wish. */
+static int64_t tick_from(rules__node *n, int64_t t)
+{
+    for (; n; n = n->next) {
+        if (!n->ops->on_tick) continue;
+        rules__out out = {n};
+        ek_err err = {0};
+        int64_t want = n->ops->on_tick(n->st, t, &out, &err);
+        if (err.code) rules__metrics_exception(&n->m, err.msg);
+        n->want_tick = want;
+        return want;
+    }
+    return INT64_MAX;
+}
+
+void rules__emit_tick(rules__out *o, int64_t t)
+{
+    tick_from(o->from->next, t);
+}
+
+/* ------------------------------------------------------------------ planning */
+
+static void add_node(rules__run *run, const ek_op_ops *ops)
+{
+    run->nodes = ek_realloc(run->nodes, (run->nnodes + 1) * sizeof *run->nodes);
+    rules__node *n = &run->nodes[run->nnodes++];
+    memset(n, 0, sizeof *n);
+    n->ops = ops;
+    n->run = run;
+    n->want_tick = INT64_MAX;
+}
+
+/* Finds each source's definition and parses a private copy; caller holds the engine lock. */
+static int resolve_sources(ek_rules *r, rules__run *run, ek_err *err)
+{
+    const ek_select *sel = &run->stmt->select;
+    run->nsrc = sel->nsources;
+    run->schemas = ek_calloc(run->nsrc, sizeof *run->schemas);
+    run->src_stmts = ek_calloc(run->nsrc, sizeof *run->src_stmts);
+    run->src_m = ek_calloc(run->nsrc, sizeof *run->src_m);
+    run->subs = ek_calloc(run->nsrc, sizeof *run->subs);
+    for (size_t i = 0; i < run->nsrc; i++) {
+        char name[96];
+        snprintf(name, sizeof name, "source_%s_0", sel->sources[i].name);
+        rules__metrics_init(&run->src_m[i], name, true);
+    }
+    for (size_t i = 0; i < run->nsrc; i++) {
+        const ek_source *src = &sel->sources[i];
+        rules__stream *s = rules__stream_find(r, src->name, -1);
+        if (!s) return ek_err_set(err, EK_ENOTFOUND, "line %d, column %d: stream or table %s is not found",
+                                  src->line, src->col, src->name);
+        int rc = ek_sql_parse_n(s->sql, strlen(s->sql), &run->src_stmts[i], err);
+        if (rc) return rc;
+        ek_sql_schema_from_create(&run->src_stmts[i]->create, &run->schemas[i]);
+        const char *type = rules__prop(s, EK_PROP_TYPE), *kind = rules__prop(s, EK_PROP_KIND);
+        if (!ek_connector_source(type ? type : "mqtt"))
+            return ek_err_set(err, EK_EPLAN, "source type %s of %s is not available", type ? type : "mqtt", s->name);
+        if (s->table && kind && strcasecmp(kind, "lookup") == 0 && !rules__prop(s, EK_PROP_KEY))
+            return ek_err_set(err, EK_EPLAN, "lookup table %s needs the KEY property", s->name);
+        if (run->opts.event_time && !s->table && !rules__prop(s, EK_PROP_TIMESTAMP))
+            return ek_err_set(err, EK_EPLAN, "isEventTime needs the TIMESTAMP property of stream %s", s->name);
+    }
+    return 0;
+}
+
+/* Rows are evaluated per group when there are GROUP BY keys or aggregate calls; a window alone
+ * (SELECT * ... GROUP BY TUMBLINGWINDOW(...)) emits every row. */
+static bool needs_groups(const ek_select *sel)
+{
+    if (sel->group_by.count) return true;
+    for (size_t i = 0; i < sel->nfields; i++)
+        if (sel->fields[i].expr->bound.aggregate) return true;
+    return sel->having && sel->having->bound.aggregate;
+}
+
+static int build_nodes(rules__run *run, ek_err *err)
+{
+    const ek_sql_program *p = run->prog;
+    const ek_select *sel = &run->stmt->select;
+    if (run->opts.event_time) add_node(run, &rules__op_watermark);
+    if (p->has_analytic) add_node(run, &rules__op_analytic);
+    if (sel->window) add_node(run, &rules__op_window);
+    if (run->nsrc > 1) add_node(run, &rules__op_join);
+    if (p->where) add_node(run, &rules__op_filter);
+    if (needs_groups(sel)) add_node(run, &rules__op_aggregate);
+    if (p->having) add_node(run, &rules__op_having);
+    if (p->norder) add_node(run, &rules__op_order);
+    add_node(run, &rules__op_project);
+    for (size_t i = 0; i < run->nnodes; i++) {
+        rules__node *n = &run->nodes[i];
+        n->next = i + 1 < run->nnodes ? &run->nodes[i + 1] : NULL;
+        char name[96];
+        snprintf(name, sizeof name, "op_%zu_%s_0", i + 2, n->ops->name);
+        rules__metrics_init(&n->m, name, false);
+        n->st = ek_calloc(1, n->ops->state_size ? n->ops->state_size : 1);
+        if (n->ops->open && n->ops->open(n->st, run, err) != 0) {
+            n->ops = NULL; /* not opened: not closed */
+            return err->code;
+        }
+    }
+    return 0;
+}
+
+int rules__plan(ek_rules *r, const char *id, const ek_value *def, rules__run **out, ek_err *err)
+{
+    rules__run *run = ek_calloc(1, sizeof *run);
+    run->eng = r;
+    run->id = ek_strdup(id);
+    run->timer_idx = SIZE_MAX;
+    run->start_ms = ek_now_ms();
+    char *gsql_text = NULL;
+    ek_value gactions = ek_null();
+    const ek_value *actions = ek_object_get(def, "actions");
+    int rc = rules__rule_parse(r, def, &run->opts, err);
+    if (rc) goto fail;
+    rules__actor_init(&run->actor, (size_t)run->opts.buffer_length);
+    run->actor.handle = rules__run_handle;
+    run->actor.tick = rules__run_tick;
+    const ek_value *sql = ek_object_get(def, "sql");
+    const ek_value *graph = ek_object_get(def, "graph");
+    if ((!sql || sql->type != EK_T_STRING) && graph && graph->type == EK_T_OBJECT) {
+        if ((rc = rules__graph_sql(r, graph, &gsql_text, &gactions, err)) != 0) goto fail;
+        ek_log_rule(EK_LOG_DEBUG, id, "graph rule %s runs as: %s", id, gsql_text);
+        actions = &gactions;
+        rc = ek_sql_parse_n(gsql_text, strlen(gsql_text), &run->stmt, err);
+    } else {
+        rc = ek_sql_parse_n(ek_str_ptr(sql), ek_str_len(sql), &run->stmt, err);
+    }
+    if (rc) goto fail;
+    if (run->stmt->kind != EK_STMT_SELECT) {
+        rc = ek_err_set(err, EK_EPARSE, "the rule's sql must be a SELECT statement");
+        goto fail;
+    }
+    pthread_mutex_lock(&r->lock);
+    rc = resolve_sources(r, run, err);
+    pthread_mutex_unlock(&r->lock);
+    if (rc) goto fail;
+    ek_bind_opts bo = {.ignore_case = ek_config_bool(r->app->config, "basic.ignoreCase")};
+    if ((rc = ek_sql_bind(run->stmt, run->schemas, run->nsrc, &bo, err)) != 0) goto fail;
+    ek_compile_opts co = {.ignore_case = bo.ignore_case};
+    if ((rc = ek_sql_compile(run->stmt, &co, &run->prog, err)) != 0) goto fail;
+    if ((rc = build_nodes(run, err)) != 0) goto fail;
+    if ((rc = rules__sinks_open(run, actions, err)) != 0) goto fail;
+    ek_free(gsql_text);
+    ek_value_unref(&gactions);
+    *out = run;
+    return 0;
+fail:
+    ek_free(gsql_text);
+    ek_value_unref(&gactions);
+    rules__run_free(run);
+    return rc ? rc : EK_EPLAN;
+}
+
+int rules__run_go(rules__run *run, ek_err *err)
+{
+    ek_rules *r = run->eng;
+    int64_t now = rules__now(r);
+    int64_t want = INT64_MAX;
+    rules__checkpoint_restore(run);
+    if (run->opts.qos >= 1) {
+        run->next_ckpt = now + (run->opts.checkpoint_interval > 0 ? run->opts.checkpoint_interval : 300000);
+        want = run->next_ckpt;
+    }
+    for (size_t i = 0; i < run->nnodes; i++) {
+        rules__node *n = &run->nodes[i];
+        if (!n->ops || !n->ops->on_tick || run->opts.event_time) continue;
+        rules__out o = {n};
+        ek_err e = {0};
+        n->want_tick = n->ops->on_tick(n->st, now, &o, &e);
+        if (n->want_tick < want) want = n->want_tick;
+    }
+    if (want != INT64_MAX) rules__timer_set(r, run, want);
+    /* Tables first: once a stream is subscribed its rows may be handled at once, and the join
+     * must then find every table's feed in place. */
+    pthread_mutex_lock(&r->lock);
+    int rc = 0;
+    for (size_t i = 0; i < run->nsrc && rc == 0; i++) {
+        rules__stream *s = rules__stream_find(r, run->stmt->select.sources[i].name, -1);
+        if (!s) rc = ek_err_set(err, EK_ENOTFOUND, "stream %s is not found", run->stmt->select.sources[i].name);
+        else run->subs[i].table = s->table;
+        run->subs[i].src = (int)i;
+    }
+    for (int pass = 0; pass < 2 && rc == 0; pass++) {
+        for (size_t i = 0; i < run->nsrc && rc == 0; i++) {
+            if (run->subs[i].table != (pass == 0)) continue;
+            rules__stream *s = rules__stream_find(r, run->stmt->select.sources[i].name, -1);
+            rules__feed *f = NULL;
+            rc = rules__feed_sub(r, s, run, (int)i, &f, err);
+            run->subs[i].feed = f;
+        }
+    }
+    run->nsubs = run->nsrc;
+    pthread_mutex_unlock(&r->lock);
+    return rc;
+}
+
+void rules__run_free(rules__run *run)
+{
+    if (!run) return;
+    ek_rules *r = run->eng;
+    if (run->nsubs) {
+        pthread_mutex_lock(&r->lock);
+        for (size_t i = 0; i < run->nsubs; i++)
+            if (run->subs[i].feed) rules__feed_unsub(r, run->subs[i].feed, run);
+        pthread_mutex_unlock(&r->lock);
+    }
+    rules__timer_remove(r, run);
+    if (run->actor.ring) {
+        rules__actor_close(r, &run->actor);
+        rules__actor_destroy(&run->actor);
+    }
+    rules__sinks_stop(run);         /* what reached the sinks is delivered before they close */
+    rules__timer_remove(r, run);    /* a sink may have asked for a tick meanwhile */
+    for (size_t i = 0; i < run->nnodes; i++) {
+        rules__node *n = &run->nodes[i];
+        if (n->ops && n->ops->close) n->ops->close(n->st);
+        ek_free(n->st);
+        if (n->m.name[0]) rules__metrics_destroy(&n->m);
+    }
+    ek_free(run->nodes);
+    rules__sinks_close(run);
+    ek_free(run->sinks);
+    ek_sql_program_free(run->prog);
+    ek_stmt_free(run->stmt);
+    for (size_t i = 0; i < run->nsrc; i++) {
+        ek_stmt_free(run->src_stmts[i]);
+        rules__metrics_destroy(&run->src_m[i]);
+    }
+    ek_free(run->src_stmts);
+    ek_free(run->schemas);
+    ek_free(run->src_m);
+    ek_free(run->subs);
+    ek_free(run->id);
+    ek_free(run);
+}
+
+/* ------------------------------------------------------------------ actor callbacks */
+
+void rules__run_handle(rules__actor *a, rules__mail *m)
+{
+    rules__run *run = (rules__run *)a;
+    rules__metrics *sm = &run->src_m[m->src];
+    pthread_mutex_lock(&run->actor.lock);
+    atomic_store(&sm->buffer_len, (long long)run->actor.len);
+    pthread_mutex_unlock(&run->actor.lock);
+    atomic_fetch_add(&sm->in, 1);
+    atomic_store(&sm->last_invocation, ek_now_ms());
+    if (m->kind == MAIL_ERROR) {
+        rules__metrics_exception(sm, m->err);
+        ek_log_rule(EK_LOG_WARN, run->id, "source %s: %s", run->stmt->select.sources[m->src].name, m->err);
+        rules__send_error(run, m->err);
+        return;
+    }
+    atomic_fetch_add(&sm->out, 1);
+    atomic_fetch_add(&sm->processed, 1);
+    rules__batch b;
+    rules__batch_init(&b, 1);
+    b.src = m->src;
+    rules__batch_push(&b, &m->row);
+    node_feed(&run->nodes[0], &b);
+    rules__batch_free(&b);
+    int64_t now = rules__now(run->eng);
+    if (run->opts.qos >= 1) rules__checkpoint_maybe(run, now, false);
+    int64_t want = rules__sinks_tick(run, now);  /* a batch waiting for lingerInterval, cached data */
+    if (want != INT64_MAX) rules__timer_set(run->eng, run, want);
+}
+
+void rules__run_tick(rules__actor *a, int64_t now)
+{
+    rules__run *run = (rules__run *)a;
+    rules__checkpoint_maybe(run, now, false);
+    int64_t want = run->opts.qos >= 1 ? run->next_ckpt : INT64_MAX;
+    for (size_t i = 0; i < run->nnodes && !run->opts.event_time; i++) {
+        rules__node *n = &run->nodes[i];
+        if (!n->ops->on_tick) continue;
+        int64_t w = tick_from(n, now); /* cheap when nothing is due; operators may re-arm themselves */
+        if (w < want) want = w;
+    }
+    int64_t sw = rules__sinks_tick(run, now);
+    if (sw < want) want = sw;
+    if (want != INT64_MAX) rules__timer_set(run->eng, run, want);
+}
+
+/* ------------------------------------------------------------------ status, topo */
+
+void rules__run_metrics(rules__run *run, ek_value *obj)
+{
+    for (size_t i = 0; i < run->nsrc; i++) rules__metrics_put(&run->src_m[i], obj);
+    for (size_t i = 0; i < run->nnodes; i++) rules__metrics_put(&run->nodes[i].m, obj);
+    for (size_t i = 0; i < run->nsinks; i++) rules__metrics_put(&run->sinks[i].m, obj);
+}
+
+/* A node's topo name: its metric name without the trailing "_0" instance. */
+static ek_value topo_name(const rules__metrics *m)
+{
+    size_t n = strlen(m->name);
+    return ek_string_n(m->name, n >= 2 ? n - 2 : n);
+}
+
+void rules__run_topo(rules__run *run, ek_value *out)
+{
+    ek_value srcs = ek_array_new(run->nsrc), edges = ek_object_new(4);
+    const rules__metrics *first = run->nnodes ? &run->nodes[0].m : NULL;
+    for (size_t i = 0; i < run->nsrc; i++) {
+        ek_value name = topo_name(&run->src_m[i]);
+        ek_value to = ek_array_new(1);
+        if (first) ek_array_push(&to, topo_name(first));
+        ek_object_set(&edges, ek_str_ptr(&name), to);
+        ek_array_push(&srcs, name);
+    }
+    for (size_t i = 0; i < run->nnodes; i++) {
+        ek_value name = topo_name(&run->nodes[i].m);
+        ek_value to = ek_array_new(1);
+        if (i + 1 < run->nnodes) {
+            ek_array_push(&to, topo_name(&run->nodes[i + 1].m));
+        } else {
+            for (size_t k = 0; k < run->nsinks; k++) ek_array_push(&to, topo_name(&run->sinks[k].m));
+        }
+        ek_object_set(&edges, ek_str_ptr(&name), to);
+        ek_value_unref(&name);
+    }
+    *out = ek_object_new(2);
+    ek_object_set(out, "sources", srcs);
+    ek_object_set(out, "edges", edges);
+}
+
+/* ------------------------------------------------------------------ checkpoints */
+
+ek_value rules__row_save(const ek_row *row, int src)
+{
+    ek_value v = ek_object_new(4);
+    ek_object_set(&v, "m", ek_value_ref(&row->msg));
+    ek_object_set(&v, "t", ek_int(row->ts));
+    ek_object_set(&v, "s", ek_int(src));
+    ek_object_set(&v, "e", ek_string(ek_row_emitter(row)));
+    return v;
+}
+
+ek_row *rules__row_load(const ek_value *v, int *src)
+{
+    if (v->type != EK_T_OBJECT) return NULL;
+    const ek_value *m = ek_object_get(v, "m"), *t = ek_object_get(v, "t"), *s = ek_object_get(v, "s"),
+                   *e = ek_object_get(v, "e");
+    if (!m || m->type != EK_T_OBJECT || !t || t->type != EK_T_INT) return NULL;
+    if (src) *src = s && s->type == EK_T_INT ? (int)s->i : 0;
+    return ek_row_new(ek_value_ref(m), ek_null(), t->i, e && e->type == EK_T_STRING ? ek_str_ptr(e) : NULL);
+}
+
+void rules__checkpoint_maybe(rules__run *run, int64_t now, bool force)
+{
+    if (run->opts.qos < 1) return;
+    if (!force && now < run->next_ckpt) return;
+    run->next_ckpt = now + (run->opts.checkpoint_interval > 0 ? run->opts.checkpoint_interval : 300000);
+    ek_value doc = ek_object_new(1), nodes = ek_array_new(run->nnodes);
+    for (size_t i = 0; i < run->nnodes; i++) {
+        rules__node *n = &run->nodes[i];
+        ek_value st = ek_null();
+        if (n->ops->snapshot && n->ops->snapshot(n->st, &st) != 0) ek_value_unref(&st);
+        ek_array_push(&nodes, st);
+    }
+    ek_object_set(&doc, "nodes", nodes);
+    char *text = ek_json_encode_str(&doc, 0);
+    ek_err err = {0};
+    if (ek_store_set(run->eng->app->store, RULES_NS_CHECKPOINT, run->id, text, strlen(text), &err) != 0)
+        ek_log_rule(EK_LOG_WARN, run->id, "checkpoint not saved: %s", err.msg);
+    ek_free(text);
+    ek_value_unref(&doc);
+}
+
+void rules__checkpoint_restore(rules__run *run)
+{
+    if (run->opts.qos < 1) return;
+    char *text = NULL;
+    size_t len = 0;
+    ek_err err = {0};
+    if (ek_store_get(run->eng->app->store, RULES_NS_CHECKPOINT, run->id, &text, &len, &err) != 0) return;
+    ek_value doc;
+    if (ek_json_decode(text, len, 0, &doc, &err) == 0) {
+        const ek_value *nodes = doc.type == EK_T_OBJECT ? ek_object_get(&doc, "nodes") : NULL;
+        size_t n = nodes && nodes->type == EK_T_ARRAY ? ek_array_len(nodes) : 0;
+        for (size_t i = 0; i < n && i < run->nnodes; i++) {
+            rules__node *node = &run->nodes[i];
+            const ek_value *st = ek_array_get(nodes, i);
+            if (st->type == EK_T_NULL || !node->ops->restore) continue;
+            if (node->ops->restore(node->st, st, &err) != 0)
+                ek_log_rule(EK_LOG_WARN, run->id, "checkpoint of %s not restored: %s", node->m.name, err.msg);
+        }
+        ek_log_rule(EK_LOG_INFO, run->id, "Rule %s restored its state from the last checkpoint", run->id);
+        ek_value_unref(&doc);
+    }
+    ek_free(text);
+}
+
+void rules__checkpoint_delete(ek_rules *r, const char *id)
+{
+    ek_err err = {0};
+    ek_store_delete(r->app->store, RULES_NS_CHECKPOINT, id, &err);
+}

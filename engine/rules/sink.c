@@ -1,0 +1,246 @@
+/* Sink nodes: the end of a rule. Each action of the rule is an actor of its own on the sink pool
+ * (a bounded mailbox of results, sink property bufferLength, default 1024), so a slow destination
+ * holds a sink worker and, once its mailbox is full, slows its own rule, never the others. Behind
+ * the mailbox: the connectors layer's transform (connectors/sink_transform.h: sendSingle,
+ * omitIfEmpty, dataTemplate, fields, format, batching), the offline cache (connectors/cache.h:
+ * enableCache, resend in order when the destination is back) and the connector's collect.
+ * Batches waiting for lingerInterval and cached messages waiting for a resend publish when they
+ * next need a tick (want) and arm the rule's timer; the rule's tick forwards it to the sink actor.
+ * Invariant: the transform, cache and connector of a sink are only touched by its actor (or by
+ * rules__sinks_close once the actor is closed).
+ * Metrics: records_in counts results handed to the sink, records_out messages delivered,
+ * exceptions every failed delivery (kept in the cache when it is enabled, else lost and counted). */
+#include "connectors/cache.h"
+#include "connectors/sink_transform.h"
+#include "engine/mem.h"
+#include "engine/rules/rules_int.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The connector's collect with metrics; what the cache calls to deliver or resend. */
+static int collect(void *arg, const ek_sink_data *d, ek_err *err)
+{
+    rules__sink *s = arg;
+    int64_t t0 = mono_us();
+    int rc = s->ops->collect(s->st, d, err);
+    atomic_store(&s->m.latency_us, mono_us() - t0);
+    if (rc == 0) {
+        atomic_fetch_add(&s->m.out, 1);
+        if (atomic_load(&s->m.conn_status) != 1) atomic_store(&s->m.conn_status, 1);
+    } else {
+        rules__metrics_exception(&s->m, err->msg[0] ? err->msg : ek_strerror(rc));
+        if (rc == EK_EIO) {
+            atomic_store(&s->m.conn_status, -1);
+            atomic_store(&s->m.conn_last_disconnected, ek_now_ms());
+        }
+    }
+    return rc;
+}
+
+static int encode(void *arg, const ek_value *value, ek_buf *out, ek_err *err)
+{
+    rules__sink *s = arg;
+    return ek_sink_transform_encode(s->tf, value, out, err);
+}
+
+/* One message out of the transform: through the cache (a NULL cache just collects). */
+static int emit(void *arg, const ek_sink_data *d)
+{
+    rules__sink *s = arg;
+    ek_err err = {0};
+    ek_sink_cache_deliver(s->cache, d, collect, s, &err);
+    return 0;
+}
+
+static void send(rules__sink *s, const ek_value *v, const ek_value *meta)
+{
+    ek_err err = {0};
+    atomic_fetch_add(&s->m.in, 1);
+    atomic_fetch_add(&s->m.processed, 1);
+    atomic_store(&s->m.last_invocation, ek_now_ms());
+    if (ek_sink_transform_apply(s->tf, v, meta, ek_mono_ms(), emit, s, &err) != 0)
+        rules__metrics_exception(&s->m, err.msg[0] ? err.msg : ek_strerror(err.code));
+}
+
+/* Runs on the rule's thread: hands the value to every sink's mailbox (taking nothing). */
+static void post_all(rules__run *run, const ek_value *v, const ek_value *meta)
+{
+    for (size_t i = 0; i < run->nsinks; i++) {
+        rules__mail m = {.kind = MAIL_RESULT, .v = ek_value_ref(v), .meta = meta ? ek_value_ref(meta) : ek_null()};
+        rules__actor_post(run->eng, &run->sinks[i].actor, &m);
+    }
+}
+
+void rules__sinks_collect(rules__run *run, rules__batch *b)
+{
+    if (b->out.type != EK_T_ARRAY) return;
+    const ek_value *meta = NULL;
+    if (run->opts.send_meta && b->ntuples > 0 && b->rows[0]) meta = &b->rows[0]->meta;
+    post_all(run, &b->out, meta);
+}
+
+void rules__send_error(rules__run *run, const char *msg)
+{
+    if (!run->opts.send_error) return;
+    ek_value o = ek_object_new(1);
+    ek_object_set(&o, "error", ek_string(msg));
+    post_all(run, &o, NULL);
+    ek_value_unref(&o);
+}
+
+/* On the sink's thread: flushes a due batch, resends due cached data, publishes the next wish. */
+static void service(rules__sink *s, int64_t now)
+{
+    int64_t mono = ek_mono_ms(), want = INT64_MAX;
+    ek_err err = {0};
+    int64_t d = ek_sink_transform_deadline(s->tf);
+    if (d >= 0 && d <= mono) ek_sink_transform_flush(s->tf, mono, false, emit, s, &err);
+    d = ek_sink_cache_deadline(s->cache);
+    if (d >= 0 && d <= mono) ek_sink_cache_resend(s->cache, mono, collect, encode, s);
+    int64_t next[2] = {ek_sink_transform_deadline(s->tf), ek_sink_cache_deadline(s->cache)};
+    for (int k = 0; k < 2; k++) {
+        if (next[k] < 0) continue;
+        int64_t at = now + (next[k] > mono ? next[k] - mono : 1);  /* a monotonic delay on the rule clock */
+        if (at < want) want = at;
+    }
+    atomic_store(&s->want, want);
+    if (want != INT64_MAX) rules__timer_set(s->run->eng, s->run, want);
+}
+
+static void sink_handle(rules__actor *a, rules__mail *m)
+{
+    rules__sink *s = (rules__sink *)a;
+    pthread_mutex_lock(&a->lock);
+    atomic_store(&s->m.buffer_len, (long long)a->len);
+    pthread_mutex_unlock(&a->lock);
+    send(s, &m->v, m->meta.type == EK_T_NULL ? NULL : &m->meta);
+    if (ek_sink_transform_deadline(s->tf) >= 0 || ek_sink_cache_deadline(s->cache) >= 0)
+        service(s, rules__now(s->run->eng));
+}
+
+static void sink_tick(rules__actor *a, int64_t now)
+{
+    service((rules__sink *)a, now);
+}
+
+int64_t rules__sinks_tick(rules__run *run, int64_t now)
+{
+    int64_t want = INT64_MAX;
+    for (size_t i = 0; i < run->nsinks; i++) {
+        int64_t w = atomic_load(&run->sinks[i].want);
+        if (w == INT64_MAX) continue;
+        if (w <= now) rules__actor_post_tick(run->eng, &run->sinks[i].actor, now);
+        else if (w < want) want = w;
+    }
+    return want;
+}
+
+static char *cache_path(const rules__run *run)
+{
+    const char *dir = run->eng->app->data_dir ? run->eng->app->data_dir : ".";
+    return ek_asprintf("%s/cache.db", dir);
+}
+
+static int open_cache(rules__run *run, rules__sink *s, size_t index, ek_err *err)
+{
+    ek_cache_conf conf;
+    int rc = ek_cache_conf_load(run->eng->app->config, &s->props, &conf, err);
+    if (rc || !conf.enable) return rc;
+    char *path = cache_path(run);
+    char *key = ek_asprintf("%s_%zu", run->id, index);
+    rc = ek_sink_cache_open(path, key, &conf, &s->cache, err);
+    ek_free(key);
+    ek_free(path);
+    return rc;
+}
+
+int rules__sinks_open(rules__run *run, const ek_value *actions, ek_err *err)
+{
+    size_t n = actions ? ek_array_len(actions) : 0;
+    run->sinks = ek_calloc(n ? n : 1, sizeof *run->sinks);
+    for (size_t i = 0; i < n; i++) {
+        const ek_value *act = ek_array_get(actions, i);
+        const char *type = ek_object_key(act, 0);
+        const ek_value *props = ek_object_val(act, 0);
+        const ek_sink_ops *ops = ek_connector_sink(type);
+        if (!ops) return ek_err_set(err, EK_EPLAN, "sink type %s is not available", type);
+        rules__sink *s = &run->sinks[run->nsinks];
+        ek_err perr = {0};
+        int64_t blen = 1024;
+        ek_prop_int(props->type == EK_T_OBJECT ? props : NULL, "bufferLength", 1024, &blen, &perr);
+        rules__actor_init(&s->actor, (size_t)(blen > 0 ? blen : 1024));
+        s->actor.pool_kind = RULES_POOL_SINK;
+        s->actor.handle = sink_handle;
+        s->actor.tick = sink_tick;
+        s->run = run;
+        atomic_store(&s->want, INT64_MAX);
+        s->ops = ops;
+        s->type = ek_strdup(type);
+        s->props = props->type == EK_T_OBJECT ? ek_value_ref(props) : ek_object_new(0);
+        char name[96];
+        snprintf(name, sizeof name, "sink_%s_%zu_0", type, i);
+        rules__metrics_init(&s->m, name, true);
+        run->nsinks++;
+        if (ek_sink_transform_new(&s->props, &s->tf, err) != 0) return ek_err_prefix(err, "sink %s", type);
+        s->st = ek_calloc(1, ops->state_size ? ops->state_size : 1);
+        ek_sink_conf conf = {.app = run->eng->app, .rule_id = run->id, .index = (int)i, .props = &s->props};
+        if (ops->open(s->st, &conf, err) != 0) {
+            ek_free(s->st);
+            s->st = NULL;
+            return ek_err_prefix(err, "sink %s", type);
+        }
+        if (open_cache(run, s, i, err) != 0) return ek_err_prefix(err, "sink %s", type);
+    }
+    return 0;
+}
+
+void rules__sinks_stop(rules__run *run)
+{
+    for (size_t i = 0; i < run->nsinks; i++) rules__actor_drain(run->eng, &run->sinks[i].actor);
+    for (size_t i = 0; i < run->nsinks; i++) rules__actor_close(run->eng, &run->sinks[i].actor);
+}
+
+void rules__sinks_close(rules__run *run)
+{
+    for (size_t i = 0; i < run->nsinks; i++) {
+        rules__sink *s = &run->sinks[i];
+        rules__actor_destroy(&s->actor);
+        ek_err err = {0};
+        if (s->st && s->tf) ek_sink_transform_flush(s->tf, ek_mono_ms(), true, emit, s, &err);
+        ek_sink_cache_close(s->cache);
+        if (s->st && s->ops->close) s->ops->close(s->st);
+        ek_free(s->st);
+        ek_free(s->type);
+        ek_value_unref(&s->props);
+        ek_sink_transform_free(s->tf);
+        rules__metrics_destroy(&s->m);
+    }
+    ek_free(run->sinks);
+    run->sinks = NULL;
+    run->nsinks = 0;
+}
+
+void rules__sinks_purge(ek_rules *r, const char *id, const ek_value *def)
+{
+    if (!r->app->data_dir) return;
+    const ek_value *actions = ek_object_get(def, "actions");
+    size_t n = actions && actions->type == EK_T_ARRAY ? ek_array_len(actions) : 0;
+    const char *dir = r->app->data_dir ? r->app->data_dir : ".";
+    char *path = ek_asprintf("%s/cache.db", dir);
+    for (size_t i = 0; i < n; i++) {
+        char *key = ek_asprintf("%s_%zu", id, i);
+        ek_err err = {0};
+        ek_sink_cache_purge(path, key, &err);
+        ek_free(key);
+    }
+    ek_free(path);
+}

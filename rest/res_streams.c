@@ -1,0 +1,158 @@
+/* /streams and /tables: create, list, describe, schema, replace and drop, with eKuiper's paths,
+ * bodies and reply texts ("Stream demo is created.", "Table t is dropped."). The two resources
+ * differ only in kind, so one set of handlers serves both, the kind read from the path.
+ * All work is done by the rule engine's catalog (engine/rules/rules.h). */
+#include "engine/mem.h"
+#include "engine/rules/rules.h"
+#include "rest/rest_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static bool is_table(const rest_req *req)
+{
+    return strncmp(req->path, "/table", 6) == 0;
+}
+
+static const char *word(bool table) { return table ? "Table" : "Stream"; }
+
+static ek_rules *engine(const rest_req *req, rest_resp *resp)
+{
+    if (!req->app->rules) rest__error(resp, 503, 1000, "the rule engine is not running");
+    return req->app->rules;
+}
+
+/* The "sql" string of the body, or NULL after writing a 400. *body must be freed by the caller. */
+static const char *body_sql(const rest_req *req, rest_resp *resp, ek_value *body)
+{
+    if (!rest__body_object(req, resp, body)) return NULL;
+    const ek_value *sql = ek_object_get(body, "sql");
+    if (!sql || sql->type != EK_T_STRING) {
+        rest__error(resp, 400, 1000, "the body must have a \"sql\" string");
+        return NULL;
+    }
+    return ek_str_ptr(sql);
+}
+
+static void create(rest_req *req, rest_resp *resp)
+{
+    ek_rules *r = engine(req, resp);
+    if (!r) return;
+    bool table = is_table(req);
+    ek_value body = ek_null();
+    const char *sql = body_sql(req, resp, &body);
+    if (sql) {
+        ek_err err = {0};
+        char *name = NULL;
+        if (ek_rules_stream_create(r, table, sql, &name, &err) != 0) {
+            rest__err(resp, &err);
+        } else {
+            char text[300];
+            snprintf(text, sizeof text, "%s %s is created.", word(table), name);
+            rest__text(resp, 201, text);
+        }
+        ek_free(name);
+    }
+    ek_value_unref(&body);
+}
+
+static void list(rest_req *req, rest_resp *resp)
+{
+    ek_rules *r = engine(req, resp);
+    if (!r) return;
+    ek_value v;
+    ek_rules_stream_list(r, is_table(req), false, rest__query(req, "kind"), &v);
+    rest__json(resp, 200, &v);
+    ek_value_unref(&v);
+}
+
+static void details(rest_req *req, rest_resp *resp)
+{
+    ek_rules *r = engine(req, resp);
+    if (!r) return;
+    ek_value v;
+    ek_rules_stream_list(r, is_table(req), true, rest__query(req, "kind"), &v);
+    rest__json(resp, 200, &v);
+    ek_value_unref(&v);
+}
+
+static void describe(rest_req *req, rest_resp *resp)
+{
+    ek_rules *r = engine(req, resp);
+    if (!r) return;
+    ek_value v;
+    ek_err err = {0};
+    if (ek_rules_stream_describe(r, is_table(req), req->params[0], &v, &err) != 0) {
+        rest__err(resp, &err);
+        return;
+    }
+    rest__json(resp, 200, &v);
+    ek_value_unref(&v);
+}
+
+static void schema(rest_req *req, rest_resp *resp)
+{
+    ek_rules *r = engine(req, resp);
+    if (!r) return;
+    ek_value v;
+    ek_err err = {0};
+    if (ek_rules_stream_schema(r, is_table(req), req->params[0], &v, &err) != 0) {
+        rest__err(resp, &err);
+        return;
+    }
+    rest__json(resp, 200, &v);
+    ek_value_unref(&v);
+}
+
+static void replace(rest_req *req, rest_resp *resp)
+{
+    ek_rules *r = engine(req, resp);
+    if (!r) return;
+    bool table = is_table(req);
+    ek_value body = ek_null();
+    const char *sql = body_sql(req, resp, &body);
+    if (sql) {
+        ek_err err = {0};
+        if (ek_rules_stream_replace(r, table, req->params[0], sql, &err) != 0) {
+            rest__err(resp, &err);
+        } else {
+            char text[300];
+            snprintf(text, sizeof text, "%s %s is replaced.", word(table), req->params[0]);
+            rest__text(resp, 200, text);
+        }
+    }
+    ek_value_unref(&body);
+}
+
+static void drop(rest_req *req, rest_resp *resp)
+{
+    ek_rules *r = engine(req, resp);
+    if (!r) return;
+    bool table = is_table(req);
+    ek_err err = {0};
+    if (ek_rules_stream_drop(r, table, req->params[0], &err) != 0) {
+        rest__err(resp, &err);
+        return;
+    }
+    char text[300];
+    snprintf(text, sizeof text, "%s %s is dropped.", word(table), req->params[0]);
+    rest__text(resp, 200, text);
+}
+
+const rest_route rest__routes_streams[] = {
+    {"POST", "/streams", create},
+    {"GET", "/streams", list},
+    {"GET", "/streamdetails", details},
+    {"GET", "/streams/{name}", describe},
+    {"GET", "/streams/{name}/schema", schema},
+    {"PUT", "/streams/{name}", replace},
+    {"DELETE", "/streams/{name}", drop},
+    {"POST", "/tables", create},
+    {"GET", "/tables", list},
+    {"GET", "/tabledetails", details},
+    {"GET", "/tables/{name}", describe},
+    {"GET", "/tables/{name}/schema", schema},
+    {"PUT", "/tables/{name}", replace},
+    {"DELETE", "/tables/{name}", drop},
+    {NULL, NULL, NULL},
+};

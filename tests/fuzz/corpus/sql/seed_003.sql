@@ -1,0 +1,1 @@
+SELECT demo.a FROM demo

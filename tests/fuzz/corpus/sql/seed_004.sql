@@ -1,0 +1,1 @@
+SELECT `a-b`, `hello world`, `中文Chinese` FROM demo

@@ -1,0 +1,1 @@
+SELECT 1, 2.5, -3, -4.25, 'str', "dq" FROM demo

@@ -1,0 +1,1 @@
+SELECT * FROM demo WHERE a > 10 AND (b < 5 OR c = 1)

@@ -1,0 +1,1 @@
+SELECT * FROM demo WHERE NOT (a > 10 AND b)

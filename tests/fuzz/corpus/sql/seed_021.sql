@@ -1,0 +1,1 @@
+SELECT CASE WHEN size < 150 THEN "S" WHEN size < 170 THEN "M" WHEN size < 175 THEN "L" ELSE "XL" END AS sizeLabel FROM tbl

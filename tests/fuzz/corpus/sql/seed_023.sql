@@ -1,0 +1,1 @@
+SELECT demo.name->first, demo.name.first FROM demo

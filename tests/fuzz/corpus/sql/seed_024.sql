@@ -1,0 +1,1 @@
+SELECT children[0], children[1], children[-1], children[-2] FROM demo

@@ -1,0 +1,1 @@
+SELECT children[0:1], children[1:-1], children[0:-1], children[:], children[:2], children[1:] FROM demo

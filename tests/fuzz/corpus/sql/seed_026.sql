@@ -1,0 +1,1 @@
+SELECT followers->Group1[:1]->first FROM demo

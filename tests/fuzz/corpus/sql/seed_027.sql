@@ -1,0 +1,1 @@
+SELECT a[0][1], a[0]->b[2] FROM demo

@@ -1,0 +1,1 @@
+SELECT count(*), avg(size), max(a) AS m FROM demo GROUP BY TUMBLINGWINDOW(ss, 10)

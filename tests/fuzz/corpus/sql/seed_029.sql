@@ -1,0 +1,1 @@
+SELECT * REPLACE(a + b AS c) FROM demo

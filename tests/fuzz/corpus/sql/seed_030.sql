@@ -1,0 +1,1 @@
+SELECT count(* EXCEPT(a, b, c)) FROM tbl

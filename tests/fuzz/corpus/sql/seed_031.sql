@@ -1,0 +1,1 @@
+SELECT changed_cols("c_", true, a, b) FROM demo

@@ -1,0 +1,1 @@
+SELECT a + 1 AS sum1, sum1 + 1 AS sum2 FROM demo

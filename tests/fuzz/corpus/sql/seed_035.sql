@@ -1,0 +1,1 @@
+SELECT meta(device.id) AS d FROM demo

@@ -1,0 +1,1 @@
+SELECT latest(a, 0) OVER (WHEN b) FROM demo

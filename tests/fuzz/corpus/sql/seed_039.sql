@@ -1,0 +1,1 @@
+SELECT count(*) FROM demo GROUP BY ID, TUMBLINGWINDOW(ss, 10)

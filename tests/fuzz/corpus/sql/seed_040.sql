@@ -1,0 +1,1 @@
+SELECT count(*) FROM demo GROUP BY ID, SLIDINGWINDOW(mi, 1)

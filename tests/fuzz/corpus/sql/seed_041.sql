@@ -1,0 +1,1 @@
+SELECT count(*) FROM demo GROUP BY ID, SESSIONWINDOW(mi, 2, 1)

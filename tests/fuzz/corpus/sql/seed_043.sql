@@ -1,0 +1,1 @@
+SELECT * FROM demo WHERE temperature > 20 GROUP BY COUNTWINDOW(5)

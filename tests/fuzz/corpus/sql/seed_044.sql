@@ -1,0 +1,1 @@
+SELECT * FROM demo GROUP BY COUNTWINDOW(3,1) FILTER(where revenue > 100)

@@ -1,0 +1,1 @@
+SELECT * FROM demo GROUP BY SlidingWindow(ss,1) OVER(when revenue > 200)

@@ -1,0 +1,1 @@
+SELECT window_start(), window_end(), count(*) FROM demo GROUP BY TUMBLINGWINDOW(ss, 10)

@@ -1,0 +1,1 @@
+SELECT * FROM demo ORDER BY a LIMIT 3

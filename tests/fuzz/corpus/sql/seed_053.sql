@@ -1,0 +1,1 @@
+SELECT * FROM stream1 RIGHT JOIN stream2 ON stream1.column = stream2.column GROUP BY COUNTWINDOW(5)

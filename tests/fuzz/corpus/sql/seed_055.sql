@@ -1,0 +1,1 @@
+SELECT * FROM stream1 INNER JOIN stream2 ON stream1.a = stream2.a

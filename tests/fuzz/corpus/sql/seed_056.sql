@@ -1,0 +1,1 @@
+SELECT * FROM s1 AS a LEFT JOIN s2 AS b ON a.id = b.id INNER JOIN s3 AS c ON b.id = c.id GROUP BY TUMBLINGWINDOW(ss, 10)

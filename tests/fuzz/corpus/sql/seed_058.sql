@@ -1,0 +1,1 @@
+SELECT name FROM topic/sensor1/# AS t2

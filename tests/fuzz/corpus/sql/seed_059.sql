@@ -1,0 +1,1 @@
+SELECT * FROM topic/sensor1 AS t1 LEFT JOIN topic1/sensor2 AS t2 ON t1.f = t2.k

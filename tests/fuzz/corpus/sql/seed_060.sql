@@ -1,0 +1,1 @@
+SELECT /* comment */ a /* another

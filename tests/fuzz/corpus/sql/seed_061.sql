@@ -1,0 +1,1 @@
+SELECT field2 FROM tbl WHERE field2 ! = 5

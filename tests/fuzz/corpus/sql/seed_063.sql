@@ -1,0 +1,1 @@
+SELECT format(12332.1234567, 4, "en_US") FROM demo

@@ -1,0 +1,1 @@
+SELECT json_path_query(followers, "$.Group1[*].last") FROM demo

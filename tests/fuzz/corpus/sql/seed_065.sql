@@ -1,0 +1,1 @@
+SELECT cast(a, "bigint"), concat(a, b, c) FROM demo

@@ -1,0 +1,1 @@
+SELECT nested(f(g(h(1)))) FROM demo

@@ -1,0 +1,1 @@
+SELECT a FROM demo WHERE a = 1 = TRUE

@@ -1,0 +1,1 @@
+SELECT a FROM demo WHERE arr[0] IN (1, 2) AND arr[1:2] IN arr2

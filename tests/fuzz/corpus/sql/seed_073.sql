@@ -1,0 +1,1 @@
+SELECT a % 2 = 0 FROM demo

@@ -1,0 +1,1 @@
+CREATE STREAM my_stream () WITH ( datasource = "topic/temperature", FORMAT = "json", KEY = "id")

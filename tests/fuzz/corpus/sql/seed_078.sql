@@ -1,0 +1,1 @@
+CREATE STREAM demo () WITH (DATASOURCE="demo", FORMAT="protobuf", SCHEMAID="proto1.Book")

@@ -1,0 +1,1 @@
+CREATE STREAM demo () WITH (DATASOURCE="demo", EXTRA="{\"a\":1}", VERSION="1.0", TEMP="true")

@@ -1,0 +1,1 @@
+CREATE STREAM demo (a bigint DEFAULT 1, b float DEFAULT -2.5, c string DEFAULT "x", d boolean DEFAULT true, e float DEFAULT 3) WITH (DATASOURCE="demo")

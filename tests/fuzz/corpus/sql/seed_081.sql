@@ -1,0 +1,1 @@
+create stream demo (a BIGINT) with (datasource="demo", format="json")

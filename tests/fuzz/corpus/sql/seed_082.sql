@@ -1,0 +1,1 @@
+CREATE TABLE alertTable () WITH (DATASOURCE="0", TYPE="redis", KIND="lookup")

@@ -1,0 +1,1 @@
+DESCRIBE STREAM demo

@@ -1,0 +1,1 @@
+SELECT * REPLACE(a AS) FROM demo

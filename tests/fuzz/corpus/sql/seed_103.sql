@@ -1,0 +1,1 @@
+SELECT f(a) OVER (PARTITION a) FROM demo

@@ -1,0 +1,1 @@
+SELECT a FROM s1 JOIN s2

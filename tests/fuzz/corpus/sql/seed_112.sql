@@ -1,0 +1,1 @@
+SELECT a FROM demo; SELECT b FROM demo

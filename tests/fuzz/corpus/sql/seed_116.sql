@@ -1,0 +1,1 @@
+CREATE STREAM demo (a int) WITH (DATASOURCE="x")

@@ -1,0 +1,1 @@
+CREATE STREAM demo (a array(bigint) WITH (DATASOURCE="x")

@@ -1,0 +1,1 @@
+CREATE STREAM demo (a bigint DEFAULT 1.5) WITH (DATASOURCE="x")

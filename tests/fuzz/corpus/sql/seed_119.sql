@@ -1,0 +1,1 @@
+CREATE STREAM demo (a bigint DEFAULT) WITH (DATASOURCE="x")

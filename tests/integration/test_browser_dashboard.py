@@ -1,0 +1,251 @@
+"""The dashboard (rest/dashboard.c and the UI in rest/dashboard/), tested two ways against a real
+kuiperd:
+
+- Server: plain HTTP, no browser. The embedded files are served, /api/<path> answers exactly what
+  the REST port answers (authentication included), /tap streams broker messages as server-sent
+  events, dashboard.enable=false turns it off, and a port in use stops kuiperd naming the port.
+- Browser: tests/browser/dashboard.test.mjs drives Debian's headless Chromium with playwright-core
+  through every page (create a stream and a rule, watch status and metrics move as MQTT messages
+  are published, the broker's live views, the login form). It installs its npm packages itself
+  (`npm ci` from the committed lock file) and is skipped, saying why, only when Chromium is not
+  installed and cannot be.
+
+Screenshots go to a temporary directory; set EK_SCREENSHOT_DIR=<repo>/docs/screenshots to refresh
+the ones the README shows."""
+import http.client
+import json
+import os
+import shutil
+import socket
+import ssl
+import subprocess
+import tempfile
+import time
+import unittest
+
+from harness import SOURCE_DIR, Kuiperd, main
+
+BROWSER_DIR = os.path.join(SOURCE_DIR, "tests", "browser")
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+def dash_port(k):
+    return int(k.env["KUIPER__DASHBOARD__PORT"])
+
+
+def dash_get(k, path, headers=None, method="GET"):
+    conn = http.client.HTTPConnection("127.0.0.1", dash_port(k), timeout=10)
+    conn.request(method, path, headers=headers or {})
+    r = conn.getresponse()
+    body = r.read()
+    conn.close()
+    return r.status, r.getheader("Content-Type") or "", body
+
+
+def assert_clean_stop(test, k):
+    """kuiperd exits 0 on SIGTERM (under the sanitizers, also without a leak or an error)."""
+    test.assertEqual(k.stop(), 0, "kuiperd did not stop cleanly:\n" + k.output()[-4000:])
+
+
+class Server(unittest.TestCase):
+    def test_files_and_api_forwarding(self):
+        with Kuiperd() as k:
+            status, ctype, body = dash_get(k, "/")
+            self.assertEqual(status, 200)
+            self.assertTrue(ctype.startswith("text/html"))
+            self.assertIn(b'<script type="module" src="/js/app.js">', body)
+            status, ctype, _ = dash_get(k, "/js/app.js")
+            self.assertEqual((status, ctype.split(";")[0]), (200, "text/javascript"))
+            status, ctype, _ = dash_get(k, "/style.css")
+            self.assertEqual((status, ctype.split(";")[0]), (200, "text/css"))
+            self.assertEqual(dash_get(k, "/no/such/file.js")[0], 404)
+            self.assertEqual(dash_get(k, "/index.html", method="POST")[0], 405)
+            # /api/<path> is the REST API itself: same statuses, same bodies.
+            status, _, body = dash_get(k, "/api/")
+            self.assertEqual(status, 200)
+            self.assertEqual(json.loads(body)["version"], k.request("GET", "/")[1]["version"])
+            self.assertEqual(dash_get(k, "/api/ping")[0], 200)
+            self.assertEqual(dash_get(k, "/api")[0], 200)
+            for path, method in (("/nothing/here", "GET"), ("/ping", "DELETE")):
+                status, _, body = dash_get(k, "/api" + path, method=method)
+                rest_status, rest_body = k.request(method, path)
+                self.assertEqual((status, json.loads(body)), (rest_status, rest_body), path)
+            assert_clean_stop(self, k)
+
+    def test_tap_streams_broker_messages(self):
+        with Kuiperd() as k:
+            conn = http.client.HTTPConnection("127.0.0.1", dash_port(k), timeout=10)
+            conn.request("GET", "/tap?topic=sensors/%2B/temp")
+            r = conn.getresponse()
+            self.assertEqual(r.status, 200)
+            self.assertEqual(r.getheader("Content-Type"), "text/event-stream")
+            deadline = time.time() + 10
+            event = None
+            while event is None and time.time() < deadline:
+                subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(k.mqtt_port), "-t", "sensors/a/temp",
+                                "-m", '{"t":21.5}'], check=True)
+                line = r.fp.readline().decode()
+                while line.startswith(":") or line == "\n":  # keepalive comments and separators
+                    line = r.fp.readline().decode()
+                if line.startswith("data: "):
+                    event = json.loads(line[6:])
+            conn.close()
+            self.assertIsNotNone(event, "no event within 10 s")
+            self.assertEqual(event["topic"], "sensors/a/temp")
+            self.assertEqual(json.loads(event["payload"]), {"t": 21.5})
+            status, _, body = dash_get(k, "/tap")
+            self.assertEqual(status, 400)
+            self.assertIn("topic", json.loads(body)["message"])
+            status, _, body = dash_get(k, "/tap?topic=a/%23/b")
+            self.assertEqual(status, 400)
+            self.assertEqual(dash_get(k, "/tap?topic=x", method="POST")[0], 405)
+            # A stream still open while kuiperd stops is ended, not waited for.
+            conn = http.client.HTTPConnection("127.0.0.1", dash_port(k), timeout=10)
+            conn.request("GET", "/tap?topic=%23")
+            self.assertEqual(conn.getresponse().status, 200)
+            started = time.time()
+            assert_clean_stop(self, k)
+            self.assertLess(time.time() - started, 5)
+            conn.close()
+
+    def test_tap_without_bundled_broker(self):
+        with Kuiperd(env={"KUIPER__BROKER__ENABLE": "false"}) as k:
+            status, _, body = dash_get(k, "/tap?topic=x")
+            self.assertEqual(status, 404)
+            self.assertIn("broker", json.loads(body)["message"])
+
+    def test_disabled(self):
+        with Kuiperd(env={"KUIPER__DASHBOARD__ENABLE": "false"}) as k:
+            with self.assertRaises(OSError):
+                socket.create_connection(("127.0.0.1", dash_port(k)), timeout=1).close()
+            self.assertNotIn("Dashboard on", k.output())
+
+    def test_port_in_use_stops_kuiperd(self):
+        blocker = socket.socket()
+        blocker.bind(("127.0.0.1", 0))
+        blocker.listen()
+        port = blocker.getsockname()[1]
+        k = Kuiperd(env={"KUIPER__DASHBOARD__PORT": str(port)})
+        try:
+            k.start(wait=False)
+            self.assertEqual(k.proc.wait(15), 1)
+            self.assertIn("dashboard port %d on 127.0.0.1 is already in use (dashboard.port)" % port, k.output())
+        finally:
+            blocker.close()
+            k.cleanup()
+
+    def test_authentication_covers_api_and_tap(self):
+        with Kuiperd(env={"KUIPER__BASIC__AUTHENTICATION": "true"}) as k:
+            self.assertEqual(dash_get(k, "/")[0], 200, "the UI itself is public: it shows the login form")
+            self.assertEqual(dash_get(k, "/api/")[0], 401)
+            self.assertEqual(dash_get(k, "/api/ping")[0], 200)
+            self.assertEqual(dash_get(k, "/tap?topic=%23")[0], 401)
+
+    def test_https_with_rest_tls(self):
+        tmp = tempfile.mkdtemp(prefix="ek-dash-tls-")
+        try:
+            cert, key = os.path.join(tmp, "server.crt"), os.path.join(tmp, "server.key")
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
+                            "-keyout", key, "-out", cert, "-days", "1"], capture_output=True, check=True)
+            env = {"KUIPER__BASIC__RESTTLS__CERTFILE": cert, "KUIPER__BASIC__RESTTLS__KEYFILE": key}
+            k = Kuiperd(env=env)
+            k.start(wait=False)
+            try:
+                ctx = ssl.create_default_context(cafile=cert)
+                ctx.check_hostname = False
+                deadline, status = time.time() + 15, None
+                while status is None and time.time() < deadline:
+                    try:
+                        conn = http.client.HTTPSConnection("127.0.0.1", dash_port(k), timeout=2, context=ctx)
+                        conn.request("GET", "/api/ping")
+                        status = conn.getresponse().status
+                        conn.close()
+                    except OSError:
+                        time.sleep(0.1)
+                self.assertEqual(status, 200, k.output())
+                self.assertIn("dashboard listening on https://", k.output())
+            finally:
+                k.cleanup()
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def chromium_missing():
+    """None when Chromium is there (installing it if it can); otherwise why not."""
+    if os.access(CHROMIUM, os.X_OK):
+        return None
+    script = os.path.join(SOURCE_DIR, "scripts", "install-deps.sh")
+    r = subprocess.run([script, "test"], capture_output=True, text=True)
+    if os.access(CHROMIUM, os.X_OK):
+        return None
+    return "%s is not installed and scripts/install-deps.sh could not install it: %s" % (
+        CHROMIUM, (r.stderr or r.stdout).strip()[-300:])
+
+
+def npm_ci():
+    """Installs playwright-core from the committed lock file unless that version is there."""
+    with open(os.path.join(BROWSER_DIR, "package-lock.json")) as f:
+        want = json.load(f)["packages"]["node_modules/playwright-core"]["version"]
+    have = None
+    try:
+        with open(os.path.join(BROWSER_DIR, "node_modules", "playwright-core", "package.json")) as f:
+            have = json.load(f)["version"]
+    except OSError:
+        pass
+    if have == want:
+        return
+    r = subprocess.run(["npm", "ci", "--prefer-offline", "--no-audit", "--no-fund"], cwd=BROWSER_DIR,
+                       capture_output=True, text=True, timeout=240)
+    if r.returncode != 0:
+        raise AssertionError("npm ci in tests/browser failed:\n" + r.stdout + r.stderr)
+
+
+class Browser(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        why = chromium_missing()
+        if why:
+            raise unittest.SkipTest("browser tests skipped: " + why)
+        npm_ci()
+        cls.shots = os.environ.get("EK_SCREENSHOT_DIR") or tempfile.mkdtemp(prefix="ek-shots-")
+
+    def run_scenario(self, k, scenario, extra=None):
+        env = dict(os.environ)
+        env.update({
+            "DASHBOARD_URL": "http://127.0.0.1:%d" % dash_port(k),
+            "REST_URL": "http://127.0.0.1:%d" % k.rest_port,
+            "MQTT_PORT": str(k.mqtt_port),
+            "SCENARIO": scenario,
+            "SCREENSHOT_DIR": self.shots,
+            "CHROMIUM": CHROMIUM,
+        })
+        env.update(extra or {})
+        r = subprocess.run(["node", "dashboard.test.mjs"], cwd=BROWSER_DIR, env=env, capture_output=True,
+                           text=True, timeout=240)
+        print(r.stdout + r.stderr)
+        self.assertEqual(r.returncode, 0, "browser scenario %s failed:\n%s%s" % (scenario, r.stdout, r.stderr[-3000:]))
+
+    def test_pages(self):
+        with Kuiperd(env={"KUIPER__BROKER__SYSINTERVAL": "1"}) as k:
+            self.run_scenario(k, "main")
+            assert_clean_stop(self, k)
+
+    def test_login(self):
+        from test_rest_auth_tls import make_jwt
+        tmp = tempfile.mkdtemp(prefix="ek-dash-auth-")
+        try:
+            key, pub = os.path.join(tmp, "admin.key"), os.path.join(tmp, "admin.pub")
+            subprocess.run(["openssl", "genrsa", "-out", key, "2048"], capture_output=True, check=True)
+            subprocess.run(["openssl", "rsa", "-in", key, "-pubout", "-out", pub], capture_output=True, check=True)
+            with open(pub) as f:
+                pem = f.read()
+            token = make_jwt(key, {"iss": "admin.pub", "aud": "eKuiper", "exp": int(time.time()) + 600})
+            with Kuiperd(env={"KUIPER__BASIC__AUTHENTICATION": "true"}, etc_files={"mgmt/admin.pub": pem}) as k:
+                self.run_scenario(k, "auth", {"TOKEN": token})
+                assert_clean_stop(self, k)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# deploy/: validates docker-compose.yml with `docker-compose config` (Debian's docker-compose
+# 1.29; no Docker engine runs here, so the images are neither built nor run) and checks what the
+# deployment promises: the broker service runs --broker-only on 1883/8083, the engine reads MQTT
+# from it with its own broker off, REST 9081 and the dashboard 9082 are published, data/ and log/
+# are volumes, and there are health checks. The Dockerfile is checked for its two stages, and its
+# runtime package list against the libraries the built kuiperd actually needs.
+set -euo pipefail
+src=${EK_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+kuiperd=${KUIPERD:-$src/build/bin/kuiperd}
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+if ! command -v docker-compose >/dev/null; then
+  "$src/scripts/install-deps.sh" test >/dev/null 2>&1 || true
+fi
+command -v docker-compose >/dev/null || fail "docker-compose is not installed (scripts/install-deps.sh test installs it)"
+
+cfg=$(cd "$src/deploy" && docker-compose -f docker-compose.yml config) || fail "docker-compose config rejected deploy/docker-compose.yml"
+services=$(cd "$src/deploy" && docker-compose -f docker-compose.yml config --services | sort | tr '\n' ' ')
+[ "$services" = "broker engine " ] || fail "services are '$services', expected 'broker engine '"
+
+# The section of one service in the normalised output.
+service() { awk -v s="  $1:" '$0 == s {on=1; next} on && /^  [a-z]/ {on=0} on' <<<"$cfg"; }
+broker=$(service broker)
+engine=$(service engine)
+expect() { grep -qF -- "$2" <<<"$3" || fail "$1: expected '$2' in:\n$3"; }
+expect broker "- --broker-only" "$broker"
+expect broker "published: 1883" "$broker"
+expect broker "published: 8083" "$broker"
+expect broker "broker-data:/kuiper/data" "$broker"
+expect broker "broker-log:/kuiper/log" "$broker"
+expect broker "healthcheck:" "$broker"
+expect engine "MQTT_SOURCE__DEFAULT__SERVER: tcp://broker:1883" "$engine"
+expect engine 'KUIPER__BROKER__ENABLE: "false"' "$engine"
+expect engine "published: 9081" "$engine"
+expect engine "published: 9082" "$engine"
+expect engine "engine-data:/kuiper/data" "$engine"
+expect engine "engine-log:/kuiper/log" "$engine"
+expect engine "http://127.0.0.1:9081/ping" "$engine"
+expect engine "condition: service_healthy" "$engine"
+echo "ok - docker-compose config: services broker and engine, ports, volumes, health checks"
+
+df="$src/deploy/Dockerfile"
+grep -q '^FROM debian:bookworm AS build$' "$df" || fail "Dockerfile: no build stage on debian:bookworm"
+grep -q '^FROM debian:bookworm-slim$' "$df" || fail "Dockerfile: no runtime stage on debian:bookworm-slim"
+grep -q 'scripts/install-deps.sh run' "$df" || fail "Dockerfile: the build stage must use scripts/install-deps.sh"
+grep -A1 '^HEALTHCHECK' "$df" | grep -q '9081/ping' || fail "Dockerfile: no HEALTHCHECK on /ping"
+for p in "$src"/deploy/docker-compose.yml "$df"; do
+  grep -q $'\t' "$p" && fail "$p contains a tab"
+done
+echo "ok - Dockerfile: two stages, install-deps.sh, health check"
+
+# Every library kuiperd links directly must come from a package the runtime stage installs.
+# The package names are the lines between `apt-get install ... --no-install-recommends \` and `&& rm -rf`.
+runtime=$(sed -n '/^FROM debian:bookworm-slim/,$p' "$df" | sed -n '/--no-install-recommends/,/rm -rf/p' | sed '1d;$d' \
+  | tr ' \\' '\n\n' | grep -E '^[a-z0-9][a-z0-9.+-]+$' || true)
+[ -n "$runtime" ] || fail "could not read the runtime package list of deploy/Dockerfile"
+if [ -x "$kuiperd" ] && command -v objdump >/dev/null; then
+  for lib in $(objdump -p "$kuiperd" | awk '/NEEDED/ {print $2}'); do
+    pkg=$(dpkg -S "*/$lib" 2>/dev/null | cut -d: -f1 | grep -v -- '-dev$' | sort -u | head -1)
+    [ -n "$pkg" ] || fail "no Debian package provides $lib"
+    case "$pkg" in libc6|libgcc-s1) continue ;; esac
+    grep -qx "$pkg" <<<"$runtime" || fail "kuiperd needs $lib from $pkg, which deploy/Dockerfile's runtime stage does not install"
+  done
+  echo "ok - the runtime stage installs every library kuiperd links"
+  for p in $runtime; do
+    apt-cache show "$p" >/dev/null 2>&1 || fail "deploy/Dockerfile installs $p, which apt-cache does not know"
+  done
+  echo "ok - every runtime package exists in Debian"
+else
+  echo "# $kuiperd not built: the runtime library check was skipped"
+fi

@@ -1,0 +1,158 @@
+/* Helpers for the connector tests: free loopback ports, a Mosquitto broker started on one with a
+ * temporary configuration (and always stopped), and an ek_ingest that collects what a source
+ * delivers so a test can wait for it with a timeout. Header-only: each test file is its own
+ * executable. */
+#ifndef EK_TEST_CONNECTORS_UTIL_H
+#define EK_TEST_CONNECTORS_UTIL_H
+
+#include "connectors/connector.h"
+#include "engine/mem.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static inline int tc_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    bind(fd, (struct sockaddr *)&a, sizeof a);
+    getsockname(fd, (struct sockaddr *)&a, &len);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+static inline int tc_port_open(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    close(fd);
+    return ok;
+}
+
+static inline void tc_sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Starts /usr/sbin/mosquitto on 127.0.0.1:port; returns its pid (0 on failure). */
+static inline pid_t tc_mosquitto_start(int port)
+{
+    char dir[] = "/tmp/ek-mosq-XXXXXX";
+    if (!mkdtemp(dir)) return 0;
+    char conf[128];
+    snprintf(conf, sizeof conf, "%s/mosquitto.conf", dir);
+    FILE *f = fopen(conf, "w");
+    if (!f) return 0;
+    fprintf(f, "listener %d 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\n", port);
+    fclose(f);
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl("/usr/sbin/mosquitto", "mosquitto", "-c", conf, (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 250 && !tc_port_open(port); i++) tc_sleep_ms(20);
+    unlink(conf);
+    rmdir(dir);
+    return tc_port_open(port) ? pid : 0;
+}
+
+static inline void tc_mosquitto_stop(pid_t pid)
+{
+    if (pid <= 0) return;
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+}
+
+/* ---- an ek_ingest that records what arrives ---- */
+
+#define TC_MAX_MSGS 512
+
+typedef struct tc_collector {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int n;
+    char *payload[TC_MAX_MSGS];
+    ek_value meta[TC_MAX_MSGS];
+    int ups, downs;
+    int last_status;
+} tc_collector;
+
+static inline void tc_on_payload(void *ctx, const void *data, size_t len, ek_value meta)
+{
+    tc_collector *c = ctx;
+    pthread_mutex_lock(&c->mu);
+    if (c->n < TC_MAX_MSGS) {
+        c->payload[c->n] = ek_strndup(data, len);
+        c->meta[c->n++] = meta;
+    } else {
+        ek_value_unref(&meta);
+    }
+    pthread_cond_broadcast(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+}
+
+static inline void tc_on_status(void *ctx, int connected, const char *msg)
+{
+    tc_collector *c = ctx;
+    pthread_mutex_lock(&c->mu);
+    if (connected) c->ups++;
+    else c->downs++;
+    c->last_status = connected;
+    pthread_cond_broadcast(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+}
+
+static inline void tc_collector_init(tc_collector *c, ek_ingest *in)
+{
+    memset(c, 0, sizeof *c);
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->cv, NULL);
+    *in = (ek_ingest){.ctx = c, .payload = tc_on_payload, .status = tc_on_status};
+}
+
+static inline void tc_collector_free(tc_collector *c)
+{
+    for (int i = 0; i < c->n; i++) {
+        ek_free(c->payload[i]);
+        ek_value_unref(&c->meta[i]);
+    }
+    pthread_mutex_destroy(&c->mu);
+    pthread_cond_destroy(&c->cv);
+}
+
+/* Waits until pred holds (checked under the lock) or timeout_ms passes; returns pred. */
+static inline int tc_wait(tc_collector *c, int (*pred)(tc_collector *, int), int arg, int timeout_ms)
+{
+    struct timespec dl;
+    clock_gettime(CLOCK_REALTIME, &dl);
+    dl.tv_sec += timeout_ms / 1000;
+    dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (dl.tv_nsec >= 1000000000L) dl.tv_sec++, dl.tv_nsec -= 1000000000L;
+    pthread_mutex_lock(&c->mu);
+    int ok;
+    while (!(ok = pred(c, arg)))
+        if (pthread_cond_timedwait(&c->cv, &c->mu, &dl) != 0) {
+            ok = pred(c, arg);
+            break;
+        }
+    pthread_mutex_unlock(&c->mu);
+    return ok;
+}
+
+static inline int tc_has_n(tc_collector *c, int n) { return c->n >= n; }
+static inline int tc_is_up(tc_collector *c, int up) { return c->last_status == up && (up ? c->ups : c->downs) > 0; }
+
+#endif
