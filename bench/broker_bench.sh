@@ -17,6 +17,7 @@
 #   --rate N             latency scenario: messages per second (default 10000)
 #   --conns N            idle scenario: connections (default 5000)
 #   --out FILE           also keep every RESULT line there (default: a file in the work directory)
+#   --table FILE         print the table of a results file kept with --out, and run nothing
 set -u
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -34,6 +35,7 @@ mqtt=3
 rate=10000
 conns=5000
 out=
+table=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kuiperd) kuiperd=$2; shift 2 ;;
@@ -46,11 +48,60 @@ while [ $# -gt 0 ]; do
 	--rate) rate=$2; shift 2 ;;
 	--conns) conns=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
-	-h | --help) sed -n '2,22p' "$0"; exit 0 ;;
+	--table) table=$2; shift 2 ;;
+	-h | --help) sed -n '2,23p' "$0"; exit 0 ;;
 	*) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
 	esac
 done
 
+# print_table LABEL FILE: the table of medians over the runs in FILE (RESULT lines prefixed by the
+# broker's label). Ratio = LABEL / mosquitto; above 1 is better for rates, below 1 is better for
+# latency, memory and CPU per message.
+print_table() {
+	echo
+	awk -v a="$1" -v scenarios="$scenarios" '
+function median(list,   n, arr, i, j, t) {
+	n = split(list, arr, " ")
+	if (n == 0) return ""
+	for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (arr[j] + 0 < arr[i] + 0) { t = arr[i]; arr[i] = arr[j]; arr[j] = t }
+	return n % 2 ? arr[(n + 1) / 2] : (arr[n / 2] + arr[n / 2 + 1]) / 2
+}
+function add(who, key, val) { if (val != "" && val >= 0) vals[who, key] = vals[who, key] " " val }
+{
+	delete v
+	for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+	if (v["failed"] != "" || v["broker_died"] != "" || v["errors"] > 0) { bad[$1, v["scenario"]]++; next }
+	sc = v["scenario"]
+	if (sc == "latency") { add($1, sc ":p50", v["p50_us"]); add($1, sc ":p99", v["p99_us"]) }
+	else if (sc == "idle") add($1, sc ":mem", v["bytes_per_conn"])
+	else add($1, sc ":rate", v["rate"])
+	if (sc != "idle") { add($1, sc ":cpu", v["broker_us_per_msg"]); add($1, sc ":lg", v["lg_cpu_pct"]) }
+}
+END {
+	split("fanin:rate:msg/s;fanout:rate:deliveries/s;qos1:rate:msg/s;latency:p50:p50 us;latency:p99:p99 us;idle:mem:bytes/conn", rows, ";")
+	printf "%-9s %-14s %12s %12s %7s %16s %16s %12s\n", "scenario", "figure", a, "mosquitto", "ratio", \
+		a " us/msg", "mosquitto us/msg", "loadgen CPU"
+	for (k = 1; k <= 6; k++) {
+		split(rows[k], f, ":"); sc = f[1]; key = sc ":" f[2]
+		if (index(" " scenarios " ", " " sc " ") == 0) continue
+		x = median(vals[a, key]); y = median(vals["mosquitto", key])
+		ratio = (x != "" && y != "" && y > 0) ? sprintf("%.2f", x / y) : "-"
+		cx = median(vals[a, sc ":cpu"]); cy = median(vals["mosquitto", sc ":cpu"])
+		lx = median(vals[a, sc ":lg"]); ly = median(vals["mosquitto", sc ":lg"])
+		fmt = (f[2] == "p50" || f[2] == "p99") ? "%.1f" : "%.0f"
+		printf "%-9s %-14s %12s %12s %7s %16s %16s %12s\n", sc, f[3], (x == "" ? "-" : sprintf(fmt, x)), \
+			(y == "" ? "-" : sprintf(fmt, y)), ratio, \
+			(cx == "" || f[2] == "p50" ? "" : sprintf("%.2f", cx)), (cy == "" || f[2] == "p50" ? "" : sprintf("%.2f", cy)), \
+			(lx == "" || f[2] == "p50" ? "" : sprintf("%.0f%%/%.0f%%", lx, ly))
+	}
+	for (k in bad) { split(k, p, SUBSEP); printf "note: %s %s failed in %d run(s) (see the work directory)\n", p[1], p[2], bad[k] }
+}' "$2"
+}
+
+if [ -n "$table" ]; then
+	print_table "$(awk '$1 != "mosquitto" { print $1; exit }' "$table")" "$table"
+	exit 0
+fi
 if [ -z "$loadgen" ]; then
 	for f in "$root/build-bench/bench/mqtt_loadgen" "$root/build/bench/mqtt_loadgen"; do
 		[ -x "$f" ] && loadgen=$f && break
@@ -139,44 +190,7 @@ for ((r = 1; r <= runs; r++)); do
 	done
 done
 
-# The table: medians over the runs. Ratio = kuiperd / mosquitto; above 1 is better for rates,
-# below 1 is better for latency, memory and CPU per message.
-echo
-awk -v a="$label_a" -v scenarios="$scenarios" '
-function median(list,   n, arr, i, j, t) {
-	n = split(list, arr, " ")
-	if (n == 0) return ""
-	for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (arr[j] + 0 < arr[i] + 0) { t = arr[i]; arr[i] = arr[j]; arr[j] = t }
-	return n % 2 ? arr[(n + 1) / 2] : (arr[n / 2] + arr[n / 2 + 1]) / 2
-}
-function add(who, key, val) { if (val != "" && val >= 0) vals[who, key] = vals[who, key] " " val }
-{
-	delete v
-	for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-	if (v["failed"] != "" || v["broker_died"] != "" || v["errors"] > 0) { bad[$1, v["scenario"]]++; next }
-	sc = v["scenario"]
-	if (sc == "latency") { add($1, sc ":p50", v["p50_us"]); add($1, sc ":p99", v["p99_us"]) }
-	else if (sc == "idle") add($1, sc ":mem", v["bytes_per_conn"])
-	else add($1, sc ":rate", v["rate"])
-	if (sc != "idle") { add($1, sc ":cpu", v["broker_us_per_msg"]); add($1, sc ":lg", v["lg_cpu_pct"]) }
-}
-END {
-	split("fanin:rate:msg/s;fanout:rate:deliveries/s;qos1:rate:msg/s;latency:p50:p50 us;latency:p99:p99 us;idle:mem:bytes/conn", rows, ";")
-	printf "%-9s %-14s %12s %12s %7s %16s %16s %12s\n", "scenario", "figure", a, "mosquitto", "ratio", \
-		a " us/msg", "mosquitto us/msg", "loadgen CPU"
-	for (k = 1; k <= 6; k++) {
-		split(rows[k], f, ":"); sc = f[1]; key = sc ":" f[2]
-		if (index(" " scenarios " ", " " sc " ") == 0) continue
-		x = median(vals[a, key]); y = median(vals["mosquitto", key])
-		ratio = (x != "" && y != "" && y > 0) ? sprintf("%.2f", x / y) : "-"
-		cx = median(vals[a, sc ":cpu"]); cy = median(vals["mosquitto", sc ":cpu"])
-		lx = median(vals[a, sc ":lg"]); ly = median(vals["mosquitto", sc ":lg"])
-		printf "%-9s %-14s %12s %12s %7s %16s %16s %12s\n", sc, f[3], (x == "" ? "-" : x), (y == "" ? "-" : y), ratio, \
-			(cx == "" || f[2] == "p50" ? "" : sprintf("%.2f", cx)), (cy == "" || f[2] == "p50" ? "" : sprintf("%.2f", cy)), \
-			(lx == "" || f[2] == "p50" ? "" : sprintf("%.0f%%/%.0f%%", lx, ly))
-	}
-	for (k in bad) { split(k, p, SUBSEP); printf "note: %s %s failed in %d run(s) (see the work directory)\n", p[1], p[2], bad[k] }
-}' "$out"
+print_table "$label_a" "$out"
 echo
 echo "ratio = $label_a / mosquitto (rates: above 1 is better; latency, bytes/conn: below 1 is better)."
 echo "us/msg = broker CPU time (user+system, /proc/<pid>/stat) per delivered message; loadgen CPU = % of one core ($label_a/mosquitto)."

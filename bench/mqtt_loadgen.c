@@ -449,17 +449,21 @@ static void on_publish(struct lg *g, struct conn *c, uint8_t flags, const uint8_
         return;
     size_t i = 2 + (size_t)(p[0] << 8 | p[1]);
     uint16_t id = 0;
+    if (i > len || (qos && i + 2 > len)) {
+        g->bad++; /* a topic longer than the packet */
+        return;
+    }
     if (qos) {
-        if (i + 2 > len)
-            return;
         id = (uint16_t)(p[i] << 8 | p[i + 1]);
         i += 2;
         put_puback(c, id);
     }
     if (g->o.mqtt == 5) {
         size_t n = skip_props(p + i, len - i, NULL);
-        if (!n)
+        if (!n) {
+            g->bad++;
             return;
+        }
         i += n;
     }
     c->recv++;

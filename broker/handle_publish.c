@@ -58,6 +58,21 @@ static bool acl_ok(broker__conn *c, const char *topic, size_t tlen)
     return ok;
 }
 
+/* Writes a PUBACK or PUBREC; in MQTT 5 always with its reason byte (the long form), and returns
+ * where that byte is relative to the unsent output, so it can be changed until the flush. */
+static size_t ack_begin(broker__conn *c, uint8_t type, uint16_t id, uint8_t reason)
+{
+    bool v5 = c->version == 5;
+    uint8_t *w = broker__conn_reserve(c, v5 ? 5 : 4);
+    w[0] = (uint8_t)(type << 4);
+    w[1] = v5 ? 3 : 2;
+    w[2] = (uint8_t)(id >> 8);
+    w[3] = (uint8_t)id;
+    if (!v5) return SIZE_MAX;
+    w[4] = reason;
+    return (size_t)(w + 4 - c->out) - c->out_off;
+}
+
 static void ack(broker__conn *c, uint8_t type, uint16_t id, uint8_t reason)
 {
     broker__pkt a = {.type = type, .id = id, .reason = c->version == 5 ? reason : 0};
@@ -84,10 +99,19 @@ int broker__handle_publish(broker__conn *c, broker__pkt *p)
         }
         if (s->nrel >= b->cfg.max_inflight) return RC_RECEIVE_MAX;
     }
-    uint8_t reason = 0;
-    if ((tlen >= 4 && memcmp(topic, "$SYS", 4) == 0) || (b->cfg.nacl && !acl_ok(c, topic, tlen))) {
-        reason = RC_NOT_AUTHORIZED; /* $SYS belongs to the broker */
-    } else {
+    /* The acknowledgement goes out before the message is routed, so that a client subscribed to
+     * its own topic reads the PUBACK before its copy of the message (some clients check for
+     * unacknowledged messages as soon as the copy arrives). The v5 reason byte is filled in
+     * after routing: 0x10 when nobody matched. */
+    bool denied = (tlen >= 4 && memcmp(topic, "$SYS", 4) == 0) || (b->cfg.nacl && !acl_ok(c, topic, tlen));
+    uint8_t reason = denied ? RC_NOT_AUTHORIZED : 0; /* $SYS belongs to the broker */
+    size_t at = SIZE_MAX;
+    if (p->qos == 1) at = ack_begin(c, BROKER_PUBACK, p->id, reason);
+    if (p->qos == 2) {
+        if (!denied) rel_add(s, p->id);
+        at = ack_begin(c, BROKER_PUBREC, p->id, reason);
+    }
+    if (!denied) {
         size_t plen = c->version == 5 ? broker__props_filter(p->props.raw, FWD_PROPS, NULL) : 0;
         broker__msg *m = broker__msg_new(topic, tlen, p->payload.p, p->payload.len, NULL, plen, p->qos, p->retain);
         if (plen) broker__props_filter(p->props.raw, FWD_PROPS, m->props);
@@ -97,13 +121,9 @@ int broker__handle_publish(broker__conn *c, broker__pkt *p)
             m->expire_at = broker__wallms() + (int64_t)p->props.msg_expiry * 1000;
         }
         if (p->retain) broker__retain_set(b, m);
-        if (broker__route(b, m) == 0) reason = RC_NO_SUBSCRIBERS;
+        size_t n = broker__route(b, m);
         ek_broker_msg_unref(m);
-    }
-    if (p->qos == 1) ack(c, BROKER_PUBACK, p->id, reason);
-    if (p->qos == 2) {
-        if (reason < 0x80) rel_add(s, p->id);
-        ack(c, BROKER_PUBREC, p->id, reason);
+        if (n == 0 && at != SIZE_MAX && c->state != CONN_CLOSING) c->out[c->out_off + at] = RC_NO_SUBSCRIBERS;
     }
     return 0;
 }

@@ -36,66 +36,88 @@ void broker__retain_set(ek_broker *b, broker__msg *m)
     if (!m->sys) broker__persist_retained(b, m, false);
 }
 
-static void send_one(ek_broker *b, broker__sub *sub, broker__node *n, int64_t now)
+/* One delivery of retained messages to a new subscription. For an in-process subscriber the
+ * messages are collected during the walk and delivered after it, since its callback may
+ * subscribe or unsubscribe (changing the tree being walked). */
+typedef struct rctx {
+    ek_broker *b;
+    broker__sub *sub;
+    int64_t now;
+    broker__msg **later;
+    size_t n, cap;
+} rctx;
+
+static void send_one(rctx *x, broker__node *n)
 {
+    ek_broker *b = x->b;
     broker__msg *m = n->retained;
     if (!m) return;
-    if (m->has_expiry && now >= m->expire_at) {
+    if (m->has_expiry && x->now >= m->expire_at) {
         n->retained = NULL;
         b->nretained--;
         if (!m->sys) broker__persist_retained(b, m, true);
         ek_broker_msg_unref(m);
         return;
     }
+    broker__sub *sub = x->sub;
     if (!sub->s) {
-        sub->fn(sub->arg, m);
+        if (x->n == x->cap) {
+            x->cap = x->cap ? x->cap * 2 : 16;
+            x->later = ek_realloc(x->later, x->cap * sizeof *x->later);
+        }
+        x->later[x->n++] = ek_broker_msg_ref(m);
         return;
     }
     uint8_t qos = m->qos < sub->qos ? m->qos : sub->qos;
     broker__session_deliver(sub->s, m, qos, true, &sub->subid, sub->subid ? 1 : 0);
 }
 
-static void send_all(ek_broker *b, broker__sub *sub, broker__node *n, bool root, int64_t now)
+static void send_all(rctx *x, broker__node *n, bool root)
 {
-    if (!root) send_one(b, sub, n, now);
+    if (!root) send_one(x, n);
     for (size_t i = 0; i < n->children.cap; i++) {
         broker__node *ch = n->children.e[i].h ? n->children.e[i].val : NULL;
         if (!ch || (root && ch->nlen && ch->name[0] == '$')) continue;
-        send_all(b, sub, ch, false, now);
+        send_all(x, ch, false);
     }
 }
 
-static void rwalk(ek_broker *b, broker__sub *sub, broker__node *n, const char *f, bool end, bool root,
-                  int64_t now)
+static void rwalk(rctx *x, broker__node *n, const char *f, bool end, bool root)
 {
     if (end) {
-        send_one(b, sub, n, now);
+        send_one(x, n);
         return;
     }
     const char *slash = strchr(f, '/');
     size_t seg = slash ? (size_t)(slash - f) : strlen(f);
     if (seg == 1 && f[0] == '#') {
-        send_all(b, sub, n, root, now);
+        send_all(x, n, root);
         return;
     }
     if (seg == 1 && f[0] == '+') {
-        /* Children may be pruned while sending (an expired message): collect them first. */
-        size_t cnt = 0;
-        broker__node **kids = ek_malloc((n->children.len + 1) * sizeof *kids);
         for (size_t i = 0; i < n->children.cap; i++) {
             broker__node *ch = n->children.e[i].h ? n->children.e[i].val : NULL;
-            if (ch && !(root && ch->nlen && ch->name[0] == '$')) kids[cnt++] = ch;
+            if (ch && !(root && ch->nlen && ch->name[0] == '$')) rwalk(x, ch, slash ? slash + 1 : "", !slash, false);
         }
-        for (size_t i = 0; i < cnt; i++) rwalk(b, sub, kids[i], slash ? slash + 1 : "", !slash, false, now);
-        ek_free(kids);
         return;
     }
     broker__node *ch = broker__map_get(&n->children, f, seg);
-    if (ch) rwalk(b, sub, ch, slash ? slash + 1 : "", !slash, false, now);
+    if (ch) rwalk(x, ch, slash ? slash + 1 : "", !slash, false);
 }
 
 void broker__retain_deliver(ek_broker *b, broker__sub *sub, const char *filter)
 {
     if (!b->root || !b->nretained) return;
-    rwalk(b, sub, b->root, filter, false, true, broker__wallms());
+    rctx x = {.b = b, .sub = sub, .now = broker__wallms()};
+    rwalk(&x, b->root, filter, false, true);
+    /* In-process: deliver while the subscription lasts (a callback may end it). */
+    char key[sizeof sub->idkey];
+    memcpy(key, sub->idkey, sizeof key);
+    ek_broker_deliver_fn fn = sub->fn;
+    void *arg = sub->arg;
+    for (size_t i = 0; i < x.n; i++) {
+        if (broker__map_get(&b->inproc, key, strlen(key)) == sub) fn(arg, x.later[i]);
+        ek_broker_msg_unref(x.later[i]);
+    }
+    ek_free(x.later);
 }

@@ -14,5 +14,7 @@ extern const ek_sink_ops ek_file_sink_ops;
 extern const ek_source_ops ek_file_source_ops;
 extern const ek_sink_ops ek_sqlite_sink_ops;
 extern const ek_source_ops ek_sqlite_source_ops;
+extern const ek_sink_ops ek_sql_sink_ops;
+extern const ek_source_ops ek_sql_source_ops;
 
 #endif

@@ -54,6 +54,11 @@ struct ek_sink_cache {
     ek_cache_stats st;
 };
 
+/* Set around a resend's collect, so sinks can pick resendDestination (see cache.h). */
+static _Thread_local bool resending;
+
+bool ek_sink_cache_resending(void) { return resending; }
+
 /* ---- settings ---- */
 
 enum { K_BOOL, K_INT, K_DUR };
@@ -460,7 +465,9 @@ int ek_sink_cache_resend(ek_sink_cache *c, int64_t now_ms, ek_cache_collect_fn c
         ek_sink_data d = {.value = &v, .payload = p.len ? p.data : payload, .len = len,
                           .meta = meta.type == EK_T_NULL ? NULL : &meta};
         ek_err err = {0};
+        resending = true;
         int rc = collect(arg, &d, &err);
+        resending = false;
         ek_value_unref(&v);
         ek_value_unref(&meta);
         ek_buf_free(&p);

@@ -79,6 +79,10 @@ int ek_sink_cache_resend(ek_sink_cache *c, int64_t now_ms, ek_cache_collect_fn c
 /* Monotonic ms at which ek_sink_cache_resend should next be called; -1 when empty. */
 int64_t ek_sink_cache_deadline(const ek_sink_cache *c);
 
+/* True while the calling thread is inside a resend's collect: a sink with resendDestination
+ * (mqtt topic, rest url) sends there instead. */
+bool ek_sink_cache_resending(void);
+
 typedef struct ek_cache_stats {
     int64_t memory;   /* messages held in memory */
     int64_t disk;     /* messages only on disk */

@@ -6,13 +6,18 @@
 #include "broker/broker.h"
 #include "connectors/mqtt_int.h"
 #include "connectors/sink_transform.h"
+#include "engine/buf.h"
 #include "engine/mem.h"
 
+#include <fcntl.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* Connection keys as eKuiper spells them (matched case-insensitively). */
 static const struct {
@@ -75,6 +80,70 @@ static char *normalize_server(const char *s)
     return ek_asprintf("%s%s:%d", scheme, rest, port);
 }
 
+/* Decodes standard base64 (whitespace ignored); false on a bad character. */
+static bool base64_decode(const char *in, ek_buf *out)
+{
+    unsigned acc = 0;
+    int bits = 0;
+    for (; *in; in++) {
+        char ch = *in;
+        if (ch == '=' || ch == '\n' || ch == '\r' || ch == ' ' || ch == '\t') continue;
+        const char *tbl = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        const char *p = strchr(tbl, ch);
+        if (!p || !ch) return false;
+        acc = (acc << 6) | (unsigned)(p - tbl);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            ek_buf_putc(out, (char)((acc >> bits) & 0xff));
+        }
+    }
+    return true;
+}
+
+/* certificationRaw, privateKeyRaw, rootCARaw (base64 PEM, as eKuiper takes them): written once to
+ * <data>/certs/mqtt-<hash>.pem (mode 0600) because Paho reads certificates from files. */
+static int raw_to_file(ek_app *app, const char *raw, const char *key, char **path, ek_err *err)
+{
+    ek_buf pem = EK_BUF_INIT;
+    if (!base64_decode(raw, &pem) || pem.len == 0) {
+        ek_buf_free(&pem);
+        return ek_err_set(err, EK_EINVAL, "property %s: not base64", key);
+    }
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < pem.len; i++) h = (h ^ (unsigned char)pem.data[i]) * 1099511628211ull;
+    const char *base = app && app->data_dir ? app->data_dir : "/tmp";
+    char *dir = ek_asprintf("%s/certs", base);
+    mkdir(dir, 0700);
+    *path = ek_asprintf("%s/mqtt-%016llx.pem", dir, (unsigned long long)h);
+    ek_free(dir);
+    int rc = 0;
+    int fd = open(*path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0 || write(fd, pem.data, pem.len) != (ssize_t)pem.len)
+        rc = ek_err_set(err, EK_EIO, "property %s: cannot write %s", key, *path);
+    if (fd >= 0) close(fd);
+    ek_buf_free(&pem);
+    return rc;
+}
+
+static int raw_certs(ek_app *app, const ek_value *const layers[3], mqtt_settings *out, ek_err *err)
+{
+    static const struct {
+        const char *key;
+        size_t off;
+    } raws[] = {{"certificationRaw", offsetof(mqtt_settings, cert)},
+                {"privateKeyRaw", offsetof(mqtt_settings, key)},
+                {"rootCARaw", offsetof(mqtt_settings, rootca)}};
+    for (size_t i = 0; i < sizeof raws / sizeof raws[0]; i++) {
+        char **path = (char **)((char *)out + raws[i].off);
+        const ek_value *v = pick(layers, raws[i].key);
+        if (*path || !v || v->type != EK_T_STRING || !*ek_str_ptr(v)) continue;
+        int rc = raw_to_file(app, ek_str_ptr(v), raws[i].key, path, err);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
 static bool is_bundled(ek_app *app, const char *server)
 {
     if (!app || !app->broker || strncmp(server, "tcp://", 6) != 0) return false;
@@ -109,6 +178,10 @@ int mqtt__settings(ek_app *app, const ek_value *props, bool source, mqtt_setting
     if (!out->server) {
         mqtt__settings_free(out);
         return ek_err_set(err, EK_EINVAL, "property server is required (for example tcp://127.0.0.1:1883)");
+    }
+    if (raw_certs(app, layers, out, err)) {
+        mqtt__settings_free(out);
+        return EK_EINVAL;
     }
     char *norm = normalize_server(out->server);
     ek_free(out->server);

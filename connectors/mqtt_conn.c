@@ -278,12 +278,15 @@ static void resubscribe(mqtt_conn *c)
     for (int i = 0; i < k; i++) {
         MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
         int rc = MQTTAsync_subscribe(c->client, filters[i], qos[i], &ro);
+        if (rc == MQTTASYNC_SUCCESS) rc = MQTTAsync_waitForCompletion(c->client, ro.token, PUBLISH_TIMEOUT_MS);
         if (rc != MQTTASYNC_SUCCESS) ek_warn("mqtt %s: cannot subscribe to %s: %s", c->s.server, filters[i],
                                             MQTTAsync_strerror(rc));
         ek_free(filters[i]);
     }
     ek_free(filters);
     ek_free(qos);
+    /* Up means data flows: reported once the subscriptions are back. */
+    if (atomic_load(&c->connected)) notify(c, 1, NULL);
 }
 
 static void connected_ok(mqtt_conn *c)
@@ -293,7 +296,6 @@ static void connected_ok(mqtt_conn *c)
     c->connecting = false, c->backoff_ms = BACKOFF_MIN_MS, c->need_resub = true;
     pthread_cond_broadcast(&c->cv);
     pthread_mutex_unlock(&c->smu);
-    notify(c, 1, NULL);
     ek_info("mqtt: connected to %s as %s", c->s.server, c->clientid);
 }
 
@@ -559,8 +561,10 @@ long mqtt__conn_subscribe(mqtt_conn *c, const char *filter, int qos, size_t buff
         }
         s->broker_id = bid;
     } else if (first && connected) {
+        /* The rule starts with its subscription in place (at most a few seconds' wait). */
         MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
         int rc = MQTTAsync_subscribe(c->client, filter, qos, &ro);
+        if (rc == MQTTASYNC_SUCCESS) rc = MQTTAsync_waitForCompletion(c->client, ro.token, PUBLISH_TIMEOUT_MS);
         if (rc != MQTTASYNC_SUCCESS) ek_warn("mqtt %s: cannot subscribe to %s: %s", c->s.server, filter,
                                             MQTTAsync_strerror(rc));
     }

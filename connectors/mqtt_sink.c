@@ -2,7 +2,9 @@
  * may be a template over the message (`devices/{{.id}}/out`; for a list, its first row), with qos
  * and retained, on a shared connection (mqtt_conn.c): in-process when the server is the bundled
  * broker, Paho otherwise. When the broker cannot be reached collect returns EK_EIO, so the
- * runtime's cache keeps the message. `compression` is applied by the transform, not here. */
+ * runtime's cache keeps the message. `compression` is applied by the transform, not here.
+ * resendDestination, when set, is the topic (a template too) for cached messages being resent. */
+#include "connectors/cache.h"
 #include "connectors/mqtt_int.h"
 #include "connectors/sink_transform.h"
 #include "connectors/template.h"
@@ -17,9 +19,13 @@ typedef struct mqtt_sink {
     mqtt_conn *conn;
     char *topic;
     ek_template *topic_tpl;  /* NULL when the topic has no action */
+    char *resend;            /* resendDestination: topic for cached data being resent */
+    ek_template *resend_tpl;
     int qos;
     bool retained;
 } mqtt_sink;
+
+static void sink_close(void *st);
 
 static int sink_open(void *st, const ek_sink_conf *conf, ek_err *err)
 {
@@ -43,6 +49,14 @@ static int sink_open(void *st, const ek_sink_conf *conf, ek_err *err)
         return rc;
     }
     s->topic = ek_strdup(topic);
+    const char *rd = ek_prop_str(conf->props, "resendDestination", "");
+    if (*rd) {
+        s->resend = ek_strdup(rd);
+        if (!ek_template_is_static(rd) && (rc = ek_template_compile(rd, &s->resend_tpl, err))) {
+            sink_close(s);
+            return ek_err_prefix(err, "mqtt sink: property resendDestination");
+        }
+    }
     /* Give a fresh connection a moment, so a rule's first results are not all cached. */
     for (int waited = 0; waited < OPEN_WAIT_MS && !mqtt__conn_connected(s->conn); waited += 20) usleep(20000);
     return 0;
@@ -51,15 +65,17 @@ static int sink_open(void *st, const ek_sink_conf *conf, ek_err *err)
 static int sink_collect(void *st, const ek_sink_data *d, ek_err *err)
 {
     mqtt_sink *s = st;
-    if (!s->topic_tpl)
-        return mqtt__conn_publish(s->conn, s->topic, d->payload, d->len, s->qos, s->retained, err);
+    bool alt = s->resend && ek_sink_cache_resending();
+    const char *fixed = alt ? s->resend : s->topic;
+    ek_template *tpl = alt ? s->resend_tpl : s->topic_tpl;
+    if (!tpl) return mqtt__conn_publish(s->conn, fixed, d->payload, d->len, s->qos, s->retained, err);
     const ek_value *v = d->value;
     if (v && v->type == EK_T_ARRAY) v = ek_array_len(v) ? ek_array_get(v, 0) : NULL;
     ek_value empty = ek_object_new(0);
     ek_buf topic = EK_BUF_INIT;
-    int rc = ek_template_render(s->topic_tpl, v ? v : &empty, &topic, err);
+    int rc = ek_template_render(tpl, v ? v : &empty, &topic, err);
     ek_value_unref(&empty);
-    if (!rc && topic.len == 0) rc = ek_err_set(err, EK_EINVAL, "mqtt sink: topic template %s gave an empty topic", s->topic);
+    if (!rc && topic.len == 0) rc = ek_err_set(err, EK_EINVAL, "mqtt sink: topic template %s gave an empty topic", fixed);
     if (!rc) rc = mqtt__conn_publish(s->conn, topic.data, d->payload, d->len, s->qos, s->retained, err);
     ek_buf_free(&topic);
     return rc;
@@ -70,7 +86,9 @@ static void sink_close(void *st)
     mqtt_sink *s = st;
     mqtt__conn_put(s->conn);
     ek_template_free(s->topic_tpl);
+    ek_template_free(s->resend_tpl);
     ek_free(s->topic);
+    ek_free(s->resend);
     memset(s, 0, sizeof *s);
 }
 

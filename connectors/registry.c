@@ -19,6 +19,7 @@ static const ek_source_ops *const builtin_sources[] = {
     &ek_httppush_source_ops,
     &ek_file_source_ops,
     &ek_sqlite_source_ops,
+    &ek_sql_source_ops,
     NULL,
 };
 static const ek_sink_ops *const builtin_sinks[] = {
@@ -28,6 +29,7 @@ static const ek_sink_ops *const builtin_sinks[] = {
     &ek_rest_sink_ops,
     &ek_file_sink_ops,
     &ek_sqlite_sink_ops,
+    &ek_sql_sink_ops,
     NULL,
 };
 

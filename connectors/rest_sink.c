@@ -2,8 +2,10 @@
  * header values may be templates over the message (`http://host/{{.device}}`; for a list, its first
  * row). bodyType form sends the message's fields url-encoded; the other body types send the
  * payload the transform made, with the matching Content-Type. An unreachable server or a 5xx reply
- * is EK_EIO (the cache keeps the message); a 4xx reply is counted and dropped. */
+ * is EK_EIO (the cache keeps the message); a 4xx reply is counted and dropped. resendDestination,
+ * when set, is the url (a template too) for cached messages being resent. */
 #include "connectors/builtin.h"
+#include "connectors/cache.h"
 #include "connectors/http_int.h"
 #include "connectors/sink_transform.h"
 #include "engine/log.h"
@@ -16,6 +18,8 @@ typedef struct rest_sink {
     http_opts o;
     char *url;
     ek_template *url_tpl;
+    char *resend;            /* resendDestination: url for cached data being resent */
+    ek_template *resend_tpl;
     bool debug;
     void *curl;
     char *rule;
@@ -34,6 +38,13 @@ static int rest_open(void *st, const ek_sink_conf *conf, ek_err *err)
         http__opts_free(&s->o);
         return ek_err_prefix(err, "rest sink");
     }
+    const char *rd = ek_prop_str(conf->props, "resendDestination", "");
+    if (*rd && !ek_template_is_static(rd) && (rc = ek_template_compile(rd, &s->resend_tpl, err))) {
+        http__opts_free(&s->o);
+        ek_template_free(s->url_tpl);
+        return ek_err_prefix(err, "rest sink: property resendDestination");
+    }
+    s->resend = *rd ? ek_strdup(rd) : NULL;
     s->url = ek_strdup(url);
     s->curl = http__curl_new();
     s->rule = ek_strdup(conf->rule_id ? conf->rule_id : "");
@@ -63,12 +74,14 @@ static int rest_collect(void *st, const ek_sink_data *d, ek_err *err)
     if (row && row->type == EK_T_ARRAY) row = ek_array_len(row) ? ek_array_get(row, 0) : NULL;
     ek_buf url = EK_BUF_INIT, body = EK_BUF_INIT, resp = EK_BUF_INIT;
     int rc = 0;
-    if (s->url_tpl) {
+    bool alt = s->resend && ek_sink_cache_resending();
+    ek_template *tpl = alt ? s->resend_tpl : s->url_tpl;
+    if (tpl) {
         ek_value empty = ek_object_new(0);
-        rc = ek_template_render(s->url_tpl, row ? row : &empty, &url, err);
+        rc = ek_template_render(tpl, row ? row : &empty, &url, err);
         ek_value_unref(&empty);
     } else {
-        ek_buf_puts(&url, s->url);
+        ek_buf_puts(&url, alt ? s->resend : s->url);
     }
     if (!rc && strcmp(s->o.body_type, "form") == 0) urlencode_object(s->curl, row, &body);
     else if (!rc) ek_buf_append(&body, d->payload, d->len);
@@ -87,7 +100,9 @@ static void rest_close(void *st)
     rest_sink *s = st;
     http__opts_free(&s->o);
     ek_template_free(s->url_tpl);
+    ek_template_free(s->resend_tpl);
     ek_free(s->url);
+    ek_free(s->resend);
     ek_free(s->rule);
     http__curl_free(s->curl);
     memset(s, 0, sizeof *s);

@@ -8,7 +8,10 @@
  *
  * Lookup source (CREATE TABLE ... WITH (TYPE="sqlite", KIND="lookup", DATASOURCE="table")):
  * lookup returns the rows whose columns equal the given keys. Identifiers are always quoted, and
- * values always bound, never spliced into SQL. */
+ * values always bound, never spliced into SQL.
+ *
+ * Both are also registered as type "sql", eKuiper's SQL connector, for its sqlite: URLs, so an
+ * eKuiper rule writing to `"sql": {"url": "sqlite:/data/x.db", ...}` runs unchanged. */
 #include "connectors/builtin.h"
 #include "connectors/sink_transform.h"
 #include "engine/app.h"
@@ -43,7 +46,11 @@ static int open_db(const ek_app *app, const ek_value *props, sqlite3 **out, ek_e
     const char *path = ek_prop_str(props, "path", NULL);
     const char *url = ek_prop_str(props, "url", NULL);
     if (!path && url) {
-        path = strncasecmp(url, "sqlite:", 7) == 0 ? url + 7 : url;
+        const char *colon = strstr(url, "://") ? strstr(url, "://") : strchr(url, ':');
+        if (colon && strncasecmp(url, "sqlite", 6) != 0 && strncasecmp(url, "sqlite3", 7) != 0)
+            return ek_err_set(err, EK_EINVAL, "property url: only sqlite: databases are supported, not %.*s",
+                              (int)(colon - url), url);
+        path = colon ? colon + 1 : url;
         while (path[0] == '/' && path[1] == '/') path++;
     }
     if (!path || !*path) return ek_err_set(err, EK_EINVAL, "property path (or url sqlite:/file.db) is required");
@@ -288,6 +295,23 @@ static int source_lookup(void *st, const ek_value *keys, ek_value *out, ek_err *
 
 const ek_source_ops ek_sqlite_source_ops = {
     .type = "sqlite",
+    .state_size = sizeof(sqlite_conn),
+    .open = source_open,
+    .close = conn_close,
+    .lookup = source_lookup,
+};
+
+/* eKuiper's "sql" connector names, for sqlite: URLs. */
+const ek_sink_ops ek_sql_sink_ops = {
+    .type = "sql",
+    .state_size = sizeof(sqlite_conn),
+    .open = sink_open,
+    .collect = sink_collect,
+    .close = conn_close,
+};
+
+const ek_source_ops ek_sql_source_ops = {
+    .type = "sql",
     .state_size = sizeof(sqlite_conn),
     .open = source_open,
     .close = conn_close,

@@ -130,7 +130,7 @@ void ek_cexpr_free(ek_cexpr *e);
 /* Evaluates e into *out (owned by the caller; nil is EK_T_NULL). Returns 0 or EK_EEXEC with err. */
 int ek_cexpr_eval(ek_cexpr *e, const ek_eval_ctx *ctx, ek_value *out, ek_err *err);
 /* Evaluates a condition (WHERE, HAVING, ON, FILTER): nil and false are false; any other non-bool
- * is an error, as in eKuiper. */
+ * is an error, as in eKuiper. A NULL e (the clause is absent) is true. */
 int ek_cexpr_eval_bool(ek_cexpr *e, const ek_eval_ctx *ctx, bool *out, ek_err *err);
 /* True when e was folded to a constant; *v then borrows it. */
 bool ek_cexpr_const(const ek_cexpr *e, const ek_value **v);

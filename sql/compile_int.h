@@ -100,6 +100,9 @@ int ek_compile__hit_family(const char *name);
 ek_cexpr *ek_compile__expr(const ek_expr *e, ek_compile_env *env);
 /* A node that advances the hit counter of a family once (a call with the flag true). */
 ek_cexpr *ek_compile__hit_commit(int family, ek_func_ctx *shared);
+/* eval.c: the value of a constant or field node without taking a reference (a row's or the
+ * tree's; a static nil for a missing field), or NULL for any other node. */
+const ek_value *ek_eval__borrow(const ek_cexpr *e, const ek_eval_ctx *ctx);
 /* eval_call.c */
 int ek_eval__call(ek_cexpr *e, const ek_eval_ctx *ctx, ek_value *out, ek_err *err);
 void ek_eval__free_parts(ek_cexpr *e);

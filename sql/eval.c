@@ -66,19 +66,19 @@ static int eval_field(const ek_cexpr *e, const ek_eval_ctx *ctx, ek_value *out)
 /* Evaluates an operand without taking a reference when its value already lives in a row or in the
  * tree (fields, constants): *p points at the value, and *tmp holds an owned value otherwise.
  * The caller releases *tmp (null when borrowed). Saves two atomic operations per string operand. */
-static int eval_ref(ek_cexpr *e, const ek_eval_ctx *ctx, ek_value *tmp, const ek_value **p, ek_err *err)
+const ek_value *ek_eval__borrow(const ek_cexpr *e, const ek_eval_ctx *ctx)
 {
     static const ek_value nil = {.type = EK_T_NULL};
+    if (e->op == C_CONST) return &e->val;
+    if (e->op != C_FIELD) return NULL;
+    const ek_value *v = field_ptr(e, ctx);
+    return v ? v : &nil;
+}
+
+static int eval_ref(ek_cexpr *e, const ek_eval_ctx *ctx, ek_value *tmp, const ek_value **p, ek_err *err)
+{
     *tmp = ek_null();
-    if (e->op == C_CONST) {
-        *p = &e->val;
-        return 0;
-    }
-    if (e->op == C_FIELD) {
-        const ek_value *v = field_ptr(e, ctx);
-        *p = v ? v : &nil;
-        return 0;
-    }
+    if ((*p = ek_eval__borrow(e, ctx)) != NULL) return 0;
     *p = tmp;
     return ek_eval__node(e, ctx, tmp, err);
 }
@@ -373,7 +373,7 @@ static int as_index(const ek_value *v, int64_t *out, ek_err *err)
 
 static int eval_index(ek_cexpr *e, const ek_eval_ctx *ctx, ek_value *out, ek_err *err)
 {
-    ek_value x, i;
+    ek_value x = ek_null(), i = ek_null();
     *out = ek_null();
     int rc = ek_eval__node(e->a, ctx, &x, err);
     if (rc) return rc;
@@ -400,7 +400,7 @@ static int slice_bound(ek_cexpr *b, const ek_eval_ctx *ctx, int64_t dflt, int64_
 {
     *out = dflt;
     if (!b) return 0;
-    ek_value v;
+    ek_value v = ek_null();
     int rc = ek_eval__node(b, ctx, &v, err);
     if (!rc && !ek_is_null(&v)) rc = as_index(&v, out, err);
     ek_value_unref(&v);
@@ -501,7 +501,7 @@ out:
 
 static int eval_between(ek_cexpr *e, const ek_eval_ctx *ctx, ek_value *out, ek_err *err)
 {
-    ek_value x, lo = ek_null(), hi = ek_null();
+    ek_value x = ek_null(), lo = ek_null(), hi = ek_null();
     *out = ek_bool(false);
     int rc = ek_eval__node(e->a, ctx, &x, err);
     if (!rc) rc = ek_eval__node(e->b, ctx, &lo, err);
@@ -552,6 +552,7 @@ static int eval_case(ek_cexpr *e, const ek_eval_ctx *ctx, ek_value *out, ek_err 
 
 int ek_eval__node(ek_cexpr *e, const ek_eval_ctx *ctx, ek_value *out, ek_err *err)
 {
+    *out = ek_null();  /* so a node that fails leaves nothing its caller could release twice */
     switch (e->op) {
     case C_CONST: *out = ek_value_ref(&e->val); return 0;
     case C_FIELD: return eval_field(e, ctx, out);
@@ -620,7 +621,8 @@ int ek_cexpr_eval(ek_cexpr *e, const ek_eval_ctx *ctx, ek_value *out, ek_err *er
 int ek_cexpr_eval_bool(ek_cexpr *e, const ek_eval_ctx *ctx, bool *out, ek_err *err)
 {
     ek_value v;
-    *out = false;
+    *out = e == NULL;  /* an absent clause holds */
+    if (!e) return 0;
     int rc = ek_cexpr_eval(e, ctx, &v, err);
     if (rc) return rc;
     if (v.type == EK_T_BOOL) *out = v.b;

@@ -5,6 +5,7 @@
 #include "engine/mem.h"
 #include "sql/compile_int.h"
 
+#include <stdint.h>
 #include <string.h>
 
 static void fill_fctx(ek_func_ctx *f, const ek_eval_ctx *ctx)
@@ -35,12 +36,28 @@ static int invoke(ek_cexpr *e, ek_func_ctx *fctx, const ek_value *args, size_t n
     return 0;
 }
 
-static int eval_args(ek_cexpr *e, const ek_eval_ctx *ctx, ek_value *args, ek_err *err)
+/* Releases the arguments eval_args evaluated (those it borrowed are left alone). */
+static void release_args(ek_value *args, size_t n, uint64_t borrowed)
 {
+    for (size_t i = 0; i < n; i++)
+        if (i >= 64 || !(borrowed >> i & 1)) ek_value_unref(&args[i]);
+}
+
+/* Evaluates a call's arguments. Constants and fields are passed as shallow copies without a
+ * reference (functions only borrow their arguments); *borrowed marks them (the first 64). */
+static int eval_args(ek_cexpr *e, const ek_eval_ctx *ctx, ek_value *args, uint64_t *borrowed, ek_err *err)
+{
+    *borrowed = 0;
     for (size_t i = 0; i < e->nkids; i++) {
+        const ek_value *b = i < 64 ? ek_eval__borrow(e->kids[i], ctx) : NULL;
+        if (b) {
+            args[i] = *b;
+            *borrowed |= (uint64_t)1 << i;
+            continue;
+        }
         int rc = ek_eval__node(e->kids[i], ctx, &args[i], err);
         if (rc) {
-            free_args(args, i);
+            release_args(args, i, *borrowed);
             return rc;
         }
     }
@@ -52,11 +69,12 @@ static int eval_scalar(ek_cexpr *e, const ek_eval_ctx *ctx, ek_value *out, ek_er
     if (!e->def) return ek_err_set(err, EK_EEXEC, "function %s not found", e->name);
     ek_value stack[8];
     ek_value *args = e->nkids <= 8 ? stack : ek_malloc(e->nkids * sizeof *args);
-    int rc = eval_args(e, ctx, args, err);
+    uint64_t borrowed;
+    int rc = eval_args(e, ctx, args, &borrowed, err);
     if (!rc) {
         fill_fctx(&e->fctx, ctx);
         rc = invoke(e, &e->fctx, args, e->nkids, out, err);
-        free_args(args, e->nkids);
+        release_args(args, e->nkids, borrowed);
     }
     if (args != stack) ek_free(args);
     return rc;
@@ -148,12 +166,13 @@ static int eval_analytic(ek_cexpr *e, const ek_eval_ctx *ctx, ek_value *out, ek_
     size_t n = e->nkids + (e->hidden_when ? 1 : 0);
     ek_value stack[8];
     ek_value *args = n <= 8 ? stack : ek_malloc(n * sizeof *args);
-    rc = eval_args(e, ctx, args, err);
+    uint64_t borrowed;
+    rc = eval_args(e, ctx, args, &borrowed, err);
     if (!rc) {
         if (e->hidden_when) args[e->nkids] = ek_bool(on && !e->read_only);
         fill_fctx(fctx, ctx);
         rc = invoke(e, fctx, args, n, out, err);
-        free_args(args, e->nkids);
+        release_args(args, e->nkids, borrowed);
     }
     if (args != stack) ek_free(args);
     return rc;

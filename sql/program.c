@@ -11,6 +11,7 @@
 typedef struct program_int {
     ek_sql_program pub;
     ek_value *alias_vals;       /* per field, reused across rows */
+    bool *alias_used;           /* per field: a later field reads its alias (else its value moves) */
     ek_func_ctx hit_ctx[2];     /* the rule's last_hit_* and last_agg_hit_* counters */
     ek_cexpr *proj_commit[2];   /* advance a counter after each projection (used in SELECT only) */
 } program_int;
@@ -40,6 +41,26 @@ static void compile_fields(ek_sql_program *p, const ek_select *sel, ek_compile_e
             pf->multirow = d && d->kind == EK_FUNC_MULTIROW;
         }
     }
+}
+
+/* Marks used[i] for every alias reference to field i under e. */
+static void mark_alias_refs(const ek_expr *e, bool *used)
+{
+    if (!e) return;
+    if (e->kind == EK_E_FIELD && e->bound.how == EK_FB_ALIAS && e->bound.alias_idx >= 0) used[e->bound.alias_idx] = true;
+    mark_alias_refs(e->a, used);
+    mark_alias_refs(e->b, used);
+    mark_alias_refs(e->c, used);
+    for (size_t i = 0; i < e->args.count; i++) mark_alias_refs(e->args.items[i], used);
+    for (size_t i = 0; i < e->nwhens; i++) {
+        mark_alias_refs(e->whens[i].cond, used);
+        mark_alias_refs(e->whens[i].result, used);
+    }
+    mark_alias_refs(e->else_, used);
+    mark_alias_refs(e->filter, used);
+    for (size_t i = 0; i < e->partition.count; i++) mark_alias_refs(e->partition.items[i], used);
+    mark_alias_refs(e->over_when, used);
+    for (size_t i = 0; i < e->replace.count; i++) mark_alias_refs(e->replace.items[i], used);
 }
 
 static bool tree_has_analytic(const ek_expr *e)
@@ -92,6 +113,8 @@ int ek_sql_compile(const ek_stmt *stmt, const ek_compile_opts *opts, ek_sql_prog
     compile_fields(p, sel, &env);
     int field_hits[2] = {env.hits[0], env.hits[1]};
     pi->alias_vals = ek_calloc(sel->nfields ? sel->nfields : 1, sizeof *pi->alias_vals);
+    pi->alias_used = ek_calloc(sel->nfields ? sel->nfields : 1, sizeof *pi->alias_used);
+    for (size_t i = 0; i < sel->nfields; i++) mark_alias_refs(sel->fields[i].expr, pi->alias_used);
     p->where = compile_condition(sel->where, &env, cond_used);
     p->nsources = sel->nsources;
     p->join_on = ek_calloc(sel->nsources ? sel->nsources : 1, sizeof *p->join_on);
@@ -134,6 +157,7 @@ void ek_sql_program_free(ek_sql_program *p)
     }
     ek_free(p->fields);
     ek_free(pi->alias_vals);
+    ek_free(pi->alias_used);
     for (int f = 0; f < 2; f++) {
         ek_cexpr_free(pi->proj_commit[f]);
         ek_func_ctx_release(&pi->hit_ctx[f]);
@@ -153,14 +177,15 @@ void ek_sql_program_free(ek_sql_program *p)
 
 /* ---------------------------------------------------------------- projection */
 
-/* Adds one field's value to the output; changed_cols spreads its object into the row. */
-static void put_field(const ek_proj_field *f, const ek_value *v, ek_value *out)
+/* Adds one field's value to the output, taking v; changed_cols spreads its object into the row. */
+static void put_field(const ek_proj_field *f, ek_value v, ek_value *out)
 {
-    if (f->spread && v->type == EK_T_OBJECT) {
-        for (size_t k = 0; k < ek_object_len(v); k++)
-            ek_object_set(out, ek_object_key(v, k), ek_value_ref(ek_object_val(v, k)));
+    if (f->spread && v.type == EK_T_OBJECT) {
+        for (size_t k = 0; k < ek_object_len(&v); k++)
+            ek_object_set(out, ek_object_key(&v, k), ek_value_ref(ek_object_val(&v, k)));
+        ek_value_unref(&v);
     } else {
-        ek_object_set(out, f->name, ek_value_ref(v));
+        ek_object_set(out, f->name, v);
     }
 }
 
@@ -180,8 +205,15 @@ int ek_sql_project(ek_sql_program *p, const ek_eval_ctx *ctx, ek_value *out, ek_
             ek_value v;
             rc = ek_cexpr_eval(f->expr, &c, &v, err);
             if (rc) break;
-            pi->alias_vals[i] = v;
-            if (!f->invisible && !ek_is_null(&v)) put_field(f, &v, out);
+            bool show = !f->invisible && !ek_is_null(&v);
+            if (pi->alias_used[i]) {  /* a later field reads it: keep a reference for ctx.aliases */
+                pi->alias_vals[i] = v;
+                if (show) put_field(f, ek_value_ref(&v), out);
+            } else if (show) {
+                put_field(f, v, out);
+            } else {
+                ek_value_unref(&v);
+            }
         }
         c.naliases = i + 1;
     }

@@ -4,9 +4,12 @@
  *   ek_stmt *st;  ek_sql_parse(text, &st, err)                 text -> AST (sql/ast.h)
  *   ek_sql_bind(st, schemas, n, &opts, err)                    names -> sources, slots, functions
  *   ek_sql_program *pg;  ek_sql_compile(st, NULL, &pg, err)     AST -> evaluable program
- *   per row:    ek_cexpr_eval_bool(pg->where, &ctx, &keep, err)
+ *   per row:    ek_sql_update_analytic(pg, &ctx, err)          (if pg->has_analytic: eKuiper's lag()
+ *                                                               and friends see rows WHERE drops)
+ *               ek_cexpr_eval_bool(pg->where, &ctx, &keep, err)
  *               ek_sql_project(pg, &ctx, &obj, err)            -> the output object
- *   per window: set ctx.group / group_len, then HAVING and ek_sql_project per group
+ *   per window: set ctx.group / group_len, then HAVING, ORDER BY keys and ek_sql_project per
+ *               group; ek_sql_program_reset_state(pg, "row_number") per window and partition
  *   ek_sql_program_free(pg); ek_stmt_free(st);                  (program first: it borrows names)
  * ek_sql_prepare() does the first three steps at once. CREATE STREAM/TABLE statements are parsed
  * by the same ek_sql_parse; ek_sql_schema_from_create() turns one into a schema for binding. */

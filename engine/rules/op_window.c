@@ -10,7 +10,8 @@
  * on_tick(now) from the timer in processing time, from the watermark in event time, so a window
  * fires when time passes its end and never otherwise. Windows are aligned to natural time (a 10 s
  * window ends at :10, :20 ...); in event time the first window starts at the first event.
- * Tumbling and session windows contain [start, end); sliding windows [t - length, t + delay].
+ * Tumbling, hopping and session windows contain [start, end); sliding windows [t - length, t], or
+ * [t - length, t + delay) with a delay.
  * Count windows count rows; state windows open and emit on conditions, per PARTITION BY key.
  * FILTER (WHERE ...) is applied here to the window's input. An empty firing is emitted as an
  * empty window batch (the sinks decide about omitIfEmpty).
@@ -171,13 +172,17 @@ static int wm_row(void *st, rules__batch *in, rules__out *emit, ek_err *err)
     s->buf.v[pos] = it;
     if (ts > s->max_ts[in->src]) s->max_ts[in->src] = ts;
 
+    /* The watermark is the smallest of the streams' largest timestamps: until every stream of a
+     * join has sent something it cannot move (as in eKuiper). It only releases rows when it moves. */
     int64_t low = INT64_MAX;
-    for (size_t i = 0; i < s->run->nsrc; i++)
-        if (!s->run->subs[i].table && s->max_ts[i] != INT64_MIN && s->max_ts[i] < low) low = s->max_ts[i];
+    for (size_t i = 0; i < s->run->nsrc; i++) {
+        if (s->run->subs[i].table) continue;
+        if (s->max_ts[i] == INT64_MIN) return 0;
+        if (s->max_ts[i] < low) low = s->max_ts[i];
+    }
     int64_t wm = low - s->run->opts.late_tolerance;
-    bool moved = wm > s->wm;
-    if (moved) s->wm = wm;
-    wm = s->wm;
+    if (wm <= s->wm) return 0;
+    s->wm = wm;
     size_t k = 0;
     for (; k < s->buf.n && s->buf.v[k].row->ts <= wm; k++) {
         rules__batch b;
@@ -188,7 +193,7 @@ static int wm_row(void *st, rules__batch *in, rules__out *emit, ek_err *err)
         rules__batch_free(&b);
     }
     items_drop(&s->buf, k);
-    if (moved) rules__emit_tick(emit, wm);
+    rules__emit_tick(emit, wm);
     return 0;
 }
 
@@ -329,12 +334,32 @@ static bool passes_filter(win_st *s, rules__batch *in, ek_err *err, int *rc)
     return *rc == 0 && keep;
 }
 
-/* Session: fire the open session if time t is past its deadline. */
-static int64_t session_deadline(const win_st *s)
+/* Session: the open session ends after `timeout` without events (once time is strictly past
+ * last + timeout) or at a max-duration boundary, the first aligned multiple of the maximum
+ * duration that lies a whole duration after the session's start (eKuiper's rule). *end gets the
+ * window end when the session is due at time now. */
+static int64_t session_cut(const win_st *s)
 {
-    int64_t by_timeout = s->last + s->w->interval;
-    int64_t by_max = align_local(s->start, s->w->length, s->tz_off);
-    return by_timeout < by_max ? by_timeout : by_max;
+    /* Event time: the boundary must lie strictly more than a duration after the start; processing
+     * time cuts at the first boundary at least a duration after it (as eKuiper's ticker does). */
+    int64_t len = s->w->length;
+    return align_local(s->start + len - (s->event_time ? 0 : 1), len, s->tz_off);
+}
+
+static bool session_due(const win_st *s, int64_t now, int64_t *end)
+{
+    int64_t to = s->last + s->w->interval;
+    int64_t cut = session_cut(s);
+    *end = cut <= to ? cut : to;
+    return cut <= to ? now >= cut : now > to;
+}
+
+/* When a processing-time session next needs a tick. */
+static int64_t session_wake(const win_st *s)
+{
+    int64_t to = s->last + s->w->interval + 1;
+    int64_t cut = session_cut(s);
+    return cut < to ? cut : to;
 }
 
 static int64_t win_tick(void *st, int64_t now, rules__out *emit, ek_err *err);
@@ -432,14 +457,15 @@ static int win_row(void *st, rules__batch *in, rules__out *emit, ek_err *err)
         items_push(&s->it, row, in->src);
         return 0;
     case EK_WIN_SESSION:
-        if (s->started && ts >= session_deadline(s)) win_tick(st, ts, emit, err);
+        int64_t end;
+        if (s->started && session_due(s, ts, &end)) win_tick(st, ts, emit, err);
         if (!s->started) {
             s->started = true;
             s->start = ts;
         }
         s->last = ts;
         items_push(&s->it, row, in->src);
-        if (!s->event_time) rules__timer_set(s->run->eng, s->run, session_deadline(s));
+        if (!s->event_time) rules__timer_set(s->run->eng, s->run, session_wake(s));
         return 0;
     case EK_WIN_SLIDING: {
         items_push(&s->it, row, in->src);
@@ -508,19 +534,22 @@ static int64_t win_tick(void *st, int64_t now, rules__out *emit, ek_err *err)
     case EK_WIN_HOPPING:
         return tick_tumbling(s, now, emit);
     case EK_WIN_SESSION:
-        while (s->started && session_deadline(s) <= now) {
-            int64_t end = session_deadline(s);
+        int64_t end;
+        while (s->started && session_due(s, now, &end)) {
+            bool cut = end == session_cut(s);
             fire(s, emit, INT64_MIN, end, false, s->start, end);
             purge_before(s, end);
             s->started = s->it.n > 0;
-            if (s->started) s->start = s->it.v[0].row->ts;
+            /* A session cut at a max-duration boundary goes on from that boundary; after a
+             * timeout the next session starts with its first event. */
+            if (s->started) s->start = cut ? end : s->it.v[0].row->ts;
         }
-        return s->started && !s->event_time ? session_deadline(s) : INT64_MAX;
+        return s->started && !s->event_time ? session_wake(s) : INT64_MAX;
     case EK_WIN_SLIDING: {
         size_t k = 0;
         for (; k < s->npend && s->pend[k] + w->delay <= now; k++) {
             int64_t t = s->pend[k];
-            fire(s, emit, t - w->length, t + w->delay, true, t - w->length, t + w->delay);
+            fire(s, emit, t - w->length, t + w->delay, false, t - w->length, t + w->delay);
         }
         if (k) memmove(s->pend, s->pend + k, (s->npend - k) * sizeof *s->pend);
         s->npend -= k;

@@ -105,6 +105,15 @@ async function main(page) {
       await page.click('tr[data-name=demo] button:has-text("Describe")');
       await page.waitForSelector('[data-testid=describe] >> text=temperature');
       streamMade = true;
+    });
+    await step('a stream\'s SQL is edited and replaced through the UI', async () => {
+      await page.click('[data-testid=describe] button[data-action=edit]');
+      await page.waitForFunction(() => document.querySelector('[data-testid=create-form] textarea').value.includes('CREATE STREAM demo'));
+      await page.fill('[data-testid=create-form] textarea',
+        'CREATE STREAM demo (\n  temperature FLOAT,\n  humidity BIGINT,\n  pressure FLOAT\n) WITH (DATASOURCE="demo", FORMAT="JSON")');
+      await page.click('[data-testid=create-form] button[type=submit]:has-text("Replace stream")');
+      await page.waitForSelector('[data-testid=create-ok]');
+      await page.waitForSelector('[data-testid=describe] >> text=pressure');
       await shot(page, 'streams');
     });
   } else {
@@ -114,10 +123,15 @@ async function main(page) {
     });
   }
 
-  await step('the tables page renders', async () => {
+  await step('the tables page renders and creates the example table', async () => {
     await go(page, '#/tables');
     assert((await page.textContent('main h1')).includes('Tables'), 'heading');
-    await page.waitForSelector(streamsApi ? '[data-testid=tables-list], main .error-box' : 'main .na');
+    await page.waitForSelector(streamsApi ? '[data-testid=tables-list]' : 'main .na');
+    if (streamsApi) { // the form's example is a memory lookup table
+      await page.click('[data-testid=create-form] button[type=submit]');
+      await page.waitForSelector('[data-testid=create-ok]');
+      await page.waitForSelector('tr[data-name=lookup]');
+    }
     await shot(page, 'tables');
   });
 
@@ -157,13 +171,18 @@ async function main(page) {
       await page.click(`tr[data-rule=${id}] button[data-action=stop]`);
       await page.waitForSelector(`tr[data-rule=${id}] .badge:not([data-status=running])`, { timeout: 10000 });
     });
-    await step('editing the rule shows a SQL error inline, then saves the fix and restarts it', async () => {
+    await step('editing the rule: Check and Save show the SQL error inline, the fix validates, saves and restarts', async () => {
       await go(page, `#/rules/${id}/edit`);
       await page.waitForFunction(() => document.querySelector('[data-testid=rule-form] .sqled textarea').value.includes('FROM demo'));
       await page.fill('[data-testid=rule-form] .sqled textarea', 'SELECT temperature,\nFROM demo WHERE');
+      await page.click('button[data-action=check]'); // POST /rules/validate
+      await page.waitForSelector('[data-testid=sql-error]');
+      await page.waitForSelector('.sqled .gutter div.err');
       await page.click('[data-testid=rule-form] button[type=submit]');
-      await page.waitForSelector('[data-testid=sql-error], [data-testid=rule-error]');
+      await page.waitForSelector('[data-testid=sql-error]');
       await page.fill('[data-testid=rule-form] .sqled textarea', 'SELECT temperature FROM demo WHERE temperature > 25');
+      await page.click('button[data-action=check]');
+      await page.waitForSelector('[data-testid=rule-valid]');
       await page.click('[data-testid=rule-form] button[type=submit]');
       await page.waitForFunction((rid) => location.hash === `#/rules/${rid}`, id);
       await page.click('button[data-action=restart]');

@@ -5,7 +5,8 @@
 # Why this exists: the suite is not shipped with kuiperd (it is fetched separately), and its own
 # --hostname/--port handling is broken (client_test.py passes -p on to unittest.main, which rejects
 # it). So we import the suite's module from the checkout named on the command line and set its
-# module-level host, port and topic variables ourselves; none of the suite's code is copied here.
+# module-level host, port and topic variables ourselves (client_test5.py's -h also matches its
+# "--help" test and exits); none of the suite's code is copied here.
 # run-paho-interop.sh calls this once per test, each in its own process under a timeout, because
 # some tests (test_flow_control2) wait forever on a broker that never sends what they expect.
 #

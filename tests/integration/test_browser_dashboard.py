@@ -108,6 +108,45 @@ class Server(unittest.TestCase):
             self.assertLess(time.time() - started, 5)
             conn.close()
 
+    def test_tap_slow_reader_drops_oldest_and_counts(self):
+        """A reader that does not keep up loses the oldest messages, never blocks the broker, and
+        is told how many it missed: received + dropped is exactly what was published."""
+        total = 3000
+        with Kuiperd() as k:
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.connect(("127.0.0.1", dash_port(k)))
+            sock.sendall(b"GET /tap?topic=flood HTTP/1.0\r\n\r\n")  # 1.0: no chunked framing
+            time.sleep(0.3)  # subscribed before the flood starts
+            lines = "\n".join('{"i":%d,"pad":"%s"}' % (i, "x" * 1000) for i in range(total)) + "\n"
+            subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(k.mqtt_port), "-t", "flood", "-l"],
+                           input=lines.encode(), check=True, timeout=60)
+            # The broker kept serving while the reader stalled.
+            status, _ = k.request("GET", "/ping")
+            self.assertEqual(status, 200)
+            received, dropped, last = 0, 0, -1
+            buf = b""
+            sock.settimeout(10)
+            while received + dropped < total:
+                chunk = sock.recv(65536)
+                self.assertTrue(chunk, "the stream ended early")
+                buf += chunk
+                while b"\n\n" in buf:
+                    event, buf = buf.split(b"\n\n", 1)
+                    for line in event.split(b"\n"):
+                        if b"data: " in line:
+                            msg = json.loads(line[line.index(b"data: ") + 6:])
+                            i = json.loads(msg["payload"])["i"]
+                            self.assertGreater(i, last, "messages arrive in order")
+                            last = i
+                            received += 1
+                            dropped += msg.get("dropped", 0)
+            sock.close()
+            self.assertEqual(received + dropped, total)
+            self.assertGreater(dropped, 0, "a 4 KiB receive buffer cannot hold 3 MB")
+            self.assertEqual(last, total - 1, "the newest message is never the one dropped")
+            assert_clean_stop(self, k)
+
     def test_tap_without_bundled_broker(self):
         with Kuiperd(env={"KUIPER__BROKER__ENABLE": "false"}) as k:
             status, _, body = dash_get(k, "/tap?topic=x")

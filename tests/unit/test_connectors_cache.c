@@ -15,6 +15,7 @@
 typedef struct fake_sink {
     int down;
     int n;
+    int resends;  /* collects made while ek_sink_cache_resending() */
     char got[2048][48];
     int marked;   /* messages that carried the resend indicator */
 } fake_sink;
@@ -23,6 +24,7 @@ static int fake_collect(void *arg, const ek_sink_data *d, ek_err *err)
 {
     fake_sink *s = arg;
     if (s->down) return ek_err_set(err, EK_EIO, "down");
+    s->resends += ek_sink_cache_resending();
     if (s->n < 2048) snprintf(s->got[s->n++], sizeof s->got[0], "%.*s", (int)d->len, d->payload);
     if (d->value && d->value->type == EK_T_OBJECT) {
         const ek_value *r = ek_object_get(d->value, "resent");
@@ -111,6 +113,8 @@ static void test_memory_then_disk_in_order(void)
     CU_ASSERT_EQUAL(deliver_n(c, s, 23, 2), 2);
     drain(c, s);
     check_order(s, 0, 25);
+    CU_ASSERT_EQUAL(s->resends, 22); /* the 3 first went out live */
+    CU_ASSERT_FALSE(ek_sink_cache_resending());
     ek_sink_cache_stats(c, &st);
     CU_ASSERT_EQUAL(st.memory + st.disk, 0);
     CU_ASSERT_EQUAL(st.resent, 22);

@@ -133,6 +133,28 @@ static void test_csv_and_rolling(void)
     CU_ASSERT_EQUAL(checked, 2);
 }
 
+static void test_rolling_interval(void)
+{
+    fresh_dir();
+    const ek_sink_ops *ops = ek_connector_sink("file");
+    void *st = ek_calloc(1, ops->state_size);
+    char pj[256];
+    snprintf(pj, sizeof pj, "{\"path\":\"%s/r.log\",\"rollingInterval\":\"50ms\"}", dir);
+    ek_value props = jv(pj), v = jv("{}");
+    ek_sink_conf conf = {.props = &props};
+    CU_ASSERT_EQUAL_FATAL(ops->open(st, &conf, NULL), 0);
+    for (int i = 0; i < 3; i++) {
+        ek_sink_data d = {.value = &v, .payload = "x", .len = 1};
+        CU_ASSERT_EQUAL(ops->collect(st, &d, NULL), 0);
+        if (i == 1) tc_sleep_ms(80);
+    }
+    ops->close(st);
+    ek_free(st);
+    ek_value_unref(&props);
+    ek_value_unref(&v);
+    CU_ASSERT_EQUAL(count_files("r-"), 2); /* r-<ts>.log: two lines, then one after the interval */
+}
+
 static void test_gzip_file(void)
 {
     fresh_dir();
@@ -240,6 +262,7 @@ void ek_register_tests(void)
     static const ek_test_case cases[] = {
         {"lines and json files, templated path", test_lines_json_templated},
         {"csv with header and rolling by count", test_csv_and_rolling},
+        {"rolling by interval (suffix names)", test_rolling_interval},
         {"gzip file", test_gzip_file},
         {"file source json, lines, csv", test_file_source},
         {"bad properties", test_bad_props},

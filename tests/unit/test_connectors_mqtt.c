@@ -4,6 +4,7 @@
  * one subscription shared by two streams, gzip decompression, and a broker that goes away (the sink
  * reports EK_EIO, the source reports the status and reconnects by itself). */
 #include "broker/broker.h"
+#include "connectors/cache.h"
 #include "connectors/connector.h"
 #include "connectors/sink_transform.h"
 #include "engine/app.h"
@@ -239,6 +240,21 @@ static void test_tls(void)
     CU_ASSERT_EQUAL(send_json(&e, "{\"secure\":true}"), 0);
     CU_ASSERT_TRUE(tc_wait(&e.col, tc_has_n, 1, 5000));
     close_all(&e);
+    /* rootCARaw: the CA as base64 text instead of a file */
+    char cmd0[256], b64[8192] = "";
+    snprintf(cmd0, sizeof cmd0, "base64 -w0 %s/ca.crt", dir);
+    FILE *pf = popen(cmd0, "r");
+    if (pf) {
+        size_t n = fread(b64, 1, sizeof b64 - 1, pf);
+        b64[n] = '\0';
+        pclose(pf);
+    }
+    char *sp2 = ek_asprintf("{\"server\":\"ssl://127.0.0.1:%d\",\"rootCARaw\":\"%s\",\"clientid\":\"raw\"}", port, b64);
+    endpoint r = {0};
+    CU_ASSERT_EQUAL_FATAL(open_source(&r, &app, sp2, "tls/#"), 0);
+    CU_ASSERT_TRUE(tc_wait(&r.col, tc_is_up, 1, 5000));
+    close_all(&r);
+    ek_free(sp2);
     /* an unknown CA with verification on: never connected, reported, no crash */
     endpoint f = {0};
     snprintf(sp, sizeof sp, "{\"server\":\"ssl://127.0.0.1:%d\",\"clientid\":\"strict\"}", port);
@@ -353,6 +369,55 @@ static void test_slow_rule(void)
     tc_mosquitto_stop(mq);
 }
 
+typedef struct gated_sink {
+    endpoint *e;
+    int down;
+} gated_sink;
+
+static int gated_collect(void *arg, const ek_sink_data *d, ek_err *err)
+{
+    gated_sink *g = arg;
+    if (g->down) return ek_err_set(err, EK_EIO, "down");
+    return g->e->kops->collect(g->e->sink, d, err);
+}
+
+/* resendDestination: cached messages go to their own topic when resent. */
+static void resend_destination(ek_app *app, int port)
+{
+    char sp[256], kp[256];
+    snprintf(sp, sizeof sp, "{\"server\":\"tcp://127.0.0.1:%d\"}", port);
+    snprintf(kp, sizeof kp, "{\"server\":\"tcp://127.0.0.1:%d\",\"topic\":\"rd/live\","
+                            "\"resendDestination\":\"rd/again/{{.k}}\"}", port);
+    endpoint e = {0};
+    CU_ASSERT_EQUAL_FATAL(open_source(&e, app, sp, "rd/#"), 0);
+    CU_ASSERT_EQUAL_FATAL(open_sink(&e, app, kp), 0);
+    char dir[] = "/tmp/ek-rd-XXXXXX", db[64];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    snprintf(db, sizeof db, "%s/cache.db", dir);
+    ek_cache_conf conf;
+    ek_value cp = props_json("{\"enableCache\":true}");
+    CU_ASSERT_EQUAL(ek_cache_conf_load(NULL, &cp, &conf, NULL), 0);
+    ek_value_unref(&cp);
+    ek_sink_cache *c = NULL;
+    CU_ASSERT_EQUAL_FATAL(ek_sink_cache_open(db, "rd_0", &conf, &c, NULL), 0);
+    gated_sink g = {.e = &e, .down = 1};
+    ek_value v = props_json("{\"k\":\"z\"}");
+    ek_sink_data d = {.value = &v, .payload = "{\"k\":\"z\"}", .len = 9};
+    CU_ASSERT_EQUAL(ek_sink_cache_deliver(c, &d, gated_collect, &g, NULL), EK_CACHE_KEPT);
+    g.down = 0;
+    CU_ASSERT_EQUAL(ek_sink_cache_resend(c, ek_mono_ms() + 60000, gated_collect, NULL, &g), 1);
+    CU_ASSERT_EQUAL(ek_sink_cache_deliver(c, &d, gated_collect, &g, NULL), EK_CACHE_SENT);
+    CU_ASSERT_TRUE(tc_wait(&e.col, tc_has_n, 2, 5000));
+    if (e.col.n >= 2) {
+        const ek_value *t0 = ek_object_get(&e.col.meta[0], "topic"), *t1 = ek_object_get(&e.col.meta[1], "topic");
+        CU_ASSERT(t0 && strcmp(ek_str_ptr(t0), "rd/again/z") == 0);
+        CU_ASSERT(t1 && strcmp(ek_str_ptr(t1), "rd/live") == 0);
+    }
+    ek_value_unref(&v);
+    ek_sink_cache_close(c);
+    close_all(&e);
+}
+
 static void test_bundled_in_process(void)
 {
     ek_value sec = props_json("{\"bind\":\"127.0.0.1\",\"port\":0}");
@@ -382,6 +447,7 @@ static void test_bundled_in_process(void)
         CU_ASSERT(topic && strcmp(ek_str_ptr(topic), "in/a") == 0);
     }
     close_all(&e);
+    resend_destination(&app, ek_broker_port(b));
     ek_broker_stop(b);
 }
 

@@ -109,10 +109,43 @@ static void test_sink_rowkinds(void)
     ek_value_unref(&sp);
 }
 
+/* eKuiper's "sql" type with a sqlite: URL writes the same way; other drivers are refused. */
+static void test_sql_alias(void)
+{
+    char dir[] = "/tmp/ek-sql-XXXXXX";
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    snprintf(db, sizeof db, "%s/x.db", dir);
+    const ek_sink_ops *ops = ek_connector_sink("sql");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ops);
+    void *st = ek_calloc(1, ops->state_size);
+    char pj[256];
+    snprintf(pj, sizeof pj, "{\"url\":\"sqlite://%s\",\"table\":\"t\"}", db);
+    ek_value props = jv(pj);
+    ek_sink_conf conf = {.props = &props};
+    ek_err err = {0};
+    CU_ASSERT_EQUAL_FATAL(ops->open(st, &conf, &err), 0);
+    ek_value v = jv("{\"a\":1}");
+    ek_sink_data d = {.value = &v, .payload = "", .len = 0};
+    CU_ASSERT_EQUAL(ops->collect(st, &d, &err), 0);
+    ops->close(st);
+    ek_value_unref(&v);
+    ek_value_unref(&props);
+    char *rows = query("SELECT a FROM t");
+    CU_ASSERT_STRING_EQUAL(rows, "1;");
+    ek_free(rows);
+    props = jv("{\"url\":\"mysql://u:p@host/db\",\"table\":\"t\"}");
+    memset(st, 0, ops->state_size);
+    CU_ASSERT_EQUAL(ops->open(st, &conf, &err), EK_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "mysql"));
+    ek_value_unref(&props);
+    ek_free(st);
+}
+
 void ek_register_tests(void)
 {
     static const ek_test_case cases[] = {
         {"sink rowkinds and lookup", test_sink_rowkinds},
+        {"sql type with sqlite: urls", test_sql_alias},
         {NULL, NULL},
     };
     ek_add_suite("connectors_sqlite", cases);

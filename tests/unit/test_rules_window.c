@@ -9,6 +9,7 @@ static const char *streams[] = {
     "CREATE STREAM demo () WITH (TYPE=\"memory\", DATASOURCE=\"in/demo\")",
     "CREATE STREAM demo1 () WITH (TYPE=\"memory\", DATASOURCE=\"in/demo1\")",
     "CREATE STREAM demoE () WITH (TYPE=\"memory\", DATASOURCE=\"in/demoE\", TIMESTAMP=\"ts\")",
+    "CREATE STREAM demoE2 () WITH (TYPE=\"memory\", DATASOURCE=\"in/demoE2\", TIMESTAMP=\"ts\")",
     "CREATE STREAM typed (id BIGINT, size FLOAT, color STRING DEFAULT \"none\") WITH (TYPE=\"memory\", "
     "DATASOURCE=\"in/typed\", STRICT_VALIDATION=\"true\")",
     NULL,
@@ -170,6 +171,11 @@ static const fx_case event[] = {
      "GROUP BY TUMBLINGWINDOW(ss, 10)", "{\"isEventTime\":true,\"lateTolerance\":0}",
      {{1, "demoE", "{\"ts\":\"2026-01-01T00:00:01.500Z\"}"}, {2, "demoE", "{\"ts\":\"2026-01-01T01:00:12+01:00\"}"}},
      {"[{\"c\":1,\"we\":1767225610000}]"}},
+    {"event join waits for both streams", "SELECT count(*) AS c FROM demoE INNER JOIN demoE2 ON demoE.id = demoE2.id "
+     "GROUP BY TUMBLINGWINDOW(ss, 10)", "{\"isEventTime\":true,\"lateTolerance\":0}",
+     {{1, "demoE", "{\"id\":1,\"ts\":14001000}"}, {2, "demoE", "{\"id\":2,\"ts\":14012000}"},
+      {3, "demoE2", "{\"id\":1,\"ts\":14002000}"}, {4, "demoE2", "{\"id\":2,\"ts\":14013000}"}},
+     {"[{\"c\":1}]"}},
     {"event sliding", "SELECT count(*) AS c FROM demoE GROUP BY SLIDINGWINDOW(ss, 2)",
      "{\"isEventTime\":true,\"lateTolerance\":0}",
      {{1, "demoE", "{\"ts\":8001000}"}, {2, "demoE", "{\"ts\":8002000}"}, {3, "demoE", "{\"ts\":8004500}"}},
@@ -179,6 +185,12 @@ static const fx_case event[] = {
      {{1, "demoE", "{\"ts\":9001000}"}, {2, "demoE", "{\"ts\":9002000}"}, {3, "demoE", "{\"ts\":9009000}"},
       {4, "demoE", "{\"ts\":9013000}"}},
      {"[{\"c\":2}]", "[{\"c\":1}]"}},
+    {"event session cut at max duration", "SELECT count(*) AS c FROM demoE GROUP BY SESSIONWINDOW(ss, 10, 5)",
+     "{\"isEventTime\":true,\"lateTolerance\":0}",
+     {{1, "demoE", "{\"ts\":13001000}"}, {2, "demoE", "{\"ts\":13004000}"}, {3, "demoE", "{\"ts\":13008000}"},
+      {4, "demoE", "{\"ts\":13012000}"}, {5, "demoE", "{\"ts\":13016000}"}, {6, "demoE", "{\"ts\":13021000}"},
+      {7, "demoE", "{\"ts\":13030000}"}},
+     {"[{\"c\":5}]", "[{\"c\":1}]"}},
     {NULL},
 };
 

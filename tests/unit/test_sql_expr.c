@@ -258,6 +258,11 @@ static const xcase cases[] = {
            "cast(t, 'datetime') < '2024-01-01 00:00:01' AS z FROM demo", "{\"t\":\"2024-01-01T00:00:00.000Z\"}",
      "{\"x\":false,\"y\":true,\"z\":true}"},
     {NULL, "SELECT cast(t, 'datetime') > 'yesterday' FROM demo", "{\"t\":\"2024-01-01T00:00:00Z\"}", "ERR:invalid operation"},
+    /* ---- found by fuzzing: an operand that fails inside BETWEEN / [] / [:] is an error, not a crash ---- */
+    {SCHEMA, "SELECT (s > 1) BETWEEN 1 AND 2 FROM demo", "{\"s\":\"x\"}", "ERR:invalid operation string(x) > bigint(1)"},
+    {SCHEMA, "SELECT arr[s > 1] FROM demo", "{\"s\":\"x\",\"arr\":[1]}", "ERR:invalid operation"},
+    {SCHEMA, "SELECT arr[s > 1:] FROM demo", "{\"s\":\"x\",\"arr\":[1]}", "ERR:invalid operation"},
+    {SCHEMA, "SELECT arr[:a / 0] FROM demo", "{\"a\":1,\"arr\":[1]}", "ERR:divided by zero"},
     /* ---- WHERE on schemaless rows ---- */
     {NULL, "SELECT * FROM demo WHERE temperature > 20 AND humidity < 80", "{\"temperature\":25,\"humidity\":70}",
      "{\"humidity\":70,\"temperature\":25}"},
@@ -781,6 +786,9 @@ static void test_standalone_and_rebind(void)
     CU_ASSERT_STRING_EQUAL(err.msg, "function nosuch not found");
     ek_cexpr_free(c);
     ek_expr_free(e);
+    bool keep = false;
+    CU_ASSERT_EQUAL(ek_cexpr_eval_bool(NULL, &ctx, &keep, NULL), 0);  /* no WHERE: every row passes */
+    CU_ASSERT(keep);
     ek_row_unref(r1);
     ek_row_unref(r2);
 

@@ -100,7 +100,7 @@ export function renderForm(main, { id }) {
   const idInput = h('input', { type: 'text', name: 'id', value: id || '', disabled: editing, placeholder: 'rule1', required: true });
   const nameInput = h('input', { type: 'text', name: 'name', placeholder: 'optional display name' });
   const sql = sqlEditor('SELECT * FROM demo WHERE temperature > 20', { rows: 5 });
-  const actions = h('textarea.code', { name: 'actions', rows: 6, spellcheck: 'false' });
+  const actions = h('textarea.code', { name: 'actions', rows: 12, spellcheck: 'false' });
   actions.value = JSON.stringify(ACTION_TEMPLATES.log, null, 2);
   const options = h('textarea.code', { name: 'options', rows: 3, spellcheck: 'false', placeholder: '{"isEventTime": false}' });
   const triggered = h('input', { type: 'checkbox', name: 'triggered', checked: true });
@@ -116,31 +116,56 @@ export function renderForm(main, { id }) {
     }).catch((e) => replace(result, h('div.error-box', e.message)));
   }
 
-  async function save(ev) {
-    ev.preventDefault();
+  // The rule JSON from the form; throws on malformed actions or options JSON.
+  function body() {
+    const b = { id: idInput.value.trim(), sql: sql.value, actions: parseJson(actions.value, 'actions') || [] };
+    if (nameInput.value.trim()) b.name = nameInput.value.trim();
+    const opts = parseJson(options.value, 'options');
+    if (opts) b.options = opts;
+    if (!triggered.checked) b.triggered = false;
+    return b;
+  }
+
+  // A 400 that names the SQL (a parse error's line and column) goes to the editor.
+  function showFailure(e) {
+    if ((e.status === 400 || e.status === 422) && (errorPosition(e.message) || /sql|parse|syntax/i.test(e.message))) {
+      sql.showError(e.message);
+    } else {
+      replace(result, h('div.error-box', { 'data-testid': 'rule-error' }, e.message));
+    }
+  }
+
+  async function send(fn) {
     sql.clearError();
     replace(result);
-    let body;
+    let b;
     try {
-      body = { id: idInput.value.trim(), sql: sql.value, actions: parseJson(actions.value, 'actions') || [] };
-      if (nameInput.value.trim()) body.name = nameInput.value.trim();
-      const opts = parseJson(options.value, 'options');
-      if (opts) body.options = opts;
-      if (!triggered.checked) body.triggered = false;
+      b = body();
     } catch (e) {
-      replace(result, h('div.error-box', e.message));
+      replace(result, h('div.error-box', { 'data-testid': 'rule-error' }, e.message));
       return;
     }
     try {
-      const msg = editing ? await api('PUT', `/rules/${enc(id)}`, body) : await api('POST', '/rules', body);
-      toast(typeof msg === 'string' && msg ? msg : `Rule ${body.id} is saved.`);
-      location.hash = `#/rules/${enc(body.id)}`;
+      await fn(b);
     } catch (e) {
-      // Parse errors name a line and column of the SQL: show them in the editor.
-      if (e.status === 400 && (errorPosition(e.message) || /sql|parse|stream|syntax/i.test(e.message))) sql.showError(e.message);
-      else replace(result, h('div.error-box', { 'data-testid': 'rule-error' }, e.message));
+      showFailure(e);
     }
   }
+
+  const save = (ev) => {
+    ev.preventDefault();
+    return send(async (b) => {
+      const msg = editing ? await api('PUT', `/rules/${enc(id)}`, b) : await api('POST', '/rules', b);
+      toast(typeof msg === 'string' && msg ? msg : `Rule ${b.id} is saved.`);
+      location.hash = `#/rules/${enc(b.id)}`;
+    });
+  };
+
+  // POST /rules/validate: the rule is planned but neither saved nor started.
+  const check = () => send(async (b) => {
+    const msg = await api('POST', '/rules/validate', { ...b, id: b.id || 'validate' });
+    replace(result, h('div.ok-box', { 'data-testid': 'rule-valid' }, typeof msg === 'string' && msg ? msg : 'The rule is valid.'));
+  });
 
   main.append(
     h('h1', editing ? `Edit rule ${id}` : 'New rule'),
@@ -155,6 +180,7 @@ export function renderForm(main, { id }) {
       h('label.row', triggered, 'start the rule when it is saved'),
       result,
       h('div.row', { style: 'margin-top:8px' }, h('button.primary', { type: 'submit' }, editing ? 'Save rule' : 'Create rule'),
+        h('button', { type: 'button', onclick: check, 'data-action': 'check' }, 'Check'),
         h('a', { href: editing ? `#/rules/${enc(id)}` : '#/rules' }, 'Cancel'))));
   return () => {};
 }
@@ -262,11 +288,17 @@ export function renderDetail(main, { id }) {
 
   api('GET', `/rules/${enc(id)}`).then((rule) => {
     if (!alive) return;
-    replace(def, h('details', h('summary', 'Definition'), h('pre.json', rule.sql || ''), jsonBlock({ actions: rule.actions, options: rule.options })));
+    if (rule.name) title.textContent = rule.name;
+    const plan = h('div');
+    replace(def, h('details', h('summary', 'Definition'), h('pre.json', rule.sql || ''), jsonBlock({ actions: rule.actions, options: rule.options }),
+      h('h2', { style: 'margin-top:10px' }, 'Plan ', h('code.small.muted', `GET /rules/${id}/explain`)), plan));
+    api('GET', `/rules/${enc(id)}/explain`).then((p) => replace(plan, jsonBlock(p)))
+      .catch((e) => replace(plan, e instanceof ApiError && e.missingEndpoint ? h('p.na', 'Not available.') : h('div.error-box', e.message)));
     startPreview(rule);
   }).catch((e) => replace(def, h('div.error-box', e.message)));
 
-  main.append(h('h1', 'Rule ', h('code', id)), head, flow, preview, h('h2', 'Metrics per node'), nodeBox, def);
+  const title = h('span.muted');
+  main.append(h('h1', 'Rule ', h('code', id), title), head, flow, preview, h('h2', 'Metrics per node'), nodeBox, def);
   poll();
   return () => { alive = false; clearTimeout(timer); for (const s of streams) s.close(); };
 }

@@ -20,11 +20,12 @@ function fieldType(ft) {
   return JSON.stringify(ft);
 }
 
-function describeView(noun, d) {
+function describeView(noun, d, onEdit) {
   const fields = d.StreamFields || d.streamFields || d.fields || [];
   const opts = d.Options || d.options || {};
   return h('div', { 'data-testid': 'describe' },
-    h('h2', `${noun} ${d.Name || d.name || ''}`),
+    h('div.row', h('h2', `${noun} ${d.Name || d.name || ''}`), h('span.spacer'),
+      d.Statement ? h('button', { onclick: () => onEdit(d.Statement), 'data-action': 'edit' }, 'Edit SQL') : null),
     fields.length
       ? h('table.list', h('thead', h('tr', h('th', 'field'), h('th', 'type'))),
         h('tbody', fields.map((f) => h('tr', h('td', f.Name || f.name), h('td', fieldType(f.FieldType || f.type))))))
@@ -48,19 +49,27 @@ export function render(main, { kind }) {
   const result = h('div');
   let alive = true;
 
+  // GET /<kind>details gives type and format too; a server without it still has GET /<kind>.
+  async function list() {
+    try {
+      return await api('GET', `/${noun}details`);
+    } catch (e) {
+      if (!(e instanceof ApiError && e.missingEndpoint)) throw e;
+      return (await api('GET', `/${kind}`) || []).map((n) => (typeof n === 'string' ? { name: n } : n));
+    }
+  }
+
   async function load() {
     try {
-      const names = await api('GET', `/${kind}`);
+      const rows = (await list()) || [];
       if (!alive) return;
-      replace(listBody, (names || []).map((n) => {
-        const name = typeof n === 'string' ? n : n.name;
-        return h('tr', { 'data-name': name },
-          h('td', h('code', name)),
-          h('td.row', h('button', { onclick: () => describe(name) }, 'Describe'),
-            h('button.danger', { onclick: () => drop(name) }, 'Drop')));
-      }));
-      replace(listBox, (names || []).length
-        ? h('table.list', { 'data-testid': `${kind}-list` }, h('thead', h('tr', h('th', 'name'), h('th', ''))), listBody)
+      replace(listBody, rows.map((r) => h('tr', { 'data-name': r.name },
+        h('td', h('code', r.name)), h('td', r.type || ''), h('td', r.format || ''),
+        h('td.row', h('button', { onclick: () => describe(r.name) }, 'Describe'),
+          h('button.danger', { onclick: () => drop(r.name) }, 'Drop')))));
+      replace(listBox, rows.length
+        ? h('table.list', { 'data-testid': `${kind}-list` },
+          h('thead', h('tr', h('th', 'name'), h('th', 'type'), h('th', 'format'), h('th', ''))), listBody)
         : h('p.muted', { 'data-testid': `${kind}-list` }, `No ${kind} yet.`));
     } catch (e) {
       replace(listBox, e instanceof ApiError && e.missingEndpoint
@@ -69,11 +78,28 @@ export function render(main, { kind }) {
     }
   }
 
+  // Editing replaces a definition with PUT /<kind>/<name>; otherwise the form creates one.
+  let editing = null;
+  const formTitle = h('h2', `Create a ${noun}`);
+  const submitButton = h('button.primary', { type: 'submit' }, `Create ${noun}`);
+  const cancelEdit = h('button', { type: 'button', hidden: true, onclick: () => setEditing(null) }, 'Cancel');
+  function setEditing(name, statement) {
+    editing = name;
+    formTitle.textContent = name ? `Replace ${noun} ${name}` : `Create a ${noun}`;
+    submitButton.textContent = name ? `Replace ${noun}` : `Create ${noun}`;
+    cancelEdit.hidden = !name;
+    editor.clearError();
+    replace(result);
+    editor.value = name ? statement : example;
+    if (name) editor.textarea.focus();
+  }
+
   async function describe(name) {
     detail.hidden = false;
     replace(detail, h('p.muted', 'Loading…'));
     try {
-      replace(detail, describeView(noun, await api('GET', `/${kind}/${encodeURIComponent(name)}`)));
+      replace(detail, describeView(noun, await api('GET', `/${kind}/${encodeURIComponent(name)}`),
+        (statement) => setEditing(name, statement)));
     } catch (e) {
       replace(detail, h('div.error-box', e.message));
     }
@@ -96,8 +122,12 @@ export function render(main, { kind }) {
     editor.clearError();
     replace(result);
     try {
-      const msg = await api('POST', `/${kind}`, { sql: editor.value });
-      replace(result, h('div.ok-box', { 'data-testid': 'create-ok' }, typeof msg === 'string' && msg ? msg : `${Noun} created.`));
+      const body = { sql: editor.value };
+      const msg = editing
+        ? await api('PUT', `/${kind}/${encodeURIComponent(editing)}`, body)
+        : await api('POST', `/${kind}`, body);
+      replace(result, h('div.ok-box', { 'data-testid': 'create-ok' }, typeof msg === 'string' && msg ? msg : `${Noun} saved.`));
+      if (editing) describe(editing);
       load();
     } catch (e) {
       if (e.status === 400) editor.showError(e.message);
@@ -110,11 +140,12 @@ export function render(main, { kind }) {
     h('div.card', h('div.row', h('h2', `${Noun}s`), h('span.spacer'), h('button', { onclick: load }, 'Refresh')), listBox),
     detail,
     h('form.card', { onsubmit: create, 'data-testid': 'create-form' },
-      h('h2', `Create a ${noun}`),
+      formTitle,
       editor.el,
       result,
-      h('div.row', { style: 'margin-top:8px' }, h('button.primary', { type: 'submit' }, `Create ${noun}`),
-        h('span.small.muted', 'Sent as ', h('code', `POST /${kind} {"sql": …}`)))));
+      h('div.row', { style: 'margin-top:8px' }, submitButton, cancelEdit,
+        h('span.small.muted', 'Sent as ', h('code', `POST /${kind}`), ' (or ', h('code', `PUT /${kind}/<name>`),
+          ' when replacing) with ', h('code', '{"sql": …}')))));
   load();
   return () => { alive = false; };
 }
