@@ -209,8 +209,23 @@ class Server(unittest.TestCase):
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def node_missing():
+    """None when Node.js 20 or newer and npm are there (playwright-core needs them); else why not."""
+    try:
+        version = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
+        subprocess.run(["npm", "--version"], capture_output=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return "node and npm are needed (Node.js 20 or newer)"
+    if int(version.lstrip("v").split(".")[0] or 0) < 20:
+        return "playwright-core needs Node.js 20 or newer, found %s" % version
+    return None
+
+
 def chromium_missing():
-    """None when Chromium is there (installing it if it can); otherwise why not."""
+    """None when Chromium and Node.js are there (installing Chromium if it can); otherwise why not."""
+    why = node_missing()
+    if why:
+        return why
     if os.access(CHROMIUM, os.X_OK):
         return None
     script = os.path.join(SOURCE_DIR, "scripts", "install-deps.sh")
