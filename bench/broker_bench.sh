@@ -63,7 +63,9 @@ print_table() {
 function median(list,   n, arr, i, j, t) {
 	n = split(list, arr, " ")
 	if (n == 0) return ""
-	for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (arr[j] + 0 < arr[i] + 0) { t = arr[i]; arr[i] = arr[j]; arr[j] = t }
+	for (i = 1; i <= n; i++)
+		for (j = i + 1; j <= n; j++)
+			if (arr[j] + 0 < arr[i] + 0) { t = arr[i]; arr[i] = arr[j]; arr[j] = t }
 	return n % 2 ? arr[(n + 1) / 2] : (arr[n / 2] + arr[n / 2 + 1]) / 2
 }
 function add(who, key, val) { if (val != "" && val >= 0) vals[who, key] = vals[who, key] " " val }
@@ -78,7 +80,8 @@ function add(who, key, val) { if (val != "" && val >= 0) vals[who, key] = vals[w
 	if (sc != "idle") { add($1, sc ":cpu", v["broker_us_per_msg"]); add($1, sc ":lg", v["lg_cpu_pct"]) }
 }
 END {
-	split("fanin:rate:msg/s;fanout:rate:deliveries/s;qos1:rate:msg/s;latency:p50:p50 us;latency:p99:p99 us;idle:mem:bytes/conn", rows, ";")
+	split("fanin:rate:msg/s;fanout:rate:deliveries/s;qos1:rate:msg/s;" \
+	      "latency:p50:p50 us;latency:p99:p99 us;idle:mem:bytes/conn", rows, ";")
 	printf "%-9s %-14s %12s %12s %7s %16s %16s %12s\n", "scenario", "figure", a, "mosquitto", "ratio", \
 		a " us/msg", "mosquitto us/msg", "loadgen CPU"
 	for (k = 1; k <= 6; k++) {
@@ -94,7 +97,10 @@ END {
 			(cx == "" || f[2] == "p50" ? "" : sprintf("%.2f", cx)), (cy == "" || f[2] == "p50" ? "" : sprintf("%.2f", cy)), \
 			(lx == "" || f[2] == "p50" ? "" : sprintf("%.0f%%/%.0f%%", lx, ly))
 	}
-	for (k in bad) { split(k, p, SUBSEP); printf "note: %s %s failed in %d run(s) (see the work directory)\n", p[1], p[2], bad[k] }
+	for (k in bad) {
+		split(k, p, SUBSEP)
+		printf "note: %s %s failed in %d run(s) (see the work directory)\n", p[1], p[2], bad[k]
+	}
 }' "$2"
 }
 
@@ -193,5 +199,6 @@ done
 print_table "$label_a" "$out"
 echo
 echo "ratio = $label_a / mosquitto (rates: above 1 is better; latency, bytes/conn: below 1 is better)."
-echo "us/msg = broker CPU time (user+system, /proc/<pid>/stat) per delivered message; loadgen CPU = % of one core ($label_a/mosquitto)."
+echo "us/msg = broker CPU time (user+system, /proc/<pid>/stat) per delivered message;"
+echo "loadgen CPU = the generator's own CPU time, % of one core ($label_a run/mosquitto run)."
 echo "every RESULT line: $out"

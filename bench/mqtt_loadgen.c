@@ -883,7 +883,8 @@ static void report(struct lg *g)
     uint64_t msgs = g->s1.sent - g->s0.sent, dels = g->s1.recv - g->s0.recv;
     double rate = dt > 0 ? (double)dels / dt : 0, lg_cpu = dt > 0 ? (g->s1.cpu - g->s0.cpu) / dt * 100 : 0;
     double bcpu = g->s0.bcpu >= 0 && g->s1.bcpu >= 0 ? g->s1.bcpu - g->s0.bcpu : -1;
-    double b_pct = bcpu >= 0 && dt > 0 ? bcpu / dt * 100 : -1, b_us = bcpu >= 0 && dels ? bcpu * 1e6 / (double)dels : -1;
+    double b_pct = bcpu >= 0 && dt > 0 ? bcpu / dt * 100 : -1;
+    double b_us = bcpu >= 0 && dels ? bcpu * 1e6 / (double)dels : -1;
     uint64_t want = g->sent * (uint64_t)g->o.subs, lost = want > g->recv ? want - g->recv : 0;
     double q[4] = {0, 0, 0, 0};
     static const double at[4] = {0.50, 0.99, 0.999, 1.0};

@@ -80,6 +80,7 @@ int ek_broker_start(const ek_value *section, const char *data_dir, ek_broker **o
     b->ep = b->evfd = -1;
     b->started_ms = broker__wallms();
     atomic_init(&b->next_sub_id, 0);
+    atomic_init(&b->pending_pub, 0);
     atomic_init(&b->stopping, false);
     int rc = broker__cfg_load(&b->cfg, section, err);
     if (!rc) rc = broker__reactor_init(b, err);
@@ -160,9 +161,14 @@ int ek_broker_port(const ek_broker *b)
 
 /* ---- in-process publish/subscribe ---- */
 
+/* In-process publishes waiting for the reactor; beyond this the publisher is told the broker is
+ * busy (EK_ENOMEM) instead of the queue growing without bound, so a sink can cache and retry. */
+#define MAX_PENDING_PUBLISH 65536
+
 static void do_publish(ek_broker *b, void *arg)
 {
     broker__msg *m = arg;
+    atomic_fetch_sub(&b->pending_pub, 1);
     b->st.msgs_rx++;
     if (m->retain) broker__retain_set(b, m);
     broker__route(b, m);
@@ -178,6 +184,10 @@ int ek_broker_publish(ek_broker *b, const char *topic, const void *payload, size
         return ek_err_set(err, EK_EINVAL, "broker: invalid topic \"%s\"", topic ? topic : "");
     if (qos < 0 || qos > 2) return ek_err_set(err, EK_EINVAL, "broker: invalid qos %d", qos);
     if (len > b->cfg.max_packet) return ek_err_set(err, EK_EINVAL, "broker: payload of %zu bytes is too large", len);
+    if (atomic_fetch_add(&b->pending_pub, 1) >= MAX_PENDING_PUBLISH) {
+        atomic_fetch_sub(&b->pending_pub, 1);
+        return ek_err_set(err, EK_ENOMEM, "broker: busy, %d publishes are waiting", MAX_PENDING_PUBLISH);
+    }
     broker__msg *m = broker__msg_new(topic, tlen, payload, len, NULL, 0, (uint8_t)qos, retain);
     broker__post(b, do_publish, m);
     return 0;

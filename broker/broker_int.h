@@ -274,6 +274,8 @@ broker__qent *broker__session_infl_find(broker__session *s, uint16_t mid);
 void broker__session_infl_done(broker__session *s, broker__qent *e);
 void broker__session_publish_will(broker__session *s);
 void broker__session_add_sub(broker__session *s, broker__sub *sub);
+/* Remembers an incoming QoS 2 packet id until its PUBREL. */
+void broker__session_rel_add(broker__session *s, uint16_t id);
 void broker__session_del_sub(broker__session *s, broker__sub *sub);
 
 /* ---- topic tree (topic_tree.c) ---- */
@@ -361,7 +363,7 @@ struct ek_broker {
     size_t nconns, nlinger;
     broker__map sessions;
     broker__node *root;
-    size_t nretained, nsubs_total;
+    size_t nretained, nretained_sys, nsubs_total;
     uint8_t *rbuf;
     size_t rbuf_cap;
     uint64_t next_uid;
@@ -370,6 +372,7 @@ struct ek_broker {
     size_t nmatched, capmatched;
     broker__map inproc;            /* in-process subscriptions by decimal id */
     atomic_long next_sub_id;
+    atomic_int pending_pub;        /* in-process publishes posted but not yet routed */
     broker__stats st;
     int64_t started_ms;
     broker__timer sweep_timer, sys_timer, persist_timer;

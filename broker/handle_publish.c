@@ -21,15 +21,6 @@ static bool rel_has(const broker__session *s, uint16_t id)
     return false;
 }
 
-static void rel_add(broker__session *s, uint16_t id)
-{
-    if (s->nrel == s->caprel) {
-        s->caprel = s->caprel ? (uint16_t)(s->caprel * 2) : 8;
-        s->rel = ek_realloc(s->rel, s->caprel * sizeof *s->rel);
-    }
-    s->rel[s->nrel++] = id;
-}
-
 /* Resolves a v5 topic alias; returns 0 or the reason code to disconnect with. */
 static int resolve_alias(broker__conn *c, broker__pkt *p, const char **topic, size_t *tlen)
 {
@@ -108,7 +99,7 @@ int broker__handle_publish(broker__conn *c, broker__pkt *p)
     size_t at = SIZE_MAX;
     if (p->qos == 1) at = ack_begin(c, BROKER_PUBACK, p->id, reason);
     if (p->qos == 2) {
-        if (!denied) rel_add(s, p->id);
+        if (!denied) broker__session_rel_add(s, p->id);
         at = ack_begin(c, BROKER_PUBREC, p->id, reason);
     }
     if (!denied) {

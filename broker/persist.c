@@ -1,5 +1,9 @@
 /* Durability across restarts: retained messages and persistent sessions (subscriptions, queued
- * and in-flight messages) in SQLite, <data dir>/broker.db, WAL mode.
+ * and in-flight messages, inbound QoS 2 ids) in SQLite, <data dir>/broker.db, WAL mode.
+ *
+ * The reactor thread only appends to the WAL (synchronous=NORMAL: no fsync at commit, and no
+ * automatic checkpoint); a checkpointer thread with its own connection folds the WAL into the
+ * database every 2 seconds, so the fsync a checkpoint needs never stalls a client.
  *
  * Writes are batched: retained changes are appended to a pending list and sessions are marked
  * dirty; every persistInterval seconds (and at stop) one transaction writes the pending retained
@@ -9,9 +13,11 @@
 #include "broker/broker_int.h"
 #include "engine/mem.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 typedef struct pend {
     broker__msg *m;
@@ -20,19 +26,56 @@ typedef struct pend {
 
 typedef struct stmts {
     sqlite3_stmt *ret_put, *ret_del, *ses_put, *ses_del, *sub_put, *sub_del, *msg_put, *msg_del;
+    sqlite3_stmt *rel_put, *rel_del;
     pend *pending;
     size_t npend, cappend;
+    char **dels; /* ids of persisted sessions that ended since the last flush */
+    size_t ndel, capdel;
+    /* The checkpointer: its own connection on its own thread, so the fsync of a WAL checkpoint
+     * never stalls the reactor (the reactor's connection has wal_autocheckpoint=0). */
+    char *path;
+    pthread_t thr;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stop, started;
 } stmts;
 
 static const char *SCHEMA =
-    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=0;"
     "CREATE TABLE IF NOT EXISTS retained(topic TEXT PRIMARY KEY, qos INT, props BLOB, payload BLOB, expire_at INT);"
     "CREATE TABLE IF NOT EXISTS sessions(id TEXT PRIMARY KEY, version INT, expiry INT, expire_at INT);"
     "CREATE TABLE IF NOT EXISTS subs(session TEXT, filter TEXT, opts INT, qos INT, subid INT);"
     "CREATE INDEX IF NOT EXISTS subs_session ON subs(session);"
     "CREATE TABLE IF NOT EXISTS msgs(session TEXT, seq INT, topic TEXT, qos INT, retain INT, props BLOB,"
     " payload BLOB, expire_at INT, mid INT, state INT, subid INT);"
-    "CREATE INDEX IF NOT EXISTS msgs_session ON msgs(session);";
+    "CREATE INDEX IF NOT EXISTS msgs_session ON msgs(session);"
+    "CREATE TABLE IF NOT EXISTS rel(session TEXT, mid INT);"
+    "CREATE INDEX IF NOT EXISTS rel_session ON rel(session);";
+
+static void *checkpointer(void *arg)
+{
+    stmts *st = arg;
+    sqlite3 *db = NULL;
+    if (sqlite3_open(st->path, &db) != SQLITE_OK) {
+        sqlite3_close(db);
+        return NULL;
+    }
+    sqlite3_busy_timeout(db, 1000);
+    pthread_mutex_lock(&st->mu);
+    while (!st->stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += 2;
+        pthread_cond_timedwait(&st->cv, &st->mu, &ts);
+        if (st->stop) break;
+        pthread_mutex_unlock(&st->mu);
+        sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        pthread_mutex_lock(&st->mu);
+    }
+    pthread_mutex_unlock(&st->mu);
+    sqlite3_close(db);
+    return NULL;
+}
 
 int broker__persist_open(ek_broker *b, const char *dir, ek_err *err)
 {
@@ -46,8 +89,11 @@ int broker__persist_open(ek_broker *b, const char *dir, ek_err *err)
         ek_free(path);
         return EK_EIO;
     }
-    ek_free(path);
     stmts *st = ek_calloc(1, sizeof *st);
+    st->path = path;
+    pthread_mutex_init(&st->mu, NULL);
+    pthread_cond_init(&st->cv, NULL);
+    st->started = pthread_create(&st->thr, NULL, checkpointer, st) == 0;
     sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO retained VALUES(?,?,?,?,?)", -1, &st->ret_put, NULL);
     sqlite3_prepare_v2(db, "DELETE FROM retained WHERE topic=?", -1, &st->ret_del, NULL);
     sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO sessions VALUES(?,?,?,?)", -1, &st->ses_put, NULL);
@@ -56,6 +102,8 @@ int broker__persist_open(ek_broker *b, const char *dir, ek_err *err)
     sqlite3_prepare_v2(db, "DELETE FROM subs WHERE session=?", -1, &st->sub_del, NULL);
     sqlite3_prepare_v2(db, "INSERT INTO msgs VALUES(?,?,?,?,?,?,?,?,?,?,?)", -1, &st->msg_put, NULL);
     sqlite3_prepare_v2(db, "DELETE FROM msgs WHERE session=?", -1, &st->msg_del, NULL);
+    sqlite3_prepare_v2(db, "INSERT INTO rel VALUES(?,?)", -1, &st->rel_put, NULL);
+    sqlite3_prepare_v2(db, "DELETE FROM rel WHERE session=?", -1, &st->rel_del, NULL);
     b->db = db;
     b->db_stmts = st;
     return 0;
@@ -101,8 +149,8 @@ static void write_msg(stmts *st, const char *sid, int seq, const broker__qent *e
 
 static void del_rows(stmts *st, const char *id)
 {
-    sqlite3_stmt *d[] = {st->ses_del, st->sub_del, st->msg_del};
-    for (int i = 0; i < 3; i++) {
+    sqlite3_stmt *d[] = {st->ses_del, st->sub_del, st->msg_del, st->rel_del};
+    for (int i = 0; i < 4; i++) {
         sqlite3_bind_text(d[i], 1, id, -1, SQLITE_STATIC);
         step(d[i]);
     }
@@ -136,11 +184,23 @@ void broker__persist_session(ek_broker *b, broker__session *s)
     for (uint16_t i = 0; s->infl && i < s->infl_cap; i++)
         if (s->infl[i].state) write_msg(st, s->id, seq++, &s->infl[i]);
     for (size_t i = 0; i < s->qlen; i++) write_msg(st, s->id, seq++, &s->q[(s->qhead + i) % s->qcap]);
+    for (uint16_t i = 0; i < s->nrel; i++) {
+        sqlite3_bind_text(st->rel_put, 1, s->id, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st->rel_put, 2, s->rel[i]);
+        step(st->rel_put);
+    }
 }
 
 void broker__persist_session_del(ek_broker *b, const char *id)
 {
-    if (b->db_stmts) del_rows(b->db_stmts, id);
+    stmts *st = b->db_stmts;
+    if (!st) return;
+    /* Deleted with the next flush, in its transaction: no database work on the CONNECT path. */
+    if (st->ndel == st->capdel) {
+        st->capdel = st->capdel ? st->capdel * 2 : 16;
+        st->dels = ek_realloc(st->dels, st->capdel * sizeof *st->dels);
+    }
+    st->dels[st->ndel++] = ek_strdup(id);
 }
 
 void broker__persist_flush(ek_broker *b)
@@ -148,6 +208,11 @@ void broker__persist_flush(ek_broker *b)
     stmts *st = b->db_stmts;
     if (!st) return;
     sqlite3_exec(b->db, "BEGIN", NULL, NULL, NULL);
+    for (size_t i = 0; i < st->ndel; i++) {
+        del_rows(st, st->dels[i]);
+        ek_free(st->dels[i]);
+    }
+    st->ndel = 0;
     for (size_t i = 0; i < st->npend; i++) {
         broker__msg *m = st->pending[i].m;
         if (st->pending[i].del) {
@@ -250,6 +315,13 @@ static void load_sessions(ek_broker *b, sqlite3 *db, int64_t now)
         }
     }
     sqlite3_finalize(q);
+    sqlite3_prepare_v2(db, "SELECT session, mid FROM rel", -1, &q, NULL);
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        const char *id = (const char *)sqlite3_column_text(q, 0);
+        broker__session *s = id ? broker__map_get(&b->sessions, id, strlen(id)) : NULL;
+        if (s) broker__session_rel_add(s, (uint16_t)sqlite3_column_int(q, 1));
+    }
+    sqlite3_finalize(q);
 }
 
 void broker__persist_load(ek_broker *b)
@@ -275,9 +347,21 @@ void broker__persist_close(ek_broker *b)
 {
     stmts *st = b->db_stmts;
     if (!st) return;
+    if (st->started) {
+        pthread_mutex_lock(&st->mu);
+        st->stop = true;
+        pthread_cond_signal(&st->cv);
+        pthread_mutex_unlock(&st->mu);
+        pthread_join(st->thr, NULL);
+    }
+    pthread_mutex_destroy(&st->mu);
+    pthread_cond_destroy(&st->cv);
     for (size_t i = 0; i < st->npend; i++) ek_broker_msg_unref(st->pending[i].m);
-    sqlite3_stmt *all[] = {st->ret_put, st->ret_del, st->ses_put, st->ses_del,
-                           st->sub_put, st->sub_del, st->msg_put, st->msg_del};
+    for (size_t i = 0; i < st->ndel; i++) ek_free(st->dels[i]);
+    ek_free(st->dels);
+    ek_free(st->path);
+    sqlite3_stmt *all[] = {st->ret_put, st->ret_del, st->ses_put, st->ses_del, st->sub_put,
+                           st->sub_del, st->msg_put, st->msg_del, st->rel_put, st->rel_del};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) sqlite3_finalize(all[i]);
     ek_free(st->pending);
     ek_free(st);

@@ -15,6 +15,7 @@ void broker__retain_set(ek_broker *b, broker__msg *m)
     if (m->len == 0) {
         broker__node *n = broker__tree_node(b, m->topic, m->topic_len, false);
         if (!n || !n->retained) return;
+        if (n->retained->sys) b->nretained_sys--;
         ek_broker_msg_unref(n->retained);
         n->retained = NULL;
         b->nretained--;
@@ -24,7 +25,8 @@ void broker__retain_set(ek_broker *b, broker__msg *m)
     }
     broker__node *n = broker__tree_node(b, m->topic, m->topic_len, true);
     if (!n->retained) {
-        if (b->cfg.max_retained && b->nretained >= b->cfg.max_retained) {
+        if (m->sys) b->nretained_sys++;
+        else if (b->cfg.max_retained && b->nretained - b->nretained_sys >= b->cfg.max_retained) {
             b->st.dropped++;
             broker__tree_prune(b, n);
             return;

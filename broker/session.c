@@ -76,6 +76,15 @@ void broker__session_del_sub(broker__session *s, broker__sub *sub)
     }
 }
 
+void broker__session_rel_add(broker__session *s, uint16_t id)
+{
+    if (s->nrel == s->caprel) {
+        s->caprel = s->caprel ? (uint16_t)(s->caprel * 2) : 8;
+        s->rel = ek_realloc(s->rel, s->caprel * sizeof *s->rel);
+    }
+    s->rel[s->nrel++] = id;
+}
+
 /* ---- the queue ---- */
 
 static void q_push(broker__session *s, const broker__qent *e)

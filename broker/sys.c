@@ -54,7 +54,7 @@ static void tick(ek_broker *b, void *arg)
     pub(b, "bytes/received", "%llu", (unsigned long long)b->st.bytes_rx);
     pub(b, "bytes/sent", "%llu", (unsigned long long)b->st.bytes_tx);
     pub(b, "subscriptions/count", "%zu", b->nsubs_total);
-    pub(b, "retained/count", "%zu", b->nretained);
+    pub(b, "retained/count", "%zu", b->nretained - b->nretained_sys); /* $SYS's own not counted */
     broker__timer_arm(b, &b->sys_timer, broker__now() + (int64_t)b->cfg.sys_interval * 1000);
 }
 

@@ -33,7 +33,14 @@ typedef struct parser {
     int ntoks, cap, at;
     char **scope;      /* variables in scope, innermost last */
     int nscope, scope_cap;
+    int depth;         /* open (parens) and {{if}}/{{range}}/{{with}} blocks, bounded by MAX_DEPTH */
 } parser;
+
+/* Parsing and rendering recurse once per nesting level, on whatever thread compiles or renders
+ * (REST's, a rule worker's), so nesting is bounded well below what any stack holds; real templates
+ * nest a handful of levels (each {{else if}} of a chain is one). fuzz_template_render overflowed
+ * the stack with 1,200 open parens. */
+#define MAX_DEPTH 100
 
 static int fail(parser *p, size_t pos, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -272,9 +279,12 @@ static int parse_operand(parser *p, tpl_arg *a, int first)
     case K_NUMBER: a->kind = TA_LIT, a->lit = t->num, t->num = ek_null(), p->at++; return 0;
     case K_LPAREN: {
         size_t pos = t->pos;
+        if (p->depth >= MAX_DEPTH) return fail(p, pos, "expression nested more than %d deep", MAX_DEPTH);
         p->at++;
         a->kind = TA_PIPE;
+        p->depth++;
         a->sub = parse_pipe(p, 0, 1);
+        p->depth--;
         if (!a->sub) return -1;
         if (peek(p)->kind != K_RPAREN) return fail(p, pos, "unclosed left paren");
         p->at++;
@@ -409,7 +419,22 @@ static void add_text(parser *p, tpl_list *l, const char *s, size_t n, int trim_r
 
 /* Parses {{if|with|range pipe}} body [{{else [if ...]}} alt] {{end}}; the action's tokens after the
  * keyword are current. */
+static tpl_node *parse_control_body(parser *p, tpl_node_kind kind, size_t pos);
+
+/* {{if}}, {{range}} or {{with}} up to its {{end}}, nesting bounded by MAX_DEPTH. */
 static tpl_node *parse_control(parser *p, tpl_node_kind kind, size_t pos)
+{
+    if (p->depth >= MAX_DEPTH) {
+        fail(p, pos, "blocks nested more than %d deep", MAX_DEPTH);
+        return NULL;
+    }
+    p->depth++;
+    tpl_node *n = parse_control_body(p, kind, pos);
+    p->depth--;
+    return n;
+}
+
+static tpl_node *parse_control_body(parser *p, tpl_node_kind kind, size_t pos)
 {
     const char *kw = kind == TN_IF ? "if" : kind == TN_WITH ? "with" : "range";
     int saved = p->nscope;

@@ -8,9 +8,12 @@
 #include "engine/config.h"
 #include "engine/log.h"
 #include "engine/mem.h"
+#include "engine/rules/plugins.h"
+#include "engine/rules/provision.h"
 #include "engine/rules/rules.h"
 #include "engine/store.h"
 #include "rest/dashboard.h"
+#include "rest/prometheus.h"
 #include "rest/rest.h"
 
 #include <errno.h>
@@ -177,6 +180,7 @@ int main(int argc, char **argv)
     ek_err err = {0};
     ek_rest *rest = NULL;
     ek_dashboard *dashboard = NULL;
+    ek_prometheus *prom = NULL;
     int status = 1;
 
     if (ek_config_load(app.etc_dir, NULL, &app.config, &err)) goto out;
@@ -184,14 +188,19 @@ int main(int argc, char **argv)
     if (start_store(&app, &err)) goto out;
     if (start_broker(&app, &err)) goto out;
     if (!o.broker_only) {
+        ek_plugins_load_all(&app); /* before rules are restored; a bad plugin is logged, not fatal */
         if (ek_rules_new(&app, NULL, &app.rules, &err)) goto out;
         if (ek_rules_start(app.rules, &err)) goto out;
+        ek_provision_run(&app, app.rules); /* data/init.json, data/rules/: a bad file is logged, not fatal */
         const char *ip = ek_config_str(app.config, "basic.restIp");
         int port = (int)ek_config_int(app.config, "basic.restPort");
         if (ek_rest_start(&app, ip, port, &rest, &err)) goto out;
         printf("Serving kuiper (version - %s) on port %d, and restful api on http://%s:%d.\n", EK_VERSION,
                (int)ek_config_int(app.config, "basic.port"), ip, ek_rest_port(rest));
         if (start_dashboard(&app, &dashboard, &err)) goto out;
+        if (ek_config_bool(app.config, "basic.prometheus") &&
+            ek_prometheus_start(&app, ip, (int)ek_config_int(app.config, "basic.prometheusPort"), &prom, &err))
+            goto out;
     }
     if (app.broker) printf("MQTT broker listening on port %d.\n", ek_broker_port(app.broker));
     fflush(stdout);
@@ -204,6 +213,7 @@ out:
         fprintf(stderr, "kuiperd: %s\n", err.msg);
         ek_error("%s", err.msg);
     }
+    ek_prometheus_stop(prom);
     ek_dashboard_stop(dashboard);
     ek_rest_stop(rest);
     ek_rules_free(app.rules);

@@ -67,5 +67,24 @@ bool rest__authorized(const rest_req *req, rest_resp *resp);
 extern const rest_route rest__routes_info[];
 extern const rest_route rest__routes_streams[];
 extern const rest_route rest__routes_rules[];
+extern const rest_route rest__routes_plugins[];
+extern const rest_route rest__routes_ruleset[];
+extern const rest_route rest__routes_uploads[];
+extern const rest_route rest__routes_metadata[];
+extern const rest_route rest__routes_connections[];
+extern const rest_route rest__routes_admin[];
+
+/* Store namespace of the last data import's status (res_ruleset.c). */
+#define REST_NS_IMPORT "import_status"
+
+/* data/uploads under app->data_dir (ek_free it). */
+char *rest__uploads_dir(const ek_app *app);
+/* Appends the file a "file:///abs/path" URI names to out: only inside data/uploads unless
+ * basic.allowExternalFileAccess (res_uploads.c). EK_EINVAL with err saying why otherwise. */
+int rest__read_uri(const ek_app *app, const char *uri, ek_buf *out, ek_err *err);
+/* The text a body {"content": "..."} or {"file": "file:///..."} gives, appended to out. */
+int rest__content(const rest_req *req, const ek_value *body, ek_buf *out, ek_err *err);
+/* Stops kuiperd cleanly a moment after the current reply is sent (res_admin.c). */
+void rest__shutdown_later(ek_app *app);
 
 #endif

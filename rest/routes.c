@@ -10,6 +10,12 @@ static const rest_route *const tables[] = {
     rest__routes_info,
     rest__routes_streams,
     rest__routes_rules,
+    rest__routes_plugins,
+    rest__routes_ruleset,
+    rest__routes_uploads,
+    rest__routes_metadata,
+    rest__routes_connections,
+    rest__routes_admin,
     NULL,
 };
 

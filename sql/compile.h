@@ -153,6 +153,14 @@ int ek_sql_update_analytic(ek_sql_program *p, const ek_eval_ctx *ctx, ek_err *er
  * it starts afresh: e.g. row_number() at each window and partition. */
 void ek_sql_program_reset_state(ek_sql_program *p, const char *name);
 
+/* Checkpoints (program_state.c): the state of every analytic call site (lag, latest, acc_* ...,
+ * per PARTITION BY key) as a new value in *out, and back into a program compiled from the same
+ * statement that has not evaluated anything yet. A value that does not fit leaves the program
+ * with no state and returns EK_EINVAL. Values go through JSON in a checkpoint, so a whole float
+ * comes back as an integer, as the window rows of a checkpoint do. */
+int ek_sql_program_snapshot(ek_sql_program *p, ek_value *out);
+int ek_sql_program_restore(ek_sql_program *p, const ek_value *in, ek_err *err);
+
 /* Evaluates the group key of the current tuple: an EK_T_ARRAY of the GROUP BY values. */
 int ek_sql_group_key(ek_sql_program *p, const ek_eval_ctx *ctx, ek_value *out, ek_err *err);
 

@@ -108,5 +108,8 @@ int ek_eval__call(ek_cexpr *e, const ek_eval_ctx *ctx, ek_value *out, ek_err *er
 void ek_eval__free_parts(ek_cexpr *e);
 /* Evaluates an analytic node now and keeps the result for the next evaluation of this row. */
 int ek_eval__analytic_now(ek_cexpr *e, const ek_eval_ctx *ctx, ek_err *err);
+/* program.c: calls fn on every node of every clause of p, children first, in a fixed order (the
+ * same for two programs compiled from the same statement). */
+void ek_compile__walk_program(ek_sql_program *p, void (*fn)(ek_cexpr *e, void *arg), void *arg);
 
 #endif

@@ -71,5 +71,11 @@ const ek_func_def *ek_func_lookup(const char *name);
 void ek_func_foreach(void (*fn)(const ek_func_def *def, void *arg), void *arg);
 /* Frees ctx->state and ctx->cache through their free functions and clears them. */
 void ek_func_ctx_release(ek_func_ctx *ctx);
+/* Checkpoints (func_analytic.c): the state an analytic function keeps in ctx (lag's last values,
+ * latest, had_changed, the acc_* accumulators) as a new value in *out; false when ctx holds no
+ * state of those functions. ek_func_state_load puts such a value back into a ctx holding no
+ * state; EK_EINVAL when it is not one. */
+bool ek_func_state_save(const ek_func_ctx *ctx, ek_value *out);
+int ek_func_state_load(ek_func_ctx *ctx, const ek_value *in);
 
 #endif

@@ -38,6 +38,38 @@ static an_state *state_of(ek_func_ctx *c)
     return c->state;
 }
 
+bool ek_func_state_save(const ek_func_ctx *ctx, ek_value *out)
+{
+    if (!ctx->state || ctx->state_free != state_free) return false;
+    const an_state *s = ctx->state;
+    *out = ek_object_new(5);
+    ek_object_set(out, "vals", ek_value_ref(&s->vals));
+    ek_object_set(out, "begun", ek_bool(s->begun));
+    ek_object_set(out, "has", ek_bool(s->has));
+    ek_object_set(out, "count", ek_int(s->count));
+    ek_object_set(out, "acc", ek_float(s->acc));
+    return true;
+}
+
+int ek_func_state_load(ek_func_ctx *ctx, const ek_value *in)
+{
+    const ek_value *vals = in->type == EK_T_OBJECT ? ek_object_get(in, "vals") : NULL;
+    const ek_value *begun = vals ? ek_object_get(in, "begun") : NULL, *has = vals ? ek_object_get(in, "has") : NULL;
+    const ek_value *count = vals ? ek_object_get(in, "count") : NULL, *acc = vals ? ek_object_get(in, "acc") : NULL;
+    int64_t n;
+    double a;
+    if (ctx->state || !vals || !begun || begun->type != EK_T_BOOL || !has || has->type != EK_T_BOOL || !count ||
+        !func__to_int(count, &n) || !acc || !func__to_double(acc, &a))
+        return EK_EINVAL;
+    an_state *s = state_of(ctx);
+    s->vals = ek_value_ref(vals);
+    s->begun = begun->b;
+    s->has = has->b;
+    s->count = n;
+    s->acc = a;
+    return 0;
+}
+
 /* The hidden WHEN argument; reports a missing one as the compiler's mistake. */
 static int when_of(const char *fn, const ek_value *a, int n, int min_user, bool *valid, ek_err *e)
 {

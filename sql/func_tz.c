@@ -1,9 +1,11 @@
 /* Time zone offsets for convert_tz(): reads the system's IANA database (/usr/share/zoneinfo, TZif
  * files per RFC 8536) without touching the process-wide TZ, so worker threads never race on
- * setenv/localtime. A zone is parsed once per call site and kept in ctx->cache.
+ * setenv/localtime. A zone is parsed once per call site and kept in ctx->cache. The same zones
+ * serve the rule engine's window alignment through sql/tz.h (end of file).
  * Instants after the file's last transition use its POSIX TZ footer ("EST5EDT,M3.2.0,M11.1.0"),
  * so far-future dates get daylight saving right as well. */
 #include "sql/func_int.h"
+#include "sql/tz.h"
 #include "engine/mem.h"
 
 #include <ctype.h>
@@ -243,4 +245,33 @@ int func__tz_convert(ek_func_ctx *ctx, const char *name, int64_t ns, int64_t *ou
     if (!ctx) zone_free(z);
     if (over) return ek_err_set(e, EK_EINVAL, "convert_tz: the result is out of the datetime range");
     return 0;
+}
+
+/* ---------------------------------------------------------------- sql/tz.h */
+
+struct ek_tz {
+    tz_zone *zone;
+};
+
+int ek_tz_open(const char *name, ek_tz **out, ek_err *err)
+{
+    ek_err e = {0};
+    tz_zone *z = zone_load(name ? name : "", &e);
+    if (!z) return ek_err_set(err, EK_EINVAL, "unknown time zone \"%s\"", name ? name : "");
+    *out = ek_calloc(1, sizeof **out);
+    (*out)->zone = z;
+    return 0;
+}
+
+int64_t ek_tz_offset_ms(const ek_tz *z, int64_t utc_ms)
+{
+    int64_t secs = utc_ms / 1000 - (utc_ms % 1000 < 0);
+    return (int64_t)zone_offset(z->zone, secs) * 1000;
+}
+
+void ek_tz_free(ek_tz *z)
+{
+    if (!z) return;
+    zone_free(z->zone);
+    ek_free(z);
 }

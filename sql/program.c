@@ -251,7 +251,7 @@ typedef struct walk_arg {
     int rc;
 } walk_arg;
 
-static void walk(ek_cexpr *e, void (*fn)(ek_cexpr *, walk_arg *), walk_arg *w)
+static void walk(ek_cexpr *e, void (*fn)(ek_cexpr *, void *), void *w)
 {
     if (!e) return;
     walk(e->a, fn, w);
@@ -264,8 +264,9 @@ static void walk(ek_cexpr *e, void (*fn)(ek_cexpr *, walk_arg *), walk_arg *w)
     fn(e, w);
 }
 
-static void update_one(ek_cexpr *e, walk_arg *w)
+static void update_one(ek_cexpr *e, void *arg)
 {
+    walk_arg *w = arg;
     if (e->op == C_ANALYTIC && w->rc == 0) w->rc = ek_eval__analytic_now(e, w->ctx, w->err);
 }
 
@@ -278,14 +279,15 @@ int ek_sql_update_analytic(ek_sql_program *p, const ek_eval_ctx *ctx, ek_err *er
     return w.rc;
 }
 
-static void reset_one(ek_cexpr *e, walk_arg *w)
+static void reset_one(ek_cexpr *e, void *arg)
 {
+    walk_arg *w = arg;
     if (!e->def || (w->name && strcmp(e->def->name, w->name) != 0)) return;
     ek_func_ctx_release(&e->fctx);
     ek_eval__free_parts(e);
 }
 
-static void walk_all(ek_sql_program *p, void (*fn)(ek_cexpr *, walk_arg *), walk_arg *w)
+void ek_compile__walk_program(ek_sql_program *p, void (*fn)(ek_cexpr *, void *), void *w)
 {
     for (size_t i = 0; i < p->nfields; i++) {
         walk(p->fields[i].expr, fn, w);
@@ -303,5 +305,5 @@ static void walk_all(ek_sql_program *p, void (*fn)(ek_cexpr *, walk_arg *), walk
 void ek_sql_program_reset_state(ek_sql_program *p, const char *name)
 {
     walk_arg w = {name, NULL, NULL, 0};
-    walk_all(p, reset_one, &w);
+    ek_compile__walk_program(p, reset_one, &w);
 }

@@ -9,8 +9,11 @@
  * is counted in that rule's source metrics and the rules keep running.
  * A scan table's feed keeps its latest RETAIN_SIZE rows instead of posting them; a lookup table's
  * feed (KIND="lookup", KEY) keeps the latest row per key value, and the join reads either.
- * Invariant: f->lock guards the subscriber list and the retained rows; ingest may come from any
- * thread and never holds the engine lock. */
+ * Locks: r->lock guards the engine's list of feeds and each feed's refs (one per subscription);
+ * f->lock guards the subscriber list and the retained rows. Ingest may come from any thread and
+ * never takes the engine lock. A source's open and close can block (a connection, an
+ * unsubscribe that waits for a message being handed over to a full mailbox), so they run with
+ * no lock held: nothing a source thread or a worker might need is held while they wait. */
 #include "engine/codec_json.h"
 #include "engine/config.h"
 #include "engine/log.h"
@@ -31,6 +34,7 @@ struct rules__feed {
     ek_rules *eng;
     char *name;
     bool table;
+    size_t refs;                /* subscriptions, counted under r->lock: the last one closes the feed */
     ek_stmt *stmt;              /* a private parse of the CREATE statement */
     bool strict, binary;
     const ek_source_ops *ops;
@@ -269,45 +273,54 @@ static void feed_free(rules__feed *f)
     ek_free(f);
 }
 
-/* Opens a feed for s; caller holds r->lock. */
-static int feed_open(ek_rules *r, const rules__stream *s, rules__feed **out, ek_err *err)
+static const char *prop(const rules__feed *f, ek_stream_prop p) { return f->stmt->create.props[p]; }
+
+/* Opens a feed from the CREATE statement text of a stream or table; no lock held (the source's
+ * open may block). */
+static int feed_open(ek_rules *r, const char *name, bool table, const char *sql, rules__feed **out, ek_err *err)
 {
-    const char *type = rules__prop(s, EK_PROP_TYPE);
+    ek_stmt *stmt = NULL;
+    int rc = ek_sql_parse_n(sql, strlen(sql), &stmt, err);
+    if (rc) return rc;
+    const char *type = stmt->create.props[EK_PROP_TYPE];
     if (!type) type = "mqtt";
     const ek_source_ops *ops = ek_connector_source(type);
-    if (!ops) return ek_err_set(err, EK_EPLAN, "source type %s of %s %s is not available", type,
-                                s->table ? "table" : "stream", s->name);
+    if (!ops) {
+        ek_stmt_free(stmt);
+        return ek_err_set(err, EK_EPLAN, "source type %s of %s %s is not available", type, table ? "table" : "stream",
+                          name);
+    }
     rules__feed *f = ek_calloc(1, sizeof *f);
     pthread_mutex_init(&f->lock, NULL);
     f->eng = r;
-    f->name = ek_strdup(s->name);
-    f->table = s->table;
-    ek_sql_parse_n(s->sql, strlen(s->sql), &f->stmt, err);
-    f->strict = is_true(rules__prop(s, EK_PROP_STRICT_VALIDATION));
-    const char *fmt = rules__prop(s, EK_PROP_FORMAT);
+    f->name = ek_strdup(name);
+    f->table = table;
+    f->stmt = stmt;
+    f->strict = is_true(prop(f, EK_PROP_STRICT_VALIDATION));
+    const char *fmt = prop(f, EK_PROP_FORMAT);
     f->binary = fmt && strcasecmp(fmt, "binary") == 0;
-    const char *kind = rules__prop(s, EK_PROP_KIND);
-    if (s->table && kind && strcasecmp(kind, "lookup") == 0) {
-        const char *key = rules__prop(s, EK_PROP_KEY);
+    const char *kind = prop(f, EK_PROP_KIND);
+    if (table && kind && strcasecmp(kind, "lookup") == 0) {
+        const char *key = prop(f, EK_PROP_KEY);
         if (!key) {
             feed_free(f);
-            return ek_err_set(err, EK_EPLAN, "lookup table %s needs the KEY property", s->name);
+            return ek_err_set(err, EK_EPLAN, "lookup table %s needs the KEY property", name);
         }
         f->lookup_key = ek_strdup(key);
-    } else if (s->table) {
-        const char *rs = rules__prop(s, EK_PROP_RETAIN_SIZE);
+    } else if (table) {
+        const char *rs = prop(f, EK_PROP_RETAIN_SIZE);
         f->retain_size = rs ? (size_t)strtoul(rs, NULL, 10) : 1;
         if (f->retain_size == 0) f->retain_size = 1;
         f->retain = ek_calloc(f->retain_size, sizeof *f->retain);
     }
-    f->props = source_props(r, type, rules__prop(s, EK_PROP_CONF_KEY));
+    f->props = source_props(r, type, prop(f, EK_PROP_CONF_KEY));
     f->ops = ops;
     f->st = ek_calloc(1, ops->state_size ? ops->state_size : 1);
-    const char *ds = rules__prop(s, EK_PROP_DATASOURCE);
-    ek_source_conf conf = {.app = r->app, .stream = s->name, .datasource = ds ? ds : s->name, .props = &f->props};
+    const char *ds = prop(f, EK_PROP_DATASOURCE);
+    ek_source_conf conf = {.app = r->app, .stream = f->name, .datasource = ds ? ds : f->name, .props = &f->props};
     ek_ingest ing = {.ctx = f, .payload = on_payload, .value = on_value, .status = on_status};
     if (ops->open(f->st, &conf, &ing, err) != 0) {
-        ek_err_prefix(err, "%s %s", s->table ? "table" : "stream", s->name);
+        ek_err_prefix(err, "%s %s", table ? "table" : "stream", name);
         ek_free(f->st);
         f->st = NULL;
         feed_free(f);
@@ -317,20 +330,55 @@ static int feed_open(ek_rules *r, const rules__stream *s, rules__feed **out, ek_
     return 0;
 }
 
-int rules__feed_sub(ek_rules *r, const rules__stream *s, rules__run *run, int src, rules__feed **out, ek_err *err)
+/* The feed of a stream or table with one more reference, or NULL; caller holds r->lock. */
+static rules__feed *feed_find_ref(ek_rules *r, const char *name, bool table)
 {
-    rules__feed *f = NULL;
-    for (size_t i = 0; i < r->nfeeds && !f; i++)
-        if (r->feeds[i]->table == s->table && strcmp(r->feeds[i]->name, s->name) == 0) f = r->feeds[i];
+    for (size_t i = 0; i < r->nfeeds; i++) {
+        rules__feed *f = r->feeds[i];
+        if (f->table == table && strcmp(f->name, name) == 0) {
+            f->refs++;
+            return f;
+        }
+    }
+    return NULL;
+}
+
+/* A referenced feed: the shared one, or a new one opened with no lock held. */
+static int feed_get(ek_rules *r, const char *name, bool table, const char *sql, rules__feed **out, ek_err *err)
+{
+    pthread_mutex_lock(&r->lock);
+    rules__feed *f = feed_find_ref(r, name, table);
+    pthread_mutex_unlock(&r->lock);
+    if (f) {
+        *out = f;
+        return 0;
+    }
+    rules__feed *fresh = NULL;
+    int rc = feed_open(r, name, table, sql, &fresh, err);
+    if (rc) return rc;
+    pthread_mutex_lock(&r->lock);
+    f = feed_find_ref(r, name, table);  /* opened by someone else meanwhile: share theirs */
     if (!f) {
-        int rc = feed_open(r, s, &f, err);
-        if (rc) return rc;
         if (r->nfeeds == r->feeds_cap) {
             r->feeds_cap = r->feeds_cap ? r->feeds_cap * 2 : 8;
             r->feeds = ek_realloc(r->feeds, r->feeds_cap * sizeof *r->feeds);
         }
-        r->feeds[r->nfeeds++] = f;
+        fresh->refs = 1;
+        r->feeds[r->nfeeds++] = f = fresh;
+        fresh = NULL;
     }
+    pthread_mutex_unlock(&r->lock);
+    if (fresh) feed_free(fresh);
+    *out = f;
+    return 0;
+}
+
+int rules__feed_sub(ek_rules *r, const char *name, bool table, const char *sql, rules__run *run, int src,
+                    rules__feed **out, ek_err *err)
+{
+    rules__feed *f = NULL;
+    int rc = feed_get(r, name, table, sql, &f, err);
+    if (rc) return rc;
     pthread_mutex_lock(&f->lock);
     if (f->nsubs == f->cap) {
         f->cap = f->cap ? f->cap * 2 : 4;
@@ -342,23 +390,26 @@ int rules__feed_sub(ek_rules *r, const rules__stream *s, rules__run *run, int sr
     return 0;
 }
 
-void rules__feed_unsub(ek_rules *r, rules__feed *f, rules__run *run)
+void rules__feed_unsub(ek_rules *r, rules__feed *f, rules__run *run, int src)
 {
+    /* May wait while a source thread hands a message to a full mailbox: the subscribed run's
+     * actor is still open, so its worker makes room. */
     pthread_mutex_lock(&f->lock);
     for (size_t i = 0; i < f->nsubs; i++) {
-        if (f->subs[i].run != run) continue;
+        if (f->subs[i].run != run || f->subs[i].src != src) continue;
         f->subs[i] = f->subs[--f->nsubs];
-        i--;
+        break;
     }
-    bool last = f->nsubs == 0;
     pthread_mutex_unlock(&f->lock);
-    if (!last) return;
-    for (size_t i = 0; i < r->nfeeds; i++) {
+    pthread_mutex_lock(&r->lock);
+    bool last = --f->refs == 0;
+    for (size_t i = 0; last && i < r->nfeeds; i++) {
         if (r->feeds[i] != f) continue;
         r->feeds[i] = r->feeds[--r->nfeeds];
         break;
     }
-    feed_free(f);
+    pthread_mutex_unlock(&r->lock);
+    if (last) feed_free(f);  /* the source's close, with no lock held */
 }
 
 size_t rules__feed_table_rows(rules__feed *f, ek_row ***rows)

@@ -76,6 +76,7 @@ void rules__metrics_put(rules__metrics *m, ek_value *obj)
     put_str(obj, n, "last_exception", m->last_exc);
     pthread_mutex_unlock(&m->lock);
     put_time(obj, n, "last_exception_time", atomic_load(&m->last_exc_time));
+    if (m->cache) put_int(obj, n, "cache_dropped_total", atomic_load(&m->cache_dropped));
     if (!m->connection) return;
     put_int(obj, n, "connection_status", atomic_load(&m->conn_status));
     put_time(obj, n, "connection_last_connected_time", atomic_load(&m->conn_last_connected));

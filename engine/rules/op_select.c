@@ -49,8 +49,20 @@ static int analytic_row(void *st, rules__batch *in, rules__out *emit, ek_err *er
     return 0;
 }
 
+/* With qos >= 1 the analytic calls' state goes into the rule's checkpoint like a window's. */
+static int analytic_snapshot(void *st, ek_value *out)
+{
+    return ek_sql_program_snapshot(((sel_st *)st)->run->prog, out);
+}
+
+static int analytic_restore(void *st, const ek_value *in, ek_err *err)
+{
+    return ek_sql_program_restore(((sel_st *)st)->run->prog, in, err);
+}
+
 const ek_op_ops rules__op_analytic = {
     .name = "analytic", .state_size = sizeof(sel_st), .open = sel_open, .on_row = analytic_row,
+    .snapshot = analytic_snapshot, .restore = analytic_restore,
 };
 
 /* ------------------------------------------------------------------ filter */

@@ -9,7 +9,8 @@
  * Window: one operator for every window kind. Time reaches it the same way in both time modes:
  * on_tick(now) from the timer in processing time, from the watermark in event time, so a window
  * fires when time passes its end and never otherwise. Windows are aligned to natural time (a 10 s
- * window ends at :10, :20 ...); in event time the first window starts at the first event.
+ * window ends at :10, :20 ...) on the wall clock of basic.timezone (a day window ends at midnight
+ * there); in event time the first window starts at the first event.
  * Tumbling, hopping and session windows contain [start, end); sliding windows [t - length, t], or
  * [t - length, t + delay) with a delay.
  * Count windows count rows; state windows open and emit on conditions, per PARTITION BY key.
@@ -17,9 +18,11 @@
  * empty window batch (the sinks decide about omitIfEmpty).
  * Invariant: items are in time order (arrival order in processing time, released order in event
  * time) and each holds one row reference. */
+#include "engine/config.h"
 #include "engine/log.h"
 #include "engine/mem.h"
 #include "engine/rules/rules_int.h"
+#include "sql/tz.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,13 +69,6 @@ static int64_t align_up(int64_t ts, int64_t len)
     int64_t q = ts / len;
     if (ts < 0 && ts % len) q--;
     return (q + 1) * len;
-}
-
-/* The next window boundary after ts in local time: a day window ends at local midnight, an hour
- * window on the local hour (tz_off is the local offset from UTC in ms). */
-static int64_t align_local(int64_t ts, int64_t len, int64_t tz_off)
-{
-    return align_up(ts + tz_off, len) - tz_off;
 }
 
 static int64_t local_offset_ms(void)
@@ -276,8 +272,31 @@ typedef struct win_st {
     size_t npend, pcap;
     struct spart *parts;        /* state window: one per PARTITION BY key */
     size_t nparts;
-    int64_t tz_off;             /* local time offset, for alignment */
+    ek_tz *tz;                  /* basic.timezone, for alignment; NULL: tz_off */
+    int64_t tz_off;             /* the process's local offset when the zone database has no Local */
 } win_st;
+
+/* The next window boundary after ts on the wall clock of basic.timezone: a day window ends at
+ * midnight there, an hour window on its hour (the zone's offset at ts, so daylight saving counts). */
+static int64_t align_local(int64_t ts, int64_t len, const win_st *s)
+{
+    int64_t off = s->tz ? ek_tz_offset_ms(s->tz, ts) : s->tz_off;
+    return align_up(ts + off, len) - off;
+}
+
+/* basic.timezone: "Local" (default), "UTC" or an IANA name. */
+static int open_zone(win_st *s, const ek_config *cfg, ek_err *err)
+{
+    const char *name = cfg ? ek_config_str(cfg, "basic.timezone") : NULL;
+    if (!name || !*name) name = "Local";
+    ek_err e = {0};
+    if (ek_tz_open(name, &s->tz, &e) == 0) return 0;
+    if (strcmp(name, "Local") == 0) {  /* no /etc/localtime: the C library's idea of local time */
+        s->tz_off = local_offset_ms();
+        return 0;
+    }
+    return ek_err_set(err, EK_EPLAN, "basic.timezone: %s", e.msg);
+}
 
 typedef struct spart {
     ek_value key;
@@ -291,10 +310,9 @@ static int win_open(void *st, rules__run *run, ek_err *err)
     s->run = run;
     s->w = run->stmt->select.window;
     s->event_time = run->opts.event_time;
-    s->tz_off = local_offset_ms();
     if (s->w->kind != EK_WIN_COUNT && s->w->kind != EK_WIN_STATE && s->w->length <= 0)
         return ek_err_set(err, EK_EPLAN, "%s: the length must be positive", ek_window_kind_name(s->w->kind));
-    return 0;
+    return open_zone(s, run->eng->app->config, err);
 }
 
 /* Emits the items with from <= ts < to (to_incl: ts <= to) as one window firing [ws, we]. */
@@ -343,7 +361,7 @@ static int64_t session_cut(const win_st *s)
     /* Event time: the boundary must lie strictly more than a duration after the start; processing
      * time cuts at the first boundary at least a duration after it (as eKuiper's ticker does). */
     int64_t len = s->w->length;
-    return align_local(s->start + len - (s->event_time ? 0 : 1), len, s->tz_off);
+    return align_local(s->start + len - (s->event_time ? 0 : 1), len, s);
 }
 
 static bool session_due(const win_st *s, int64_t now, int64_t *end)
@@ -452,7 +470,7 @@ static int win_row(void *st, rules__batch *in, rules__out *emit, ek_err *err)
         if (!s->started && s->event_time) {
             s->started = true;
             s->start = ts;
-            s->next_end = align_local(ts, w->kind == EK_WIN_HOPPING ? w->interval : w->length, s->tz_off);
+            s->next_end = align_local(ts, w->kind == EK_WIN_HOPPING ? w->interval : w->length, s);
         }
         items_push(&s->it, row, in->src);
         return 0;
@@ -486,7 +504,9 @@ static int win_row(void *st, rules__batch *in, rules__out *emit, ek_err *err)
         int64_t n = w->length, m = w->interval > 0 ? w->interval : w->length;
         if ((int64_t)s->it.n > n) items_drop(&s->it, s->it.n - (size_t)n);
         if (s->total % m == 0 && (int64_t)s->it.n >= n) {
-            fire(s, emit, INT64_MIN, INT64_MAX, true, s->it.v[0].row->ts, ts);
+            /* eKuiper's count window bounds are the wall clock at the firing, start and end alike. */
+            int64_t now = rules__now(s->run->eng);
+            fire(s, emit, INT64_MIN, INT64_MAX, true, now, now);
             if (w->interval <= 0) items_drop(&s->it, s->it.n);
         }
         return 0;
@@ -505,7 +525,7 @@ static int64_t tick_tumbling(win_st *s, int64_t now, rules__out *emit)
     if (!s->started) {
         if (s->event_time) return INT64_MAX;
         s->started = true;
-        s->next_end = align_local(now, step, s->tz_off);
+        s->next_end = align_local(now, step, s);
         s->start = s->next_end - w->length;
         return s->next_end;
     }
@@ -513,7 +533,7 @@ static int64_t tick_tumbling(win_st *s, int64_t now, rules__out *emit)
         /* A long quiet gap in event time: skip the empty windows in between. */
         if (guard > 1000 && (s->it.n == 0 || s->it.v[0].row->ts >= s->next_end + w->length)) {
             int64_t to = s->it.n ? s->it.v[0].row->ts : now;
-            s->next_end = align_local(to, step, s->tz_off);
+            s->next_end = align_local(to, step, s);
             if (s->next_end > now) break;
         }
         int64_t ws = w->kind == EK_WIN_HOPPING ? s->next_end - w->length : s->start;
@@ -603,6 +623,7 @@ static void win_close(void *st)
         ek_value_unref(&s->parts[i].key);
     }
     ek_free(s->parts);
+    ek_tz_free(s->tz);
 }
 
 const ek_op_ops rules__op_window = {

@@ -18,6 +18,7 @@
 #include "engine/config.h"
 #include "engine/log.h"
 #include "engine/mem.h"
+#include "engine/rules/plugins.h"
 #include "engine/rules/rules_int.h"
 
 #include <stdio.h>
@@ -193,7 +194,8 @@ int rules__plan(ek_rules *r, const char *id, const ek_value *def, rules__run **o
     rc = resolve_sources(r, run, err);
     pthread_mutex_unlock(&r->lock);
     if (rc) goto fail;
-    ek_bind_opts bo = {.ignore_case = ek_config_bool(r->app->config, "basic.ignoreCase")};
+    ek_bind_opts bo = {.ignore_case = ek_config_bool(r->app->config, "basic.ignoreCase"),
+                       .resolve = ek_plugins_resolve}; /* plugin functions (plugins.h) */
     if ((rc = ek_sql_bind(run->stmt, run->schemas, run->nsrc, &bo, err)) != 0) goto fail;
     ek_compile_opts co = {.ignore_case = bo.ignore_case};
     if ((rc = ek_sql_compile(run->stmt, &co, &run->prog, err)) != 0) goto fail;
@@ -228,28 +230,35 @@ int rules__run_go(rules__run *run, ek_err *err)
         n->want_tick = n->ops->on_tick(n->st, now, &o, &e);
         if (n->want_tick < want) want = n->want_tick;
     }
+    int64_t sw = rules__sinks_tick(run, now);  /* a sink whose cache holds data from an earlier run */
+    if (sw < want) want = sw;
     if (want != INT64_MAX) rules__timer_set(r, run, want);
-    /* Tables first: once a stream is subscribed its rows may be handled at once, and the join
-     * must then find every table's feed in place. */
-    pthread_mutex_lock(&r->lock);
+    /* The sources' definitions are copied under the lock; the feeds are subscribed without it,
+     * since opening a source may block. Tables first: once a stream is subscribed its rows may be
+     * handled at once, and the join must then find every table's feed in place. */
+    char **sqls = ek_calloc(run->nsrc ? run->nsrc : 1, sizeof *sqls);
     int rc = 0;
+    pthread_mutex_lock(&r->lock);
     for (size_t i = 0; i < run->nsrc && rc == 0; i++) {
         rules__stream *s = rules__stream_find(r, run->stmt->select.sources[i].name, -1);
         if (!s) rc = ek_err_set(err, EK_ENOTFOUND, "stream %s is not found", run->stmt->select.sources[i].name);
-        else run->subs[i].table = s->table;
+        else {
+            run->subs[i].table = s->table;
+            sqls[i] = ek_strdup(s->sql);
+        }
         run->subs[i].src = (int)i;
     }
+    pthread_mutex_unlock(&r->lock);
+    run->nsubs = run->nsrc;
     for (int pass = 0; pass < 2 && rc == 0; pass++) {
         for (size_t i = 0; i < run->nsrc && rc == 0; i++) {
             if (run->subs[i].table != (pass == 0)) continue;
-            rules__stream *s = rules__stream_find(r, run->stmt->select.sources[i].name, -1);
-            rules__feed *f = NULL;
-            rc = rules__feed_sub(r, s, run, (int)i, &f, err);
-            run->subs[i].feed = f;
+            rc = rules__feed_sub(r, run->stmt->select.sources[i].name, run->subs[i].table, sqls[i], run, (int)i,
+                                 &run->subs[i].feed, err);
         }
     }
-    run->nsubs = run->nsrc;
-    pthread_mutex_unlock(&r->lock);
+    for (size_t i = 0; i < run->nsrc; i++) ek_free(sqls[i]);
+    ek_free(sqls);
     return rc;
 }
 
@@ -257,12 +266,8 @@ void rules__run_free(rules__run *run)
 {
     if (!run) return;
     ek_rules *r = run->eng;
-    if (run->nsubs) {
-        pthread_mutex_lock(&r->lock);
-        for (size_t i = 0; i < run->nsubs; i++)
-            if (run->subs[i].feed) rules__feed_unsub(r, run->subs[i].feed, run);
-        pthread_mutex_unlock(&r->lock);
-    }
+    for (size_t i = 0; i < run->nsubs; i++)  /* no lock held: a source's close may block */
+        if (run->subs[i].feed) rules__feed_unsub(r, run->subs[i].feed, run, run->subs[i].src);
     rules__timer_remove(r, run);
     if (run->actor.ring) {
         rules__actor_close(r, &run->actor);

@@ -7,6 +7,10 @@
  * freed, so a reader never sees a run being torn down.
  * Updating plans the new version first; only when that succeeds is the old run stopped.
  *
+ * A rule with options.cron is scheduled rather than run when started (RS_SCHEDULED, "stopped:
+ * waiting for next schedule."); the patrol starts it at each match and stops it after
+ * options.duration (rules__cron_patrol, cron.c has the expressions).
+ *
  * Reading the rule JSON (end of file): options take their defaults from the `rule:` section of
  * kuiper.yaml and the rule's "options" override them; everything wrong is reported naming the key.
  */
@@ -15,6 +19,7 @@
 #include "engine/log.h"
 #include "engine/mem.h"
 #include "engine/rules/rules_int.h"
+#include "sql/tz.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,10 +89,32 @@ static void stop_run(ek_rules *r, rules__rule *ru)
     rules__run_free(run);
 }
 
+/* A cron rule (not being started by its schedule) waits for its next match instead of running:
+ * returns true when ru is now scheduled. Caller holds op_lock. */
+static bool schedule(ek_rules *r, rules__rule *ru)
+{
+    rules__opts o;
+    ek_err e = {0};
+    if (ru->cron_firing || rules__rule_parse(r, &ru->def, &o, &e) != 0 || !o.has_cron) return false;
+    int64_t next = rules__cron_next(&o.cron, rules__now(r), r->tz);
+    pthread_mutex_lock(&r->lock);
+    ru->state = RS_SCHEDULED;
+    ru->next_start = next;
+    snprintf(ru->msg, sizeof ru->msg, "waiting for next schedule.");
+    pthread_mutex_unlock(&r->lock);
+    ek_log_rule(EK_LOG_INFO, ru->id, "Rule %s is scheduled by cron (next start %lld)", ru->id, (long long)next);
+    return true;
+}
+
 /* Starts ru with a run planned already (taking it), or plans one when planned is NULL; on failure
- * the rule is "stopped: <why>". Caller holds op_lock. */
+ * the rule is "stopped: <why>". A cron rule is scheduled instead (see schedule). Caller holds
+ * op_lock. */
 static int start_run_with(ek_rules *r, rules__rule *ru, rules__run *planned, ek_err *err)
 {
+    if (schedule(r, ru)) {
+        rules__run_free(planned);
+        return 0;
+    }
     rules__run *run = planned;
     int rc = run ? 0 : rules__plan(r, ru->id, &ru->def, &run, err);
     if (rc == 0 && (rc = rules__run_go(run, err)) != 0) {
@@ -321,6 +348,50 @@ void rules__restart_failed(ek_rules *r)
     pthread_mutex_unlock(&r->op_lock);
 }
 
+/* One cron rule at now: starts it when its time came, stops it when its duration is over. Caller
+ * holds op_lock. Returns when it next needs the patrol. */
+static int64_t cron_one(ek_rules *r, rules__rule *ru, int64_t now)
+{
+    rules__opts o;
+    ek_err e = {0};
+    if (!ru->want_running || rules__rule_parse(r, &ru->def, &o, &e) != 0 || !o.has_cron) return INT64_MAX;
+    if (ru->run) {
+        if (now < ru->run_until) return ru->run_until;
+        stop_run(r, ru);
+        ek_log_rule(EK_LOG_INFO, ru->id, "Rule %s ran for its duration: waiting for the next schedule", ru->id);
+        schedule(r, ru);
+        return ru->next_start;
+    }
+    if (ru->state != RS_SCHEDULED) return INT64_MAX;
+    if (now < ru->next_start) return ru->next_start;
+    ru->cron_firing = true;
+    int rc = start_run(r, ru, &e);
+    ru->cron_firing = false;
+    if (rc != 0) {  /* tried again at the next match; the status keeps the reason meanwhile */
+        schedule(r, ru);
+        pthread_mutex_lock(&r->lock);
+        snprintf(ru->msg, sizeof ru->msg, "%.400s (waiting for next schedule)", e.msg);
+        pthread_mutex_unlock(&r->lock);
+        return ru->next_start;
+    }
+    /* Without a duration the first match starts the rule for good (until a stop). */
+    ru->run_until = o.duration > 0 ? now + o.duration : INT64_MAX;
+    return ru->run_until;
+}
+
+int64_t rules__cron_patrol(ek_rules *r)
+{
+    int64_t next = INT64_MAX;
+    pthread_mutex_lock(&r->op_lock);
+    int64_t now = rules__now(r);
+    for (size_t i = 0; i < r->nrules; i++) {
+        int64_t w = cron_one(r, r->rules[i], now);
+        if (w < next) next = w;
+    }
+    pthread_mutex_unlock(&r->op_lock);
+    return next;
+}
+
 int ek_rules_rule_start(ek_rules *r, const char *id, ek_err *err) { return control(r, id, 1, err); }
 int ek_rules_rule_stop(ek_rules *r, const char *id, ek_err *err) { return control(r, id, 0, err); }
 int ek_rules_rule_restart(ek_rules *r, const char *id, ek_err *err) { return control(r, id, 2, err); }
@@ -346,7 +417,7 @@ bool ek_rules_rule_running(ek_rules *r, const char *id)
 static ek_value status_word(const rules__rule *ru)
 {
     if (ru->run) return ek_string("running");
-    if (ru->state == RS_ERROR) return ek_string_fmt("stopped: %s", ru->msg);
+    if (ru->state == RS_ERROR || ru->state == RS_SCHEDULED) return ek_string_fmt("stopped: %s", ru->msg);
     return ek_string("stopped");
 }
 
@@ -386,7 +457,8 @@ static ek_value status_of(rules__rule *ru)
     ek_object_set(&o, "message", ek_string(ru->run ? "" : ru->msg));
     ek_object_set(&o, "lastStartTimestamp", ek_int(ru->last_start));
     ek_object_set(&o, "lastStopTimestamp", ek_int(ru->last_stop));
-    ek_object_set(&o, "nextStartTimestamp", ek_int(0));
+    bool waits = ru->state == RS_SCHEDULED && !ru->run && ru->next_start != INT64_MAX;
+    ek_object_set(&o, "nextStartTimestamp", ek_int(waits ? ru->next_start : 0));
     if (ru->run) rules__run_metrics(ru->run, &o);
     return o;
 }
@@ -434,25 +506,14 @@ int ek_rules_rule_topo(ek_rules *r, const char *id, ek_value *out, ek_err *err)
     return with_plan(r, id, rules__run_topo, out, err);
 }
 
-static void explain(rules__run *run, ek_value *out)
-{
-    *out = ek_array_new(run->nnodes);
-    for (size_t i = run->nnodes; i-- > 0;) {
-        const rules__node *n = &run->nodes[i];
-        ek_value o = ek_object_new(3);
-        char op[64];
-        snprintf(op, sizeof op, "%c%sPlan_%zu", n->ops->name[0] - 32, n->ops->name + 1, run->nnodes - 1 - i);
-        ek_object_set(&o, "op", ek_string(op));
-        char *text = ek_stmt_to_string(run->stmt);
-        ek_object_set(&o, "info", ek_string(i + 1 == run->nnodes ? text : ""));
-        ek_free(text);
-        ek_array_push(out, o);
-    }
-}
-
 int ek_rules_rule_explain(ek_rules *r, const char *id, ek_value *out, ek_err *err)
 {
-    return with_plan(r, id, explain, out, err);
+    return with_plan(r, id, rules__run_explain, out, err);
+}
+
+int ek_rules_rule_explain_text(ek_rules *r, const char *id, ek_value *out, ek_err *err)
+{
+    return with_plan(r, id, rules__run_explain_text, out, err);
 }
 
 /* ------------------------------------------------------------------ the engine */
@@ -495,6 +556,10 @@ int ek_rules_start(ek_rules *r, ek_err *err)
 {
     int n = r->opts.workers > 0 ? r->opts.workers : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (n < 1) n = 1;
+    const char *zone = ek_config_str(r->app->config, "basic.timezone");
+    ek_err ze = {0};
+    if (ek_tz_open(zone && *zone ? zone : "Local", &r->tz, &ze) != 0)
+        ek_warn("basic.timezone: %s; cron schedules use UTC", ze.msg);
     int rc = rules__pool_start(r, n, err);
     if (rc == 0) rc = rules__timer_start(r, err);
     if (rc == 0) rc = rules__patrol_start(r, err);
@@ -522,6 +587,7 @@ void ek_rules_free(ek_rules *r)
     for (size_t i = 0; i < r->nrules; i++) rule_free(r->rules[i]);
     ek_free(r->rules);
     rules__catalog_free(r);
+    ek_tz_free(r->tz);
     pthread_mutex_destroy(&r->lock);
     pthread_mutex_destroy(&r->op_lock);
     ek_free(r);
@@ -568,6 +634,23 @@ static int want_duration(const ek_value *opts, const char *key, int64_t *out, ek
     return want_int(opts, key, out, err);
 }
 
+/* options.cron and options.duration (eKuiper's scheduled rules). */
+static int parse_schedule(const ek_value *opts, rules__opts *o, ek_err *err)
+{
+    const ek_value *cron = ek_object_get(opts, "cron");
+    int rc = want_duration(opts, "duration", &o->duration, err);
+    if (rc) return rc;
+    if (o->duration < 0) return ek_err_set(err, EK_EINVAL, "options.duration: must not be negative");
+    if (!cron || cron->type == EK_T_NULL || (cron->type == EK_T_STRING && ek_str_len(cron) == 0)) {
+        if (o->duration > 0) return ek_err_set(err, EK_EINVAL, "options.duration: needs options.cron");
+        return 0;
+    }
+    if (cron->type != EK_T_STRING) return ek_err_set(err, EK_EINVAL, "options.cron: expected a string");
+    if ((rc = rules__cron_parse(ek_str_ptr(cron), &o->cron, err)) != 0) return rc;
+    o->has_cron = true;
+    return 0;
+}
+
 static void defaults(const ek_config *c, rules__opts *o)
 {
     o->event_time = ek_config_bool(c, "rule.isEventTime");
@@ -595,6 +678,7 @@ static int parse_options(const ek_value *opts, rules__opts *o, ek_err *err)
         return rc;
     const ek_value *rs = ek_object_get(opts, "restartStrategy");
     if (rs && rs->type == EK_T_OBJECT && (rc = want_int(rs, "attempts", &o->restart_attempts, err))) return rc;
+    if ((rc = parse_schedule(opts, o, err)) != 0) return rc;
     if (o->qos < 0 || o->qos > 2) return ek_err_set(err, EK_EINVAL, "options.qos: must be 0, 1 or 2");
     if (o->buffer_length <= 0) return ek_err_set(err, EK_EINVAL, "options.bufferLength: must be positive");
     if (o->late_tolerance < 0) return ek_err_set(err, EK_EINVAL, "options.lateTolerance: must not be negative");
@@ -628,6 +712,7 @@ int rules__rule_parse(ek_rules *r, const ek_value *def, rules__opts *opts, ek_er
         return ek_err_set(err, EK_EINVAL, "Missing rule SQL.");
     int rc = is_graph ? 0 : check_actions(ek_object_get(def, "actions"), err);  /* graph: sink nodes */
     if (rc) return rc;
+    memset(opts, 0, sizeof *opts);
     defaults(r->app->config, opts);
     const ek_value *o = ek_object_get(def, "options");
     if (o && o->type == EK_T_OBJECT) return parse_options(o, opts, err);

@@ -83,8 +83,12 @@ int ek_rules_rule_status(ek_rules *r, const char *id, ek_value *out, ek_err *err
 void ek_rules_rule_status_all(ek_rules *r, ek_value *out);
 /* {"sources": [...], "edges": {node: [next...]}} */
 int ek_rules_rule_topo(ek_rules *r, const char *id, ek_value *out, ek_err *err);
-/* The plan as an array of {"op": "ProjectPlan_0", "info": "..."}. */
+/* The plan as eKuiper names it, from the top: an array of {"op": "ProjectPlan_0", "info":
+ * "Fields:[ a ]", "depth": 0} down to one DataSourcePlan_N per stream (siblings, same depth). */
 int ek_rules_rule_explain(ek_rules *r, const char *id, ek_value *out, ek_err *err);
+/* The same in eKuiper's text form (what its REST API returns as text/plain): a string of one
+ * {"op","info"} JSON object per line, each below the first indented by 2 * depth - 1 tabs. */
+int ek_rules_rule_explain_text(ek_rules *r, const char *id, ek_value *out, ek_err *err);
 /* Whether a rule exists and is running. */
 bool ek_rules_rule_running(ek_rules *r, const char *id);
 

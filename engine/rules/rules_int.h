@@ -52,12 +52,14 @@ typedef struct rules__metrics {
     char conn_last_msg[256];
     char name[96];              /* "source_demo_0", "op_2_project_0", "sink_log_0_0" */
     bool connection;            /* print the connection_* metrics */
+    bool cache;                 /* a sink with enableCache: print cache_dropped_total */
+    atomic_llong cache_dropped; /* messages the full cache dropped (ek_cache_stats.dropped) */
 } rules__metrics;
 
 void rules__metrics_init(rules__metrics *m, const char *name, bool connection);
 void rules__metrics_destroy(rules__metrics *m);
 void rules__metrics_exception(rules__metrics *m, const char *msg);
-/* Adds the 9 (or 14 with connection) "<name>_<metric>" keys to obj. */
+/* Adds the 9 (or 14 with connection, one more with a cache) "<name>_<metric>" keys to obj. */
 void rules__metrics_put(rules__metrics *m, ek_value *obj);
 
 /* ------------------------------------------------------------------ actors (actor.c) */
@@ -172,12 +174,32 @@ extern const ek_op_ops rules__op_watermark, rules__op_analytic, rules__op_window
 
 /* ------------------------------------------------------------------ rules (rule.c, plan.c) */
 
+/* cron.c: a parsed five-field cron expression, one bit per allowed value. */
+typedef struct rules__cron {
+    uint64_t minute;
+    uint32_t hour, dom;
+    uint16_t month;             /* bits 1..12 */
+    uint8_t dow;                /* bits 0..6, Sunday 0 */
+    bool dom_star, dow_star;    /* the day fields were `*` (standard cron: restricted ones OR) */
+} rules__cron;
+
+struct ek_tz;
+/* Parses "*\/5 * * * *"; EK_EINVAL naming options.cron and the bad field. */
+int rules__cron_parse(const char *text, rules__cron *out, ek_err *err);
+/* The first whole minute strictly after after_ms (ms since the epoch) that c matches on the wall
+ * clock of tz (NULL: UTC); INT64_MAX when none within five years (say "0 0 30 2 *"). */
+int64_t rules__cron_next(const rules__cron *c, int64_t after_ms, const struct ek_tz *tz);
+
 typedef struct rules__opts {
     bool event_time, send_meta, send_error, send_nil;
     int64_t late_tolerance, buffer_length, qos, checkpoint_interval, restart_attempts;
+    bool has_cron;              /* options.cron: run for `duration` at each match */
+    rules__cron cron;
+    int64_t duration;           /* options.duration in ms; 0: from the first match until a stop */
 } rules__opts;
 
-typedef enum { RS_STOPPED, RS_RUNNING, RS_ERROR } rules__state;
+/* RS_SCHEDULED: a cron rule that was started and waits for its next match (rule->next_start). */
+typedef enum { RS_STOPPED, RS_RUNNING, RS_ERROR, RS_SCHEDULED } rules__state;
 
 typedef struct rules__rule {
     char *id;
@@ -188,6 +210,9 @@ typedef struct rules__rule {
     int64_t last_start, last_stop;
     rules__run *run;            /* while running */
     int64_t restarts;           /* automatic restarts since the last manual start */
+    int64_t next_start;         /* RS_SCHEDULED: when cron next starts it (rule clock, ms) */
+    int64_t run_until;          /* a cron rule's run: when it stops (INT64_MAX: no duration) */
+    bool cron_firing;           /* the patrol is starting it for its schedule (not a user's start) */
 } rules__rule;
 
 typedef struct rules__sink {
@@ -263,6 +288,9 @@ void rules__run_tick(rules__actor *a, int64_t now);
 /* Adds the node metrics of a run to obj; topo and explain. */
 void rules__run_metrics(rules__run *run, ek_value *obj);
 void rules__run_topo(rules__run *run, ek_value *out);
+/* explain.c: eKuiper's plan description, as an array and as its text form. */
+void rules__run_explain(rules__run *run, ek_value *out);
+void rules__run_explain_text(rules__run *run, ek_value *out);
 
 /* ------------------------------------------------------------------ checkpoints (end of plan.c) */
 
@@ -279,9 +307,13 @@ ek_row *rules__row_load(const ek_value *v, int *src);
 
 /* ------------------------------------------------------------------ feeds (feed.c) */
 
-/* Subscribes run (source index src) to the stream's shared feed, opening its source on first use. */
-int rules__feed_sub(ek_rules *r, const rules__stream *s, rules__run *run, int src, rules__feed **out, ek_err *err);
-void rules__feed_unsub(ek_rules *r, rules__feed *f, rules__run *run);
+/* Subscribes run (source index src) to the shared feed of stream or table name, opening its source
+ * from sql (the CREATE statement) on first use. The caller holds no lock: opening may block. */
+int rules__feed_sub(ek_rules *r, const char *name, bool table, const char *sql, rules__run *run, int src,
+                    rules__feed **out, ek_err *err);
+/* Removes that subscription; the last one closes the source. The caller holds no lock: closing may
+ * wait for a message being handed over (to a run whose actor must still be open). */
+void rules__feed_unsub(ek_rules *r, rules__feed *f, rules__run *run, int src);
 /* Latest rows of a scan table (RETAIN_SIZE), as a new array of row pointers in *rows (refs). */
 size_t rules__feed_table_rows(rules__feed *f, ek_row ***rows);
 void rules__feeds_free(ek_rules *r);
@@ -303,6 +335,7 @@ struct ek_rules {
     rules__pool *sink_pool;     /* sink actors */
     struct rules__timer *timer;
     struct rules__patrol *patrol;
+    struct ek_tz *tz;           /* basic.timezone for cron schedules (NULL: UTC) */
     bool started;
 };
 
@@ -312,6 +345,9 @@ int rules__patrol_start(ek_rules *r, ek_err *err);
 void rules__patrol_stop(ek_rules *r);
 /* rule.c, for the patrol: one pass over the rules (takes op_lock). */
 void rules__restart_failed(ek_rules *r);
+/* rule.c, for the patrol: starts the cron rules whose time came and stops those whose duration
+ * is over (takes op_lock); returns the next time (rule clock) it has something to do. */
+int64_t rules__cron_patrol(ek_rules *r);
 
 static inline int64_t rules__now(const ek_rules *r)
 {

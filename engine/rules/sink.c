@@ -6,10 +6,14 @@
  * enableCache, resend in order when the destination is back) and the connector's collect.
  * Batches waiting for lingerInterval and cached messages waiting for a resend publish when they
  * next need a tick (want) and arm the rule's timer; the rule's tick forwards it to the sink actor.
+ * A cache that opens with data from an earlier run publishes its wish at once, so the resend
+ * starts when the rule starts (rules__run_go arms the timer), not at the rule's first message.
  * Invariant: the transform, cache and connector of a sink are only touched by its actor (or by
  * rules__sinks_close once the actor is closed).
  * Metrics: records_in counts results handed to the sink, records_out messages delivered,
- * exceptions every failed delivery (kept in the cache when it is enabled, else lost and counted). */
+ * exceptions every failed delivery (kept in the cache when it is enabled, else lost and counted).
+ * With a cache, cache_dropped_total counts the oldest messages a full cache dropped; each drop is
+ * an exception too, with last_exception saying the cache was full (the cache logs it). */
 #include "connectors/cache.h"
 #include "connectors/sink_transform.h"
 #include "engine/mem.h"
@@ -52,12 +56,28 @@ static int encode(void *arg, const ek_value *value, ek_buf *out, ek_err *err)
     return ek_sink_transform_encode(s->tf, value, out, err);
 }
 
+/* Reports what a full cache dropped since the last look in the sink's metrics. */
+static void check_cache(rules__sink *s)
+{
+    if (!s->cache) return;
+    ek_cache_stats st;
+    ek_sink_cache_stats(s->cache, &st);
+    long long before = atomic_load(&s->m.cache_dropped);
+    if (st.dropped <= before) return;
+    atomic_store(&s->m.cache_dropped, st.dropped);
+    char msg[160];
+    snprintf(msg, sizeof msg, "sink cache is full (%lld messages): dropped the oldest, %lld dropped so far",
+             (long long)(st.memory + st.disk), (long long)st.dropped);
+    rules__metrics_exception(&s->m, msg);
+    atomic_fetch_add(&s->m.exceptions, st.dropped - before - 1);  /* one exception per dropped message */
+}
+
 /* One message out of the transform: through the cache (a NULL cache just collects). */
 static int emit(void *arg, const ek_sink_data *d)
 {
     rules__sink *s = arg;
     ek_err err = {0};
-    ek_sink_cache_deliver(s->cache, d, collect, s, &err);
+    if (ek_sink_cache_deliver(s->cache, d, collect, s, &err) == EK_CACHE_KEPT) check_cache(s);
     return 0;
 }
 
@@ -97,21 +117,30 @@ void rules__send_error(rules__run *run, const char *msg)
     ek_value_unref(&o);
 }
 
-/* On the sink's thread: flushes a due batch, resends due cached data, publishes the next wish. */
-static void service(rules__sink *s, int64_t now)
+/* When the sink next needs a tick on the rule clock (now): the earlier of the transform's and the
+ * cache's monotonic deadlines, as a delay from now (at least 1 ms); INT64_MAX for none. */
+static int64_t next_want(rules__sink *s, int64_t now, int64_t mono)
 {
-    int64_t mono = ek_mono_ms(), want = INT64_MAX;
-    ek_err err = {0};
-    int64_t d = ek_sink_transform_deadline(s->tf);
-    if (d >= 0 && d <= mono) ek_sink_transform_flush(s->tf, mono, false, emit, s, &err);
-    d = ek_sink_cache_deadline(s->cache);
-    if (d >= 0 && d <= mono) ek_sink_cache_resend(s->cache, mono, collect, encode, s);
+    int64_t want = INT64_MAX;
     int64_t next[2] = {ek_sink_transform_deadline(s->tf), ek_sink_cache_deadline(s->cache)};
     for (int k = 0; k < 2; k++) {
         if (next[k] < 0) continue;
         int64_t at = now + (next[k] > mono ? next[k] - mono : 1);  /* a monotonic delay on the rule clock */
         if (at < want) want = at;
     }
+    return want;
+}
+
+/* On the sink's thread: flushes a due batch, resends due cached data, publishes the next wish. */
+static void service(rules__sink *s, int64_t now)
+{
+    int64_t mono = ek_mono_ms();
+    ek_err err = {0};
+    int64_t d = ek_sink_transform_deadline(s->tf);
+    if (d >= 0 && d <= mono) ek_sink_transform_flush(s->tf, mono, false, emit, s, &err);
+    d = ek_sink_cache_deadline(s->cache);
+    if (d >= 0 && d <= mono) ek_sink_cache_resend(s->cache, mono, collect, encode, s);
+    int64_t want = next_want(s, now, mono);
     atomic_store(&s->want, want);
     if (want != INT64_MAX) rules__timer_set(s->run->eng, s->run, want);
 }
@@ -160,6 +189,11 @@ static int open_cache(rules__run *run, rules__sink *s, size_t index, ek_err *err
     rc = ek_sink_cache_open(path, key, &conf, &s->cache, err);
     ek_free(key);
     ek_free(path);
+    s->m.cache = rc == 0;
+    /* Data a previous run left in the cache is resent without waiting for the rule's first new
+     * message: the wish is published here and rules__run_go arms the rule's timer with it. */
+    if (rc == 0 && ek_sink_cache_deadline(s->cache) >= 0)
+        atomic_store(&s->want, next_want(s, rules__now(run->eng), ek_mono_ms()));
     return rc;
 }
 

@@ -6,7 +6,8 @@
  * Invariant: run->timer_at and run->timer_idx are guarded by the timer's lock.
  *
  * The patrol (end of file), eKuiper v2's restartStrategy: every basic.rulePatrolInterval it tries
- * again the rules that failed to start and whose restartStrategy.attempts allow it.
+ * again the rules that failed to start and whose restartStrategy.attempts allow it. It also runs
+ * the cron schedules (options.cron/duration), waking earlier when a scheduled start or stop is due.
  */
 #include "engine/config.h"
 #include "engine/mem.h"
@@ -183,13 +184,18 @@ static void *patrol_main(void *arg)
 {
     ek_rules *r = arg;
     rules__patrol *p = r->patrol;
+    int64_t wait_ms = p->interval_ms;
     pthread_mutex_lock(&p->lock);
     while (!p->stopping) {
-        struct timespec ts = deadline_in(p->interval_ms);
+        struct timespec ts = deadline_in(wait_ms);
         pthread_cond_timedwait(&p->cond, &p->lock, &ts);
         if (p->stopping) break;
         pthread_mutex_unlock(&p->lock);
         rules__restart_failed(r);
+        int64_t next = rules__cron_patrol(r);  /* wakes in time for the next cron start or stop */
+        int64_t now = rules__now(r);
+        wait_ms = p->interval_ms;
+        if (next != INT64_MAX && next - now < wait_ms) wait_ms = next - now > 10 ? next - now : 10;
         pthread_mutex_lock(&p->lock);
     }
     pthread_mutex_unlock(&p->lock);

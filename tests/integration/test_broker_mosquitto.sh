@@ -34,14 +34,27 @@ check() { # name expected actual
 }
 pub() { timeout 5 mosquitto_pub -h 127.0.0.1 -p "$port" "$@"; }
 sub() { timeout 5 mosquitto_sub -h 127.0.0.1 -p "$port" "$@"; }
+# bgsub ARGS...: starts mosquitto_sub -d in the background (output in $dir/out, pid in $spid) and
+# returns once its SUBACK arrived, so a publish that follows cannot race the subscription.
+bgsub() {
+	timeout 6 stdbuf -oL mosquitto_sub -h 127.0.0.1 -p "$port" -d "$@" >"$dir/raw" 2>&1 &
+	spid=$!
+	for _ in $(seq 100); do
+		grep -q '^Subscribed' "$dir/raw" 2>/dev/null && return 0
+		sleep 0.05
+	done
+}
+# bgwait: waits for the background subscriber and leaves its messages (no debug lines) in $dir/out.
+bgwait() {
+	wait "$spid"
+	grep -v '^Client \|^Subscribed' "$dir/raw" >"$dir/out"
+}
 
 for v in 311 5; do
 	for q in 0 1 2; do
-		sub -V $v -t "m/$v/$q" -q $q -C 1 -W 4 >"$dir/out" &
-		spid=$!
-		sleep 0.3
+		bgsub -V $v -t "m/$v/$q" -q $q -C 1 -W 4
 		pub -V $v -t "m/$v/$q" -q $q -m "hello $v $q"
-		wait $spid
+		bgwait
 		check "pub/sub V$v qos$q" "hello $v $q" "$(cat "$dir/out")"
 	done
 	pub -V $v -t "r/$v" -r -q 1 -m "kept $v"
@@ -59,22 +72,22 @@ pub -V 5 -t p/5 -q 1 -m missed5
 check "persistent session V5" "missed5" "$(sub -V 5 -i keep5 -c -x 60 -q 1 -t p/5 -C 1 -W 3)"
 
 # User properties pass through (mosquitto_sub -F %P prints them).
-sub -V 5 -t up -C 1 -W 4 -F '%P %p' >"$dir/out" &
-spid=$!
-sleep 0.3
+bgsub -V 5 -t up -C 1 -W 4 -F '%P %p'
 pub -V 5 -t up -m body -D publish user-property key value
-wait $spid
+bgwait
 check "user property V5" "key:value body" "$(cat "$dir/out")"
 
 # A will, when the client is killed.
-sub -V 5 -t will/x -C 1 -W 4 >"$dir/out" &
-spid=$!
-sleep 0.3
-timeout 5 mosquitto_sub -h 127.0.0.1 -p "$port" -V 5 -t none --will-topic will/x --will-payload died -W 3 &
+bgsub -V 5 -t will/x -C 1 -W 4
+stdbuf -oL mosquitto_sub -h 127.0.0.1 -p "$port" -d -V 5 -t none --will-topic will/x --will-payload died -W 5 \
+	>"$dir/will" 2>&1 &
 wpid=$!
-sleep 0.5
+for _ in $(seq 100); do # killed only once it is connected and subscribed
+	grep -q '^Subscribed' "$dir/will" 2>/dev/null && break
+	sleep 0.05
+done
 { kill -KILL $wpid; wait $wpid; } 2>/dev/null
-wait $spid
+bgwait
 check "will V5" "died" "$(cat "$dir/out")"
 
 # $SYS, and '#' does not see it.

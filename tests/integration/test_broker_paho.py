@@ -291,6 +291,33 @@ class BrokerPaho(unittest.TestCase):
         self.assertEqual(c.props.MaximumPacketSize, 1048576)
         c.close()
 
+    def test_maximum_packet_size_towards_client(self):
+        cp = Properties(PacketTypes.CONNECT)
+        cp.MaximumPacketSize = 200
+        s = self.client("s-maxpkt", props=cp)
+        s.sub("mp")
+        p = self.client("p-maxpkt")
+        p.pub("mp", b"x" * 500, qos=1)  # too big for s: not sent to it
+        p.pub("mp", b"small", qos=1)
+        self.assertEqual(s.get().payload, b"small")
+        s.none()
+        s.close()
+        p.close()
+
+    def test_session_expiry(self):
+        s = self.client("s-expire", expiry=1)
+        s.sub("se")
+        s.close()
+        time.sleep(2.2)
+        s = self.client("s-expire", clean=False, expiry=1)
+        self.assertFalse(s.flags.get("session present"))
+        s.close()
+        s = self.client("s-keep", expiry=30)
+        s.close()
+        s = self.client("s-keep", clean=False, expiry=30)
+        self.assertTrue(s.flags.get("session present"))
+        s.close()
+
     def test_sys_topics_and_wildcards(self):
         s = self.client("s-sys")
         s.sub("#")

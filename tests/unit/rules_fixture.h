@@ -54,8 +54,9 @@ static inline void fx_reset_out(fx *f)
     pthread_mutex_unlock(&f->lock);
 }
 
-/* Opens the fixture; keep_dir reuses an existing directory (restart tests). */
-static inline void fx_open(fx *f, const char *keep_dir)
+/* Opens the fixture; keep_dir reuses an existing directory (restart tests); env adds one
+ * KUIPER__SECTION__KEY=value override (or NULL). */
+static inline void fx_open_env(fx *f, const char *keep_dir, const char *env1)
 {
     memset(f, 0, sizeof *f);
     pthread_mutex_init(&f->lock, NULL);
@@ -67,7 +68,7 @@ static inline void fx_open(fx *f, const char *keep_dir)
     char etc[512];
     snprintf(etc, sizeof etc, "%s/etc", getenv("EK_SOURCE_DIR") ? getenv("EK_SOURCE_DIR") : ".");
     char patrol[] = "KUIPER__BASIC__RULEPATROLINTERVAL=50ms";  /* restartStrategy tests wait less */
-    char *env[] = {patrol, NULL};
+    char *env[] = {patrol, (char *)env1, NULL};
     ek_err err = {0};
     int rc = ek_config_load(etc, env, &f->app.config, &err);
     if (rc) fprintf(stderr, "config: %s\n", err.msg);
@@ -77,6 +78,7 @@ static inline void fx_open(fx *f, const char *keep_dir)
     rc = ek_store_open(path, &f->app.store, &err);
     CU_ASSERT_EQUAL_FATAL(rc, 0);
     f->app.etc_dir = ek_strdup(etc);
+    f->app.data_dir = ek_strdup(f->dir);  /* sink caches (cache.db) live beside the store */
     f->now = 1000000;  /* a round number of seconds: windows align to it */
     ek_rules_opts o = {.workers = 2, .now_ms = fx_clock, .clock_arg = f, .manual_timers = true};
     rc = ek_rules_new(&f->app, &o, &f->app.rules, &err);
@@ -87,6 +89,8 @@ static inline void fx_open(fx *f, const char *keep_dir)
     f->sub = ek_memory_subscribe("out/#", fx_collect, f);
 }
 
+static inline void fx_open(fx *f, const char *keep_dir) { fx_open_env(f, keep_dir, NULL); }
+
 /* Stops the engine and closes the store; removes the directory unless keep. */
 static inline void fx_close(fx *f, bool keep)
 {
@@ -95,6 +99,7 @@ static inline void fx_close(fx *f, bool keep)
     ek_store_close(f->app.store);
     ek_config_free(f->app.config);
     ek_free(f->app.etc_dir);
+    ek_free(f->app.data_dir);
     fx_reset_out(f);
     pthread_mutex_destroy(&f->lock);
     if (!keep) {

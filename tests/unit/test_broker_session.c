@@ -617,6 +617,42 @@ static void test_random_hostile_input(void)
     ek_broker_stop(b);
 }
 
+static ek_broker *self_b;
+static atomic_long self_id;
+static atomic_int self_calls;
+
+/* Unsubscribes itself from inside the callback, during the retained delivery at subscribe. */
+static void on_self(void *arg, ek_broker_msg *m)
+{
+    atomic_fetch_add(&self_calls, 1);
+    while (atomic_load(&self_id) == 0) {
+    }
+    ek_broker_unsubscribe(self_b, atomic_load(&self_id));
+    ek_err err = {0};
+    long again = ek_broker_subscribe(self_b, "other/#", 0, on_msg, NULL, &err); /* changes the tree */
+    CU_ASSERT(again > 0);
+}
+
+static void test_inprocess_callback_changes_tree(void)
+{
+    ek_broker *b = start(NULL, NULL);
+    self_b = b;
+    atomic_store(&self_id, 0);
+    atomic_store(&self_calls, 0);
+    ek_err err = {0};
+    for (int i = 0; i < 5; i++) {
+        char t[16];
+        snprintf(t, sizeof t, "self/%d", i);
+        CU_ASSERT_EQUAL(ek_broker_publish(b, t, "r", 1, 0, true, &err), 0);
+    }
+    long id = ek_broker_subscribe(b, "self/#", 0, on_self, NULL, &err);
+    atomic_store(&self_id, id);
+    for (int i = 0; i < 100 && atomic_load(&self_calls) == 0; i++) usleep(10000);
+    usleep(50000);
+    CU_ASSERT_EQUAL(atomic_load(&self_calls), 1);
+    ek_broker_stop(b);
+}
+
 static void test_persistence(void)
 {
     char dir[] = "/tmp/ek-broker-test-XXXXXX";
@@ -650,7 +686,58 @@ static void test_persistence(void)
     expect(late, BROKER_PUBLISH, &p);
     CU_ASSERT(p.retain && payload_is(&p, "r"));
     cli_close(late);
+    /* A message in flight (sent, not acknowledged) when the broker stops is sent again with DUP
+     * after the restart. */
+    cli *pub2 = cli_connect(b, (copts){.id = "pub2", .clean = true}, NULL);
+    publish(pub2, "p/inflight", "f", 1, false, 9);
+    expect(s, BROKER_PUBLISH, &p);
+    CU_ASSERT(payload_is(&p, "f") && !p.dup);
+    uint16_t mid = p.id;
+    cli_close(pub2);
+    ek_broker_stop(b);
     cli_close(s);
+    b = start(NULL, dir);
+    s = cli_connect(b, (copts){.id = "keep", .clean = false, .expiry = 300}, &present);
+    CU_ASSERT(present);
+    expect(s, BROKER_PUBLISH, &p);
+    CU_ASSERT(p.dup && p.id == mid && payload_is(&p, "f"));
+    cli_close(s);
+    ek_broker_stop(b);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CU_ASSERT_EQUAL(system(cmd), 0);
+}
+
+/* An incoming QoS 2 message whose PUBREL had not arrived before a restart is not delivered twice
+ * when the client sends it again afterwards. */
+static void test_qos2_exactly_once_across_restart(void)
+{
+    char dir[] = "/tmp/ek-broker-test-XXXXXX";
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    ek_broker *b = start(NULL, dir);
+    cli *sub = cli_connect(b, (copts){.id = "q2sub", .clean = true, .expiry = 300}, NULL);
+    subscribe(sub, "q2", 0, 0);
+    cli *pub = cli_connect(b, (copts){.id = "q2pub", .clean = true, .expiry = 300}, NULL);
+    broker__pkt p2 = {.type = BROKER_PUBLISH, .qos = 2, .id = 77, .topic = BIN("q2"), .payload = BIN("once")};
+    cli_send(pub, &p2);
+    broker__pkt a;
+    expect(pub, BROKER_PUBREC, &a);
+    expect(sub, BROKER_PUBLISH, &a);
+    ek_broker_stop(b);
+    cli_close(pub);
+    cli_close(sub);
+    b = start(NULL, dir);
+    sub = cli_connect(b, (copts){.id = "q2sub", .clean = false, .expiry = 300}, NULL);
+    pub = cli_connect(b, (copts){.id = "q2pub", .clean = false, .expiry = 300}, NULL);
+    p2.dup = true;
+    cli_send(pub, &p2);
+    expect(pub, BROKER_PUBREC, &a);
+    cli_send(pub, &(broker__pkt){.type = BROKER_PUBREL, .id = 77});
+    expect(pub, BROKER_PUBCOMP, &a);
+    CU_ASSERT_EQUAL(a.reason, 0);
+    CU_ASSERT_EQUAL(cli_recv(sub, &a, 300), -1);
+    cli_close(pub);
+    cli_close(sub);
     ek_broker_stop(b);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
@@ -670,10 +757,12 @@ void ek_register_tests(void)
         {"no local, retain as published, subscription ids, topic alias", test_v5_options},
         {"keep alive timeout", test_keepalive},
         {"in-process publish and subscribe", test_inprocess},
+        {"in-process callback unsubscribes itself", test_inprocess_callback_changes_tree},
         {"acl denies subscribe and publish", test_acl},
         {"users and passwords", test_users},
         {"random hostile input", test_random_hostile_input},
         {"retained and sessions survive a restart", test_persistence},
+        {"QoS 2 exactly once across a restart", test_qos2_exactly_once_across_restart},
         {NULL, NULL},
     };
     ek_add_suite("broker_session", cases);

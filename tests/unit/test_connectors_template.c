@@ -211,6 +211,51 @@ static void test_random_templates(void)
     ek_value_unref(&data);
 }
 
+/* Found by fuzz_template_render: 1,200 nested parens overflowed the stack in the parser. Nesting
+ * is bounded (100 levels) with a message; the bound itself still compiles and renders. */
+static void test_deep_nesting(void)
+{
+    static const struct {
+        const char *head, *open, *mid, *close, *tail;
+    } kinds[] = {
+        {"{{", "(", "1", ")", "}}"},
+        {"", "{{if 1}}", "x", "{{end}}", ""},
+        {"", "{{with .}}", "x", "{{end}}", ""},
+    };
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        static const int depths[] = {99, 101, 5000, 100000};
+        for (size_t d = 0; d < sizeof depths / sizeof depths[0]; d++) {
+            ek_buf text = EK_BUF_INIT;
+            ek_buf_append(&text, kinds[k].head, strlen(kinds[k].head));
+            for (int i = 0; i < depths[d]; i++) ek_buf_append(&text, kinds[k].open, strlen(kinds[k].open));
+            ek_buf_append(&text, kinds[k].mid, strlen(kinds[k].mid));
+            for (int i = 0; i < depths[d]; i++) ek_buf_append(&text, kinds[k].close, strlen(kinds[k].close));
+            ek_buf_append(&text, kinds[k].tail, strlen(kinds[k].tail));
+            char *src = ek_buf_detach(&text);
+            ek_template *t = NULL;
+            ek_err err = {0};
+            int rc = ek_template_compile(src, &t, &err);
+            if (depths[d] < 100) {
+                if (rc) fprintf(stderr, "\n%s x %d: %s\n", kinds[k].open, depths[d], err.msg);
+                CU_ASSERT_EQUAL(rc, 0);
+                ek_value data = ek_object_new(1); /* not empty: {{with .}} is true */
+                ek_object_set(&data, "a", ek_int(1));
+                ek_buf out = EK_BUF_INIT;
+                CU_ASSERT_EQUAL(ek_template_render(t, &data, &out, &err), 0);
+                CU_ASSERT_STRING_EQUAL(out.data ? out.data : "", kinds[k].mid);
+                ek_buf_free(&out);
+                ek_value_unref(&data);
+            } else {
+                CU_ASSERT_EQUAL(rc, EK_EINVAL);
+                if (!strstr(err.msg, "nested more than 100 deep")) fprintf(stderr, "\n[%s]\n", err.msg);
+                CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "nested more than 100 deep"));
+            }
+            ek_template_free(t);
+            ek_free(src);
+        }
+    }
+}
+
 static void test_static(void)
 {
     CU_ASSERT_TRUE(ek_template_is_static("a/b/c"));
@@ -225,6 +270,7 @@ void ek_register_tests(void)
         {"runtime errors", test_runtime_errors},
         {"static detection", test_static},
         {"random templates", test_random_templates},
+        {"deep nesting bounded", test_deep_nesting},
         {NULL, NULL},
     };
     ek_add_suite("connectors_template", cases);

@@ -253,6 +253,57 @@ static void test_checkpoint_resumes_window(void)
     fx_close(&f, false);
 }
 
+static void test_checkpoint_resumes_analytic(void)
+{
+    fx f;
+    fx_open(&f, NULL);
+    fx_stream(&f, DEMO);
+    ek_err err = {0};
+    int64_t base = f.now;
+    CU_ASSERT_EQUAL(fx_rule(&f, "an", "SELECT a, lag(a) AS p, acc_sum(a) AS s, latest(b) OVER (PARTITION BY k) AS l FROM demo",
+                            "{\"qos\":1,\"checkpointInterval\":1000}", &err), 0);
+    fx_step(&f, base + 1000, "demo", "{\"a\":1,\"b\":\"x\",\"k\":1}");
+    fx_step(&f, base + 2000, "demo", "{\"a\":2,\"k\":2}");
+    fx_step(&f, base + 3000, NULL, NULL);
+    char dir[64];
+    snprintf(dir, sizeof dir, "%s", f.dir);
+    fx_close(&f, true);  /* stops without a final save, as a crash would */
+
+    fx_open(&f, dir);
+    f.now = base + 4000;
+    CU_ASSERT_TRUE(ek_rules_rule_running(f.app.rules, "an"));
+    fx_step(&f, base + 5000, "demo", "{\"a\":3,\"k\":1}");
+    CU_ASSERT_EQUAL_FATAL(f.nout, 1);
+    CU_ASSERT_STRING_EQUAL(f.out[0], "[{\"a\":3,\"l\":\"x\",\"p\":2,\"s\":6}]");
+    fx_close(&f, false);
+}
+
+static void test_explain(void)
+{
+    fx f;
+    fx_open(&f, NULL);
+    fx_stream(&f, DEMO);
+    ek_err err = {0};
+    CU_ASSERT_EQUAL_FATAL(fx_rule(&f, "ex", "SELECT a, count(*) AS c FROM demo WHERE a > 1 GROUP BY a, COUNTWINDOW(2)",
+                                  NULL, &err), 0);
+    ek_value text;
+    CU_ASSERT_EQUAL_FATAL(ek_rules_rule_explain_text(f.app.rules, "ex", &text, &err), 0);
+    const char *want = "{\"op\":\"ProjectPlan_0\",\"info\":\"Fields:[ a, count(*) AS c ]\"}\n"
+                       "\t{\"op\":\"AggregatePlan_1\",\"info\":\"Dimension:{ a }\"}\n"
+                       "\t\t\t{\"op\":\"FilterPlan_2\",\"info\":\"Condition:{ (a > 1) }\"}\n"
+                       "\t\t\t\t\t{\"op\":\"WindowPlan_3\",\"info\":\"{ length:2, windowType:COUNT_WINDOW, limit: 0 }\"}\n"
+                       "\t\t\t\t\t\t\t{\"op\":\"DataSourcePlan_4\",\"info\":\"StreamName: demo, StreamFields:[  ]\"}";
+    if (strcmp(ek_str_ptr(&text), want) != 0) fprintf(stderr, "\n  got:\n%s\n", ek_str_ptr(&text));
+    CU_ASSERT_STRING_EQUAL(ek_str_ptr(&text), want);
+    ek_value_unref(&text);
+    ek_value arr;
+    CU_ASSERT_EQUAL_FATAL(ek_rules_rule_explain(f.app.rules, "ex", &arr, &err), 0);
+    CU_ASSERT_EQUAL(ek_array_len(&arr), 5);
+    CU_ASSERT_STRING_EQUAL(ek_str_ptr(ek_object_get(ek_array_get(&arr, 4), "op")), "DataSourcePlan_4");
+    ek_value_unref(&arr);
+    fx_close(&f, false);
+}
+
 void ek_register_tests(void)
 {
     static const ek_test_case cases[] = {
@@ -264,6 +315,8 @@ void ek_register_tests(void)
         {"graph rules", test_graph_rule},
         {"restartStrategy retries a rule that failed to start", test_restart_strategy},
         {"qos 1 window resumes from its checkpoint", test_checkpoint_resumes_window},
+        {"qos 1 analytic function state resumes from its checkpoint", test_checkpoint_resumes_analytic},
+        {"explain in eKuiper's format", test_explain},
         {NULL, NULL},
     };
     ek_add_suite("rules_lifecycle", cases);

@@ -198,12 +198,73 @@ static void test_plain(void) { fx_run_cases(streams, plain); }
 static void test_processing_windows(void) { fx_run_cases(streams, processing); }
 static void test_event_windows(void) { fx_run_cases(streams, event); }
 
+/* A one-hour tumbling window under basic.timezone (env, or NULL for the default Local) started at
+ * the fixture's clock (1,000 s after the epoch): checks it has not fired 1 ms before boundary and
+ * has fired at it. */
+static void hour_window_ends_at(const char *env, int64_t boundary)
+{
+    fx f;
+    fx_open_env(&f, NULL, env);
+    fx_stream(&f, streams[0]);
+    ek_err err = {0};
+    CU_ASSERT_EQUAL_FATAL(fx_rule(&f, "tz", "SELECT count(*) AS c FROM demo GROUP BY TUMBLINGWINDOW(hh, 1)", NULL, &err), 0);
+    fx_step(&f, f.now + 1, "demo", "{\"a\":1}");
+    fx_step(&f, boundary - 1, NULL, NULL);
+    CU_ASSERT_EQUAL(f.nout, 0);
+    fx_step(&f, boundary, NULL, NULL);
+    CU_ASSERT_EQUAL(f.nout, 1);
+    if (f.nout != 1) fprintf(stderr, "\n  %s: expected the window to end at %lld\n", env, (long long)boundary);
+    else CU_ASSERT_STRING_EQUAL(f.out[0], "[{\"c\":1}]");
+    fx_close(&f, false);
+}
+
+/* eKuiper gives a count window's window_start() and window_end() as the wall clock when it fires
+ * (both the same), not its rows' times; in event time too. */
+static void test_count_window_bounds(void)
+{
+    fx f;
+    fx_open(&f, NULL);
+    fx_stream(&f, streams[0]);
+    fx_stream(&f, streams[2]);
+    ek_err err = {0};
+    CU_ASSERT_EQUAL_FATAL(fx_rule(&f, "cw", "SELECT count(*) AS c, window_start() AS ws, window_end() AS we FROM demo "
+                                  "GROUP BY COUNTWINDOW(2)", NULL, &err), 0);
+    fx_step(&f, 1000001, "demo", "{\"a\":1}");
+    fx_step(&f, 1000005, "demo", "{\"a\":2}");
+    CU_ASSERT_EQUAL_FATAL(f.nout, 1);
+    CU_ASSERT_STRING_EQUAL(f.out[0], "[{\"c\":2,\"we\":1000005,\"ws\":1000005}]");
+    fx_reset_out(&f);
+    CU_ASSERT_EQUAL_FATAL(fx_rule(&f, "cwe", "SELECT count(*) AS c, window_start() AS ws, window_end() AS we FROM demoE "
+                                  "GROUP BY COUNTWINDOW(2)", "{\"isEventTime\":true,\"lateTolerance\":0}", &err), 0);
+    fx_step(&f, 1000010, "demoE", "{\"ts\":10}");
+    fx_step(&f, 1000020, "demoE", "{\"ts\":20}");
+    CU_ASSERT_EQUAL_FATAL(f.nout, 1);  /* no tolerance: the watermark reaches 20 with the second row */
+    CU_ASSERT_STRING_EQUAL(f.out[0], "[{\"c\":2,\"we\":1000020,\"ws\":1000020}]");
+    fx_close(&f, false);
+}
+
+static void test_timezone(void)
+{
+    hour_window_ends_at("KUIPER__BASIC__TIMEZONE=UTC", 3600000);
+    hour_window_ends_at("KUIPER__BASIC__TIMEZONE=Asia/Kolkata", 1800000);    /* +05:30: ends at 00:30 UTC */
+    hour_window_ends_at("KUIPER__BASIC__TIMEZONE=Australia/Eucla", 4500000);  /* +08:45 (in 1970): ends at 01:15 UTC */
+    fx f;
+    fx_open_env(&f, NULL, "KUIPER__BASIC__TIMEZONE=Mars/Olympus_Mons");
+    fx_stream(&f, streams[0]);
+    ek_err err = {0};
+    CU_ASSERT_NOT_EQUAL(fx_rule(&f, "bad", "SELECT count(*) AS c FROM demo GROUP BY TUMBLINGWINDOW(hh, 1)", NULL, &err), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "basic.timezone: unknown time zone \"Mars/Olympus_Mons\""));
+    fx_close(&f, false);
+}
+
 void ek_register_tests(void)
 {
     static const ek_test_case cases[] = {
         {"projection, filter, output shapes", test_plain},
         {"windows on processing time", test_processing_windows},
         {"windows on event time", test_event_windows},
+        {"windows align to basic.timezone", test_timezone},
+        {"count window bounds are the wall clock at the firing", test_count_window_bounds},
         {NULL, NULL},
     };
     ek_add_suite("rules_window", cases);

@@ -1,0 +1,179 @@
+"""Bad input through a real kuiperd: malformed JSON, invalid UTF-8, deep nesting and huge payloads
+mixed into a stream's messages are counted in the rule's exceptions and skipped while the rule keeps
+running and every valid message (a 900 kB one included) comes out; a packet over maxPacketSize
+closes only its own connection; REST bodies that are not what a route expects (bad JSON, bad SQL,
+an unknown KIND, path-like names) get a 4xx with eKuiper's error object and change nothing.
+Each case here backs a row of the bad-input table in docs/reliability.md."""
+import json
+import socket
+import struct
+import time
+import unittest
+
+from connectors_util import Listener
+from fault_util import metric, rule_status
+from harness import Kuiperd, main, wait_for
+
+MALFORMED = [
+    b'{"i":',                        # truncated
+    b'not json at all',
+    b'\xff\xfe\x00\x01',             # not UTF-8, not JSON
+    b'{"i": 1,, "s": "x"}',
+    b'[' * 200000,                   # nesting far beyond the decoder's bound
+    b'{"s": "' + b'a' * 900000,      # huge and truncated
+]
+# Invalid UTF-8 inside a JSON string is not refused: the bytes pass through as the string (Go's
+# decoder would substitute U+FFFD). Not an exception; the row has no "i".
+INVALID_UTF8_STRING = b'{"s": "\xc3\x28"}'
+
+
+def raw_publish_oversized(port, size):
+    """Connects with a raw socket and sends one PUBLISH of size bytes; returns True when the broker
+    closed the connection (what it must do for a packet over maxPacketSize)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    try:
+        cid = b"ek-fault-big"
+        var = b"\x00\x04MQTT\x04\x02\x00\x3c" + struct.pack(">H", len(cid)) + cid
+        s.sendall(b"\x10" + bytes([len(var)]) + var)
+        s.recv(4)  # CONNACK
+        topic = b"fd/in"
+        body = struct.pack(">H", len(topic)) + topic + b"x" * size
+        n, rem = len(body), b""
+        while True:
+            byte = n % 128
+            n //= 128
+            rem += bytes([byte | (0x80 if n else 0)])
+            if not n:
+                break
+        try:
+            s.sendall(b"\x30" + rem + body)
+        except OSError:
+            return True
+        s.settimeout(5)
+        try:
+            while True:
+                data = s.recv(65536)
+                if not data:
+                    return True
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+        except socket.timeout:
+            return False
+    finally:
+        s.close()
+
+
+class BadMessages(unittest.TestCase):
+    def test_malformed_and_huge_messages_are_counted_and_skipped(self):
+        with Kuiperd() as k:
+            sql = 'CREATE STREAM fd (i BIGINT, s STRING) WITH (DATASOURCE="fd/in", FORMAT="json")'
+            self.assertEqual(k.request("POST", "/streams", {"sql": sql})[0], 201)
+            action = {"mqtt": {"server": "tcp://127.0.0.1:%d" % k.mqtt_port, "topic": "fd/out", "sendSingle": True}}
+            rule = {"id": "rd", "sql": "SELECT i, length(s) AS n FROM fd", "actions": [action]}
+            self.assertEqual(k.request("POST", "/rules", rule)[0], 201)
+            wait_for(lambda: rule_status(k, "rd").get("status") == "running", what="rule running")
+            out = Listener(k.mqtt_port, "fd/out")
+            pub = Listener(k.mqtt_port, "unused/none")
+            try:
+                valid = 0
+                for idx, bad in enumerate(MALFORMED):
+                    pub.publish("fd/in", json.dumps({"i": valid, "s": "ok"}))
+                    valid += 1
+                    pub.publish("fd/in", bad)
+                pub.publish("fd/in", INVALID_UTF8_STRING)
+                pub.publish("fd/in", json.dumps({"i": valid, "s": "b" * 900000}))  # huge but valid
+                valid += 1
+                # Over maxPacketSize (1 MB): the broker closes that connection, nobody else notices.
+                self.assertTrue(raw_publish_oversized(k.mqtt_port, 2 * 1024 * 1024))
+                pub.publish("fd/in", json.dumps({"i": valid, "s": "after"}))
+                valid += 1
+                got = wait_for(lambda: len(out.messages()) >= valid + 1 and out.messages(), timeout=20,
+                               what="%d valid messages through the rule" % valid)
+                values = [json.loads(p.encode(errors="surrogateescape")) for p in got]
+                self.assertEqual([v["i"] for v in values if "i" in v], list(range(valid)))
+                self.assertIn({"n": 2}, values)  # the invalid UTF-8 string: 2 bytes
+                self.assertIn({"i": len(MALFORMED), "n": 900000}, values)
+                wait_for(lambda: metric(k, "rd", "_exceptions_total") >= len(MALFORMED), timeout=10,
+                         what="exceptions counted")
+                time.sleep(0.3)
+                st = rule_status(k, "rd")
+                self.assertEqual(st.get("status"), "running")
+                self.assertEqual(st.get("source_fd_0_exceptions_total"), len(MALFORMED), st)
+                self.assertEqual(st.get("sink_mqtt_0_0_records_out_total"), valid + 1, st)
+            finally:
+                out.close()
+                pub.close()
+
+
+class BadRestBodies(unittest.TestCase):
+    def test_bad_bodies_get_4xx_and_change_nothing(self):
+        with Kuiperd() as k:
+            cases = [
+                ("POST", "/streams", b'{"sql": "CREATE STREAM'),                     # bad JSON
+                ("POST", "/streams", b'[1, 2]'),                                     # not an object
+                ("POST", "/streams", b''),                                           # empty
+                ("POST", "/streams", {"sql": 42}),                                   # sql not a string
+                ("POST", "/streams", {"sql": "CREATE STREAM x (a BIGINT WITH ()"}),  # bad SQL
+                ("POST", "/tables", {"sql": "CREATE STREAM s () WITH (DATASOURCE=\"s\")"}),  # wrong kind
+                ("POST", "/rules", b'{"id": "r", "sql": '),
+                ("POST", "/rules", {"id": "r", "sql": "SELECT FROM WHERE", "actions": [{"log": {}}]}),
+                ("POST", "/rules", {"id": "r", "sql": "SELECT * FROM nowhere", "actions": [{"log": {}}]}),
+                ("POST", "/rules", {"id": "r", "sql": "SELECT 1", "actions": [{"nosuchsink": {}}]}),
+                ("POST", "/rules", {"id": "../../etc/passwd", "sql": "SELECT 1", "actions": []}),
+                ("PUT", "/rules/missing", {"id": "missing", "sql": "SELECT 1", "actions": [{"log": {}}]}),
+                ("POST", "/rules/validate", b'\x00\x01\x02'),
+                ("POST", "/rules/bulkstart", b'{"rules": 7}'),
+                ("GET", "/streams/..%2F..%2Fetc%2Fpasswd", None),
+                ("DELETE", "/rules/..%2Fx", None),
+            ]
+            for method, path, body in cases:
+                status, reply = k.request(method, path, body)
+                with self.subTest(method=method, path=path, body=body):
+                    self.assertGreaterEqual(status, 400, reply)
+                    self.assertLess(status, 500, reply)
+                    self.assertIsInstance(reply, dict, reply)
+                    self.assertIn("error", reply)
+                    self.assertTrue(reply.get("message"))
+            self.assertEqual(k.request("GET", "/streams"), (200, []))
+            self.assertEqual(k.request("GET", "/tables"), (200, []))
+            self.assertEqual(k.request("GET", "/rules"), (200, []))
+            self.assertEqual(k.request("GET", "/ping")[0], 200)
+
+    # Found by fuzz_rest_bodies: engine/rules/catalog.c parse_entry formats the KIND into the error
+    # after ek_stmt_free, so the reply carries freed heap bytes (often not UTF-8). Remove the
+    # decorator once catalog.c sets the error before freeing the statement.
+    @unittest.expectedFailure
+    def test_unknown_table_kind_is_named(self):
+        with Kuiperd() as k:
+            for _ in range(3):
+                status, reply = k.request("POST", "/tables",
+                                          {"sql": 'CREATE TABLE t () WITH (DATASOURCE="t", KIND="bogus")'})
+                self.assertEqual(status, 400)
+                self.assertIn('got "bogus"', reply.get("message", ""))
+
+    # A rule id with "/" is accepted, but no REST path can name it afterwards (MHD decodes %2F
+    # before routing), so the rule can be neither stopped nor deleted. Ids are not file paths
+    # (rules live in SQLite), so ".." is harmless. Remove the decorator once such ids are refused.
+    @unittest.expectedFailure
+    def test_rule_id_with_slash_is_refused(self):
+        with Kuiperd() as k:
+            k.request("POST", "/streams", {"sql": 'CREATE STREAM s (a BIGINT) WITH (DATASOURCE="s")'})
+            status, _ = k.request("POST", "/rules", {"id": "a/b", "sql": "SELECT a FROM s", "actions": [{"log": {}}]})
+            if status == 201:  # accepted: it must at least be deletable
+                status = 400 if k.request("DELETE", "/rules/a%2Fb")[0] == 200 else 201
+            self.assertEqual(status, 400)
+
+    def test_oversized_body_is_refused(self):
+        with Kuiperd() as k:
+            big = b'{"sql": "' + b'a' * (17 * 1024 * 1024) + b'"}'
+            try:
+                status, reply = k.request("POST", "/streams", big, timeout=30)
+                self.assertEqual(status, 413, reply)
+            except (ConnectionError, OSError):
+                pass  # the server may also close the connection before the whole body is sent
+            self.assertEqual(k.request("GET", "/ping")[0], 200)
+            self.assertEqual(k.request("GET", "/streams"), (200, []))
+
+
+if __name__ == "__main__":
+    main()
