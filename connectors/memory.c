@@ -17,7 +17,10 @@ typedef struct msub {
     void *arg;
 } msub;
 
-static pthread_rwlock_t bus_lock = PTHREAD_RWLOCK_INITIALIZER;
+/* Writers (subscribe, unsubscribe) go first: publishers that never pause must not starve a rule
+ * stop. Safe because no callback publishes back into the bus while holding the read lock (a rule
+ * fed from memory queues the message; its sink publishes later, from another actor). */
+static pthread_rwlock_t bus_lock = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
 static msub *subs;
 static size_t nsubs, subs_cap;
 static long next_id = 1;

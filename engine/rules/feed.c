@@ -17,6 +17,7 @@
 #include "engine/codec_json.h"
 #include "engine/config.h"
 #include "engine/log.h"
+#include "engine/confkeys.h"
 #include "engine/mem.h"
 #include "engine/rules/rules_int.h"
 
@@ -72,33 +73,11 @@ static void put_keyed(rules__feed *f, ek_row *row)
 
 static bool is_true(const char *s) { return s && strcasecmp(s, "true") == 0; }
 
-/* Merges the `default` section and the conf_key section of a source settings tree. */
-static ek_value merged_props(const ek_value *tree, const char *conf_key)
-{
-    ek_value out = ek_object_new(8);
-    const char *keys[2] = {"default", conf_key};
-    for (int k = 0; k < 2; k++) {
-        if (!keys[k] || !tree || tree->type != EK_T_OBJECT) continue;
-        const ek_value *sec = ek_object_get_ci(tree, keys[k]);
-        if (!sec || sec->type != EK_T_OBJECT) continue;
-        for (size_t i = 0; i < ek_object_len(sec); i++)
-            ek_object_set(&out, ek_object_key(sec, i), ek_value_ref(ek_object_val(sec, i)));
-    }
-    return out;
-}
-
+/* The properties a source opens with: etc/ files, environment and REST-set conf keys merged
+ * (engine/confkeys.h), the `default` key overlaid with the stream's CONF_KEY. */
 static ek_value source_props(ek_rules *r, const char *type, const char *conf_key)
 {
-    if (strcasecmp(type, "mqtt") == 0) return merged_props(ek_config_file(r->app->config, "mqtt_source"), conf_key);
-    char *path = ek_asprintf("%s/sources/%s.yaml", r->app->etc_dir ? r->app->etc_dir : "etc", type);
-    ek_value tree = ek_null();
-    ek_err e = {0};
-    ek_value out;
-    if (ek_yaml_load(path, &tree, &e) == 0) out = merged_props(&tree, conf_key);
-    else out = ek_object_new(0);
-    ek_value_unref(&tree);
-    ek_free(path);
-    return out;
+    return ek_confkeys_props(r->app, EK_CONF_SOURCE, type, conf_key);
 }
 
 /* Converts one value to a column type; false when it cannot be. */
