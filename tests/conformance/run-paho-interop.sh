@@ -51,11 +51,14 @@ pid=
 start_broker() {
 	[ "$mode" = external ] && return 0
 	port=$(ek_free_port)
-	# The suite expects a broker that caps keep-alive at 60 s (test_server_keep_alive).
+	# The suite expects a broker that caps keep-alive at 60 s (test_server_keep_alive) and refuses
+	# subscriptions to test/nosubscribe (test_subscribe_failure; Mosquitto's acl_file cannot
+	# refuse a SUBSCRIBE, so Mosquitto fails that one).
 	if [ "$mode" = mosquitto ]; then
 		ek_start_mosquitto "$work/broker" "$port" "max_keepalive 60" || return 1
 	else
-		ek_start_kuiperd "$kuiperd" "$work/broker" "$port" "  maxKeepalive: 60" || return 1
+		ek_start_kuiperd "$kuiperd" "$work/broker" "$port" "$(printf '%s\n' '  maxKeepalive: 60' '  acl:' \
+			'    - {permission: deny, action: subscribe, topic: "test/nosubscribe"}')" || return 1
 	fi
 	pid=$EK_PID
 }

@@ -37,6 +37,7 @@ sub() { timeout 5 mosquitto_sub -h 127.0.0.1 -p "$port" "$@"; }
 # bgsub ARGS...: starts mosquitto_sub -d in the background (output in $dir/out, pid in $spid) and
 # returns once its SUBACK arrived, so a publish that follows cannot race the subscription.
 bgsub() {
+	rm -f "$dir/raw" # else the wait below could see the previous subscriber's output
 	timeout 6 stdbuf -oL mosquitto_sub -h 127.0.0.1 -p "$port" -d "$@" >"$dir/raw" 2>&1 &
 	spid=$!
 	for _ in $(seq 100); do
