@@ -86,3 +86,10 @@ bool rest__body_object(const rest_req *req, rest_resp *resp, ek_value *out)
     }
     return true;
 }
+
+void rest__result(rest_resp *resp, int rc, ek_value *v, const ek_err *err)
+{
+    if (rc != 0) rest__err(resp, err);
+    else rest__json(resp, 200, v);
+    ek_value_unref(v);
+}

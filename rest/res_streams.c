@@ -56,52 +56,45 @@ static void create(rest_req *req, rest_resp *resp)
     ek_value_unref(&body);
 }
 
-static void list(rest_req *req, rest_resp *resp)
+/* GET /streams (names) and GET /streamdetails (name, type, format ...), same for tables. */
+static void list_streams(rest_req *req, rest_resp *resp, bool with_details)
 {
     ek_rules *r = engine(req, resp);
     if (!r) return;
     ek_value v;
-    ek_rules_stream_list(r, is_table(req), false, rest__query(req, "kind"), &v);
+    ek_rules_stream_list(r, is_table(req), with_details, rest__query(req, "kind"), &v);
     rest__json(resp, 200, &v);
     ek_value_unref(&v);
 }
 
+static void list(rest_req *req, rest_resp *resp)
+{
+    list_streams(req, resp, false);
+}
+
 static void details(rest_req *req, rest_resp *resp)
 {
-    ek_rules *r = engine(req, resp);
-    if (!r) return;
-    ek_value v;
-    ek_rules_stream_list(r, is_table(req), true, rest__query(req, "kind"), &v);
-    rest__json(resp, 200, &v);
-    ek_value_unref(&v);
+    list_streams(req, resp, true);
 }
 
 static void describe(rest_req *req, rest_resp *resp)
 {
     ek_rules *r = engine(req, resp);
     if (!r) return;
-    ek_value v;
+    ek_value v = ek_null();
     ek_err err = {0};
-    if (ek_rules_stream_describe(r, is_table(req), req->params[0], &v, &err) != 0) {
-        rest__err(resp, &err);
-        return;
-    }
-    rest__json(resp, 200, &v);
-    ek_value_unref(&v);
+    int rc = ek_rules_stream_describe(r, is_table(req), req->params[0], &v, &err);
+    rest__result(resp, rc, &v, &err);
 }
 
 static void schema(rest_req *req, rest_resp *resp)
 {
     ek_rules *r = engine(req, resp);
     if (!r) return;
-    ek_value v;
+    ek_value v = ek_null();
     ek_err err = {0};
-    if (ek_rules_stream_schema(r, is_table(req), req->params[0], &v, &err) != 0) {
-        rest__err(resp, &err);
-        return;
-    }
-    rest__json(resp, 200, &v);
-    ek_value_unref(&v);
+    int rc = ek_rules_stream_schema(r, is_table(req), req->params[0], &v, &err);
+    rest__result(resp, rc, &v, &err);
 }
 
 static void replace(rest_req *req, rest_resp *resp)

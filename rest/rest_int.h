@@ -57,6 +57,8 @@ void rest__text(rest_resp *resp, int status, const char *text);
 void rest__error(rest_resp *resp, int status, int code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* The error body for an ek_err, status and code from the mapping table. */
 void rest__err(rest_resp *resp, const ek_err *err);
+/* Replies 200 with *v when rc is 0, else the error body for err; releases *v either way. */
+void rest__result(rest_resp *resp, int rc, ek_value *v, const ek_err *err);
 /* Parses the request body as a JSON object; on failure writes a 400 and returns false. */
 bool rest__body_object(const rest_req *req, rest_resp *resp, ek_value *out);
 
