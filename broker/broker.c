@@ -70,7 +70,7 @@ static void sweep_cb(ek_broker *b, void *arg)
 static void persist_cb(ek_broker *b, void *arg)
 {
     broker__persist_flush(b);
-    broker__timer_arm(b, &b->persist_timer, broker__now() + (int64_t)b->cfg.persist_interval * 1000);
+    broker__timer_arm(b, &b->persist_timer, ek_mono_ms() + (int64_t)b->cfg.persist_interval * 1000);
 }
 
 int ek_broker_start(const ek_value *section, const char *data_dir, ek_broker **out, ek_err *err)
@@ -78,7 +78,7 @@ int ek_broker_start(const ek_value *section, const char *data_dir, ek_broker **o
     *out = NULL;
     ek_broker *b = ek_calloc(1, sizeof *b);
     b->ep = b->evfd = -1;
-    b->started_ms = broker__wallms();
+    b->started_ms = ek_now_ms();
     atomic_init(&b->next_sub_id, 0);
     atomic_init(&b->pending_pub, 0);
     atomic_init(&b->stopping, false);
@@ -93,9 +93,9 @@ int ek_broker_start(const ek_value *section, const char *data_dir, ek_broker **o
     broker__auth_install(b);
     broker__persist_load(b);
     b->sweep_timer = (broker__timer){.idx = SIZE_MAX, .fn = sweep_cb};
-    broker__timer_arm(b, &b->sweep_timer, broker__now() + 1000);
+    broker__timer_arm(b, &b->sweep_timer, ek_mono_ms() + 1000);
     b->persist_timer = (broker__timer){.idx = SIZE_MAX, .fn = persist_cb};
-    if (b->db) broker__timer_arm(b, &b->persist_timer, broker__now() + (int64_t)b->cfg.persist_interval * 1000);
+    if (b->db) broker__timer_arm(b, &b->persist_timer, ek_mono_ms() + (int64_t)b->cfg.persist_interval * 1000);
     broker__sys_start(b);
     if (pthread_create(&b->thr, NULL, thread_main, b) != 0) {
         ek_broker_stop(b);
@@ -121,7 +121,7 @@ void ek_broker_stop(ek_broker *b)
     }
     broker__reactor_drain(b);
     /* Persist every session still connected as if it went offline now, then free everything. */
-    int64_t now = broker__wallms();
+    int64_t now = ek_now_ms();
     for (broker__conn *c = b->conns; c; c = c->next) {
         broker__session *s = c->s;
         if (!s) continue;

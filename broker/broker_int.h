@@ -13,6 +13,7 @@
 
 #include "broker/broker.h"
 #include "broker/packet_int.h"
+#include "engine/app.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -152,8 +153,7 @@ void broker__timer_arm(ek_broker *b, broker__timer *t, int64_t at);
 void broker__timer_cancel(ek_broker *b, broker__timer *t);
 /* Runs fn(b, arg) on the reactor thread soon. Thread-safe (ek_reactor_post of DESIGN.md). */
 void broker__post(ek_broker *b, broker__post_fn fn, void *arg);
-int64_t broker__now(void);      /* monotonic ms */
-int64_t broker__wallms(void);   /* wall clock ms */
+/* Clocks: ek_mono_ms() (monotonic) and ek_now_ms() (wall) from engine/app.h. */
 
 /* ---- connections (conn.c) ---- */
 enum { CONN_NEW, CONN_AUTH, CONN_ACTIVE, CONN_CLOSING };

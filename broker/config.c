@@ -4,7 +4,7 @@
  * Unknown keys are ignored (so newer configs load on older binaries) but a known key with a
  * wrong type or an out-of-range value fails the start with an error naming the key. Listeners
  * come either from `listeners:` (a list of {bind, port, enable}) or from top-level `bind`/`port`.
- * Every key and its default is documented in docs/broker.md and etc/broker.default.yaml. */
+ * Every key and its default is documented in docs/broker.md and in the broker: section of etc/kuiper.yaml. */
 #include "broker/broker_int.h"
 
 #include <stddef.h>

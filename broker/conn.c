@@ -208,7 +208,7 @@ static void on_readable(broker__conn *c)
             return;
         }
         b->st.bytes_rx += (uint64_t)n;
-        c->last_rx = broker__now();
+        c->last_rx = ek_mono_ms();
         const uint8_t *data = b->rbuf;
         size_t len = (size_t)n;
         if (c->in_len) {
@@ -259,7 +259,7 @@ broker__conn *broker__conn_new(ek_broker *b, int fd)
     c->io.fd = fd;
     c->io.cb = on_io;
     c->b = b;
-    c->last_rx = broker__now();
+    c->last_rx = ek_mono_ms();
     c->max_packet_out = b->cfg.max_packet;
     c->recv_max_out = 65535;
     c->next = b->conns;
@@ -435,7 +435,7 @@ void broker__conn_reap(ek_broker *b)
         }
         free_parts(c);
         c->io.cb = on_linger;
-        c->last_rx = broker__now();
+        c->last_rx = ek_mono_ms();
         if (c->out_off < c->out_len) {
             broker__io_mod(b, &c->io, EPOLLIN | EPOLLOUT);
         } else {
@@ -458,7 +458,7 @@ void broker__conn_free_all(ek_broker *b)
 
 void broker__conn_sweep(ek_broker *b, void *arg)
 {
-    int64_t now = broker__now();
+    int64_t now = ek_mono_ms();
     broker__conn *next;
     for (broker__conn *c = b->conns; c; c = next) {
         next = c->next;

@@ -91,7 +91,7 @@ int broker__handle_connect(broker__conn *c, broker__pkt *p)
     size_t idlen = p->client_id.len;
     if (idlen == 0) {
         if (p->version < 5 && !p->clean) return RC_BAD_CLIENT_ID;
-        snprintf(idbuf, sizeof idbuf, "kuiperd-%llx-%llx", (unsigned long long)broker__wallms(),
+        snprintf(idbuf, sizeof idbuf, "kuiperd-%llx-%llx", (unsigned long long)ek_now_ms(),
                  (unsigned long long)++b->next_uid);
         id = assigned = idbuf;
         idlen = strlen(idbuf);
@@ -147,7 +147,7 @@ int broker__handle_connect(broker__conn *c, broker__pkt *p)
     s->expiry = expiry;
     s->dirty = true;
     if (p->will) {
-        s->will = make_will(p, broker__wallms());
+        s->will = make_will(p, ek_now_ms());
         s->will_delay = BP_HAS(&p->will_props, BP_WILL_DELAY) ? p->will_props.will_delay : 0;
     }
     uint16_t window = c->recv_max_out < b->cfg.max_inflight ? c->recv_max_out : b->cfg.max_inflight;

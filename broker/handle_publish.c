@@ -109,7 +109,7 @@ int broker__handle_publish(broker__conn *c, broker__pkt *p)
         m->origin = s->uid;
         if (c->version == 5 && BP_HAS(&p->props, BP_MSG_EXPIRY)) {
             m->has_expiry = true;
-            m->expire_at = broker__wallms() + (int64_t)p->props.msg_expiry * 1000;
+            m->expire_at = ek_now_ms() + (int64_t)p->props.msg_expiry * 1000;
         }
         if (p->retain) broker__retain_set(b, m);
         size_t n = broker__route(b, m);
@@ -154,7 +154,7 @@ bool broker__send_publish(broker__conn *c, broker__msg *m, uint8_t qos, bool ret
     o.topic = (broker__bin){(const uint8_t *)m->topic, m->topic_len};
     o.payload = (broker__bin){m->payload, m->len};
     if (m->has_expiry) {
-        uint32_t ttl = broker__msg_ttl(m, broker__wallms());
+        uint32_t ttl = broker__msg_ttl(m, ek_now_ms());
         if (ttl == 0) return false;
         BP_SET(&o.props, BP_MSG_EXPIRY);
         o.props.msg_expiry = ttl;

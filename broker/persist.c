@@ -165,7 +165,7 @@ void broker__persist_session(ek_broker *b, broker__session *s)
     s->persisted = false;
     if (s->expiry == 0) return;
     s->persisted = true;
-    int64_t exp = s->expiry == UINT32_MAX ? 0 : s->conn ? broker__wallms() + (int64_t)s->expiry * 1000 : s->expire_at;
+    int64_t exp = s->expiry == UINT32_MAX ? 0 : s->conn ? ek_now_ms() + (int64_t)s->expiry * 1000 : s->expire_at;
     sqlite3_bind_text(st->ses_put, 1, s->id, -1, SQLITE_STATIC);
     sqlite3_bind_int(st->ses_put, 2, s->version);
     sqlite3_bind_int64(st->ses_put, 3, s->expiry);
@@ -267,7 +267,7 @@ static void load_sessions(ek_broker *b, sqlite3 *db, int64_t now)
         s->expire_at = exp;
         s->persisted = true;
         broker__session_set_window(s, b->cfg.max_inflight);
-        if (exp) broker__timer_arm(b, &s->expiry_timer, broker__now() + (exp - now));
+        if (exp) broker__timer_arm(b, &s->expiry_timer, ek_mono_ms() + (exp - now));
     }
     sqlite3_finalize(q);
     sqlite3_prepare_v2(db, "SELECT session, filter, opts, qos, subid FROM subs", -1, &q, NULL);
@@ -330,7 +330,7 @@ void broker__persist_load(ek_broker *b)
     if (!db) return;
     void *st = b->db_stmts;
     b->db_stmts = NULL; /* loading must not queue writes of what it reads */
-    int64_t now = broker__wallms();
+    int64_t now = ek_now_ms();
     sqlite3_stmt *q;
     sqlite3_prepare_v2(db, "SELECT topic, qos, props, payload, expire_at FROM retained", -1, &q, NULL);
     while (sqlite3_step(q) == SQLITE_ROW) {

@@ -17,20 +17,6 @@
 #include <time.h>
 #include <unistd.h>
 
-int64_t broker__now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t broker__wallms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- timers: a binary min-heap of armed timers, each knowing its index ---- */
 
 static void heap_swap(ek_broker *b, size_t i, size_t j)
@@ -90,7 +76,7 @@ void broker__timer_arm(ek_broker *b, broker__timer *t, int64_t at)
 
 static void run_timers(ek_broker *b)
 {
-    int64_t now = broker__now();
+    int64_t now = ek_mono_ms();
     while (b->nheap && b->heap[0]->at <= now) {
         broker__timer *t = b->heap[0];
         broker__timer_cancel(b, t);
@@ -189,7 +175,7 @@ void broker__reactor_run(ek_broker *b)
     while (!atomic_load(&b->stopping)) {
         int timeout = -1;
         if (b->nheap) {
-            int64_t d = b->heap[0]->at - broker__now();
+            int64_t d = b->heap[0]->at - ek_mono_ms();
             timeout = d < 0 ? 0 : d > 1000 ? 1000 : (int)d;
         }
         int n = epoll_wait(b->ep, evs, 256, timeout);

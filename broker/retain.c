@@ -110,7 +110,7 @@ static void rwalk(rctx *x, broker__node *n, const char *f, bool end, bool root)
 void broker__retain_deliver(ek_broker *b, broker__sub *sub, const char *filter)
 {
     if (!b->root || !b->nretained) return;
-    rctx x = {.b = b, .sub = sub, .now = broker__wallms()};
+    rctx x = {.b = b, .sub = sub, .now = ek_now_ms()};
     rwalk(&x, b->root, filter, false, true);
     /* In-process: deliver while the subscription lasts (a callback may end it). */
     char key[sizeof sub->idkey];

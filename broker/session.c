@@ -277,14 +277,14 @@ void broker__session_offline(broker__session *s, bool publish_will)
         s->will = NULL;
     }
     if (s->will && (s->will_delay == 0 || s->expiry == 0)) broker__session_publish_will(s);
-    else if (s->will) broker__timer_arm(b, &s->will_timer, broker__now() + (int64_t)s->will_delay * 1000);
+    else if (s->will) broker__timer_arm(b, &s->will_timer, ek_mono_ms() + (int64_t)s->will_delay * 1000);
     if (s->expiry == 0) {
         broker__session_destroy(s);
         return;
     }
     s->dirty = true;
     if (s->expiry != UINT32_MAX) {
-        s->expire_at = broker__wallms() + (int64_t)s->expiry * 1000;
-        broker__timer_arm(b, &s->expiry_timer, broker__now() + (int64_t)s->expiry * 1000);
+        s->expire_at = ek_now_ms() + (int64_t)s->expiry * 1000;
+        broker__timer_arm(b, &s->expiry_timer, ek_mono_ms() + (int64_t)s->expiry * 1000);
     }
 }

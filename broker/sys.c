@@ -33,7 +33,7 @@ static void pub(ek_broker *b, const char *suffix, const char *fmt, ...)
 
 static void tick(ek_broker *b, void *arg)
 {
-    int64_t now = broker__wallms();
+    int64_t now = ek_now_ms();
     size_t connected = 0;
     for (broker__conn *c = b->conns; c; c = c->next) connected += c->state == CONN_ACTIVE;
     char dt[40];
@@ -55,12 +55,12 @@ static void tick(ek_broker *b, void *arg)
     pub(b, "bytes/sent", "%llu", (unsigned long long)b->st.bytes_tx);
     pub(b, "subscriptions/count", "%zu", b->nsubs_total);
     pub(b, "retained/count", "%zu", b->nretained - b->nretained_sys); /* $SYS's own not counted */
-    broker__timer_arm(b, &b->sys_timer, broker__now() + (int64_t)b->cfg.sys_interval * 1000);
+    broker__timer_arm(b, &b->sys_timer, ek_mono_ms() + (int64_t)b->cfg.sys_interval * 1000);
 }
 
 void broker__sys_start(ek_broker *b)
 {
     if (!b->cfg.sys_interval) return;
     b->sys_timer = (broker__timer){.idx = SIZE_MAX, .fn = tick};
-    broker__timer_arm(b, &b->sys_timer, broker__now());
+    broker__timer_arm(b, &b->sys_timer, ek_mono_ms());
 }
