@@ -268,3 +268,27 @@ void ek_broker_unsubscribe(ek_broker *b, long id)
     pthread_mutex_destroy(&r.mu);
     pthread_cond_destroy(&r.cv);
 }
+
+/* ---- enhanced authentication hook ---- */
+
+typedef struct hook_req {
+    const ek_broker_auth_ops *ops;
+    void *arg;
+} hook_req;
+
+static void do_set_hook(ek_broker *b, void *arg)
+{
+    hook_req *r = arg;
+    b->auth_ops = r->ops;
+    b->auth_ops_arg = r->arg;
+    ek_free(r);
+}
+
+void ek_broker_set_auth_hook(ek_broker *b, const ek_broker_auth_ops *ops, void *arg)
+{
+    if (!b) return;
+    hook_req *r = ek_malloc(sizeof *r);
+    *r = (hook_req){ops, arg};
+    if (!b->running || pthread_equal(pthread_self(), b->thr)) do_set_hook(b, r);
+    else broker__post(b, do_set_hook, r);
+}

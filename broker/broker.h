@@ -51,4 +51,43 @@ void ek_broker_unsubscribe(ek_broker *b, long id);
 int ek_broker_publish(ek_broker *b, const char *topic, const void *payload, size_t len, int qos, bool retain,
                       ek_err *err);
 
+/* MQTT 5 enhanced authentication (CONNECT -> AUTH 0x18 ... -> CONNACK, and re-authentication
+ * with AUTH 0x19): a method the broker offers, called on the reactor thread, so it must not block.
+ * begin starts an exchange for the CONNECT (or re-authentication) of client_id with user (NULL
+ * without a user name) and the client's Authentication Data; step takes each later AUTH's data.
+ * Both return EK_BROKER_AUTH_SUCCESS, EK_BROKER_AUTH_CONTINUE with *out (allocated with ek_malloc,
+ * the broker frees it) sent to the client as Authentication Data, or an MQTT reason code >= 0x80
+ * (0x87 Not authorized...) that refuses the client. *state is the method's, kept by the broker
+ * between calls and released with end (with NULL never called). */
+enum { EK_BROKER_AUTH_SUCCESS = 0, EK_BROKER_AUTH_CONTINUE = 0x18 };
+typedef struct ek_broker_auth_ops {
+    const char *method; /* the Authentication Method name, compared exactly */
+    int (*begin)(void *arg, const char *client_id, const char *user, const uint8_t *data, size_t len, void **state,
+                 uint8_t **out, size_t *out_len);
+    int (*step)(void *arg, void *state, const uint8_t *data, size_t len, uint8_t **out, size_t *out_len);
+    void (*end)(void *arg, void *state);
+} ek_broker_auth_ops;
+/* Offers ops (borrowed, with arg, until the broker stops or another call replaces it; NULL
+ * removes it) to clients naming ops->method; any other method still gets CONNACK 0x8C. Replaces
+ * the built-in KUIPER-HMAC-SHA256 method of `enhancedAuth: true`. Thread-safe (posted to the
+ * reactor: clients connecting meanwhile see the previous hook). */
+void ek_broker_set_auth_hook(ek_broker *b, const ek_broker_auth_ops *ops, void *arg);
+
+/* The broker's figures, the same ones $SYS publishes (sys.c). */
+typedef struct ek_broker_stats {
+    uint64_t clients_connected;   /* connections past CONNACK */
+    uint64_t clients_total;       /* sessions known, connected or not ($SYS clients/total) */
+    uint64_t connects_total;      /* CONNECTs accepted since start */
+    uint64_t msgs_received, msgs_sent, msgs_dropped;
+    uint64_t bytes_received, bytes_sent;
+    uint64_t subscriptions;       /* client and in-process subscriptions */
+    uint64_t retained;            /* retained messages, $SYS's own not counted */
+    uint64_t uptime_s;
+} ek_broker_stats;
+
+/* Fills out with a consistent snapshot of the figures, taken on the reactor thread (the call posts
+ * and waits, so it must not be made from a delivery callback, where it runs directly instead).
+ * Thread-safe. Returns 0, or EK_ESTATE when b is NULL. */
+int ek_broker_stats_get(ek_broker *b, ek_broker_stats *out);
+
 #endif

@@ -89,6 +89,7 @@ typedef struct broker__cfg {
     broker__user *users;          /* auth.c */
     size_t nusers;
     bool allow_anonymous;
+    bool enhanced_auth;           /* offer KUIPER-HMAC-SHA256 (auth.c) */
 } broker__cfg;
 int broker__cfg_load(broker__cfg *cfg, const ek_value *section, ek_err *err);
 void broker__cfg_free(broker__cfg *cfg);
@@ -96,8 +97,14 @@ void broker__cfg_free(broker__cfg *cfg);
 /* ---- authentication (auth.c) ---- */
 int broker__users_load(broker__cfg *cfg, const ek_value *list, ek_err *err);
 void broker__users_free(broker__cfg *cfg);
-/* Installs the user-list check as the authentication hook when users are configured. */
+/* Installs the user-list check as the authentication hook when users are configured, and the
+ * KUIPER-HMAC-SHA256 enhanced authentication method when enhancedAuth is true. */
 void broker__auth_install(ek_broker *b);
+/* Enhanced authentication (handle_auth.c): starts the exchange for a CONNECT naming a method;
+ * returns 0 (AUTH sent, or the client accepted) or the reason code to refuse it with. */
+int broker__auth_begin(broker__conn *c, broker__pkt *p);
+/* Releases the method's state of c (at close). */
+void broker__auth_end(broker__conn *c);
 
 /* ---- authorization (acl.c) ---- */
 int broker__acl_load(broker__cfg *cfg, const ek_value *list, ek_err *err);
@@ -181,6 +188,13 @@ struct broker__conn {
     char **alias_out_topics;        /* [alias_max_out + 1] */
     uint16_t alias_out_next;
     char *username;                 /* from CONNECT, for the ACL */
+    bool enhanced;                  /* connected with an Authentication Method */
+    bool reauth;                    /* a re-authentication is under way */
+    const ek_broker_auth_ops *auth_ops; /* the method in use (enhanced), and its argument */
+    void *auth_ops_arg;
+    void *auth_state;               /* the method's, between AUTH packets */
+    uint8_t *auth_connect;          /* the CONNECT, kept while CONN_AUTH */
+    size_t auth_connect_len;
     char peer[64];
 };
 
@@ -203,6 +217,8 @@ void broker__conn_sweep(ek_broker *b, void *arg);  /* keep alive and connect tim
 
 /* ---- packet handlers (handle_*.c) ---- */
 int broker__handle_connect(broker__conn *c, broker__pkt *p);
+/* Accepts an authenticated CONNECT: session, will, CONNACK (handle_connect.c). */
+int broker__connect_accept(broker__conn *c, broker__pkt *p);
 int broker__handle_publish(broker__conn *c, broker__pkt *p);
 int broker__handle_ack(broker__conn *c, broker__pkt *p);   /* PUBACK PUBREC PUBREL PUBCOMP */
 int broker__handle_subscribe(broker__conn *c, broker__pkt *p);
@@ -381,6 +397,8 @@ struct ek_broker {
     /* Authentication hook: returns an MQTT reason code (0 accepts). NULL accepts everyone. */
     int (*auth)(void *arg, const char *client_id, const char *user, const uint8_t *pass, size_t plen);
     void *auth_arg;
+    const ek_broker_auth_ops *auth_ops;  /* enhanced authentication; NULL refuses every method */
+    void *auth_ops_arg;
 };
 
 #endif

@@ -39,6 +39,7 @@ static const struct {
     {"persist", K_BOOL, 0, 1, offsetof(broker__cfg, persist)},
     {"persistInterval", K_U32, 1, 3600, offsetof(broker__cfg, persist_interval)},
     {"allowAnonymous", K_BOOL, 0, 1, offsetof(broker__cfg, allow_anonymous)},
+    {"enhancedAuth", K_BOOL, 0, 1, offsetof(broker__cfg, enhanced_auth)},
 };
 
 static void defaults(broker__cfg *c)

@@ -370,6 +370,7 @@ static void free_parts(broker__conn *c)
     c->in = NULL;
     ek_free(c->username);
     c->username = NULL;
+    broker__auth_end(c);
 }
 
 static void destroy(ek_broker *b, broker__conn *c)

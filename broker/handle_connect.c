@@ -3,7 +3,9 @@
  *
  * A second connection with the same client id takes the session over: the old connection is
  * closed with 0x8E (its will follows the usual rules, and a will delay is cancelled if the new
- * connection resumes the session). Clean Start / Clean Session discards the stored session. */
+ * connection resumes the session). Clean Start / Clean Session discards the stored session.
+ * A CONNECT naming an Authentication Method goes through handle_auth.c first, which comes back to
+ * broker__connect_accept once the method accepts the client (the user-list check is then skipped). */
 #include "broker/broker_int.h"
 #include "engine/mem.h"
 
@@ -72,6 +74,10 @@ static void send_connack(broker__conn *c, bool present, const char *assigned, ui
         }
         BP_SET(pr, BP_SHARED_AVAIL);
         pr->shared_avail = 1;
+        if (c->enhanced) {
+            BP_SET(pr, BP_AUTH_METHOD);
+            pr->auth_method = (broker__bin){(const uint8_t *)c->auth_ops->method, (uint32_t)strlen(c->auth_ops->method)};
+        }
     }
     c->max_packet_out = c->max_packet_out ? c->max_packet_out : b->cfg.max_packet;
     broker__conn_send(c, &a);
@@ -81,9 +87,16 @@ int broker__handle_connect(broker__conn *c, broker__pkt *p)
 {
     ek_broker *b = c->b;
     c->version = p->version;
-    if (p->version == 5 && BP_HAS(&p->props, BP_AUTH_METHOD)) return RC_BAD_AUTH_METHOD;
     if (p->will && p->will_qos > b->cfg.max_qos) return RC_QOS_UNSUPPORTED;
     if (p->will && p->will_retain && !b->cfg.retain_available) return RC_RETAIN_UNSUPPORTED;
+    if (p->version == 5 && BP_HAS(&p->props, BP_AUTH_METHOD)) return broker__auth_begin(c, p);
+    if (p->version == 5 && BP_HAS(&p->props, BP_AUTH_DATA)) return RC_PROTOCOL;
+    return broker__connect_accept(c, p);
+}
+
+int broker__connect_accept(broker__conn *c, broker__pkt *p)
+{
+    ek_broker *b = c->b;
 
     char idbuf[40];
     const char *assigned = NULL;
@@ -96,7 +109,7 @@ int broker__handle_connect(broker__conn *c, broker__pkt *p)
         id = assigned = idbuf;
         idlen = strlen(idbuf);
     }
-    if (b->auth) {
+    if (b->auth && !c->enhanced) {
         char *cid = ek_strndup(id, idlen);
         char *user = p->has_user ? ek_strndup((const char *)p->username.p, p->username.len) : NULL;
         int rc = b->auth(b->auth_arg, cid, user, p->password.p, p->password.len);

@@ -405,6 +405,7 @@ int broker__pkt_decode(const uint8_t *buf, size_t len, uint8_t version, broker__
     p->type = buf[0] >> 4;
     p->flags = buf[0] & 0x0F;
     p->version = version;
+    p->wire = (broker__bin){buf, (uint32_t)len};
     rd r = {buf + hdr, buf + len, 0};
     if (p->type == 0 || (p->type == BROKER_AUTH && version != 5 && version != 0)) return RC_MALFORMED;
     if (p->type != BROKER_PUBLISH && p->flags != fixed_flags[p->type]) return RC_MALFORMED;

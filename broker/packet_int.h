@@ -91,6 +91,7 @@ typedef struct broker__pkt {
     /* SUBSCRIBE, UNSUBSCRIBE: the entries; SUBACK, UNSUBACK: the reason codes */
     broker__bin list;
     uint32_t count;
+    broker__bin wire;    /* decode: the whole packet as received */
 } broker__pkt;
 
 /* Parses the fixed header at buf. Returns the total packet length (>= 2) when the header is

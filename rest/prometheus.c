@@ -5,13 +5,17 @@
  * the form <type>_<op>_<instance>_<metric> (source_demo_0_records_in_total,
  * op_2_project_0_process_latency_us, sink_mqtt_0_0_exceptions_total), and turns every numeric
  * metric into one sample kuiper_<type>_<metric>{rule, type, op, op_instance}. Nothing is kept
- * between scrapes, so a dropped rule disappears from the next answer. */
+ * between scrapes, so a dropped rule disappears from the next answer. With the bundled broker
+ * running, its figures (the ones $SYS publishes, from ek_broker_stats_get) follow as
+ * kuiper_broker_<name>, without labels. */
 #include "rest/prometheus.h"
+#include "broker/broker.h"
 #include "engine/log.h"
 #include "engine/mem.h"
 #include "engine/rules/rules.h"
 #include "rest/dispatch.h"
 
+#include <stddef.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -108,8 +112,44 @@ static void render_metric(ek_buf *out, const ek_value *all, size_t t, size_t m)
     }
 }
 
+/* The broker's figures: name, Prometheus type, help, and where the value sits in the snapshot. */
+static const struct {
+    const char *name, *type, *help;
+    size_t off;
+} broker_metrics[] = {
+#define BM(n, t, h, f) {n, t, h, offsetof(ek_broker_stats, f)}
+    BM("clients_connected", "gauge", "MQTT clients connected now", clients_connected),
+    BM("clients_total", "gauge", "MQTT sessions known to the broker, connected or not", clients_total),
+    BM("connects_total", "counter", "MQTT connections accepted since start", connects_total),
+    BM("messages_received_total", "counter", "PUBLISH messages received by the broker", msgs_received),
+    BM("messages_sent_total", "counter", "PUBLISH messages sent by the broker", msgs_sent),
+    BM("messages_dropped_total", "counter", "Messages dropped by the broker (queue full, expired, too large)",
+       msgs_dropped),
+    BM("bytes_received_total", "counter", "Bytes received by the broker from MQTT clients", bytes_received),
+    BM("bytes_sent_total", "counter", "Bytes sent by the broker to MQTT clients", bytes_sent),
+    BM("subscriptions", "gauge", "Subscriptions, from clients and in-process", subscriptions),
+    BM("retained_messages", "gauge", "Retained messages ($SYS's own not counted)", retained),
+    BM("uptime_seconds", "gauge", "Seconds since the broker started", uptime_s),
+#undef BM
+};
+#define NBROKER (sizeof broker_metrics / sizeof broker_metrics[0])
+
+static void render_broker(ek_broker *b, ek_buf *out)
+{
+    ek_broker_stats st;
+    if (ek_broker_stats_get(b, &st)) return;
+    for (size_t i = 0; i < NBROKER; i++) {
+        uint64_t v;
+        memcpy(&v, (const char *)&st + broker_metrics[i].off, sizeof v);
+        ek_buf_printf(out, "# HELP kuiper_broker_%s %s\n# TYPE kuiper_broker_%s %s\nkuiper_broker_%s %llu\n",
+                      broker_metrics[i].name, broker_metrics[i].help, broker_metrics[i].name, broker_metrics[i].type,
+                      broker_metrics[i].name, (unsigned long long)v);
+    }
+}
+
 void ek_prometheus_render(ek_app *app, ek_buf *out)
 {
+    if (app->broker) render_broker(app->broker, out);
     if (!app->rules) return;
     ek_value all;
     ek_rules_rule_status_all(app->rules, &all);

@@ -744,6 +744,119 @@ static void test_qos2_exactly_once_across_restart(void)
     CU_ASSERT_EQUAL(system(cmd), 0);
 }
 
+/* ek_broker_stats_get returns the $SYS figures, read on the reactor thread. */
+static void test_stats(void)
+{
+    ek_broker *b = start(NULL, NULL);
+    ek_broker_stats st;
+    CU_ASSERT_EQUAL(ek_broker_stats_get(NULL, &st), EK_ESTATE);
+    CU_ASSERT_EQUAL(ek_broker_stats_get(b, &st), 0);
+    CU_ASSERT_EQUAL(st.clients_connected, 0);
+    CU_ASSERT_EQUAL(st.msgs_received, 0);
+    cli *sub = cli_connect(b, (copts){.id = "st1", .clean = true}, NULL);
+    subscribe(sub, "st/#", 1, 0);
+    cli *pub = cli_connect(b, (copts){.id = "st2", .clean = true}, NULL);
+    for (uint16_t i = 1; i <= 3; i++) publish(pub, "st/a", "x", 1, i == 3, i);
+    broker__pkt a;
+    for (int i = 0; i < 3; i++) expect(sub, BROKER_PUBLISH, &a);
+    CU_ASSERT_EQUAL(ek_broker_stats_get(b, &st), 0);
+    CU_ASSERT_EQUAL(st.clients_connected, 2);
+    CU_ASSERT_EQUAL(st.clients_total, 2);
+    CU_ASSERT_EQUAL(st.connects_total, 2);
+    CU_ASSERT_EQUAL(st.msgs_received, 3);
+    CU_ASSERT_EQUAL(st.msgs_sent, 3);
+    CU_ASSERT_EQUAL(st.subscriptions, 1);
+    CU_ASSERT_EQUAL(st.retained, 1);
+    CU_ASSERT(st.bytes_received > 0 && st.bytes_sent > 0);
+    cli_close(sub);
+    cli_close(pub);
+    ek_broker_stop(b);
+}
+
+/* A two-round method through ek_broker_set_auth_hook: the client must send "one" at CONNECT and
+ * "two" after the broker's "next". */
+static atomic_int hook_states;
+
+static int hook_begin(void *arg, const char *client_id, const char *user, const uint8_t *data, size_t len,
+                      void **state, uint8_t **out, size_t *out_len)
+{
+    if (len != 3 || memcmp(data, "one", 3) != 0) return 0x87;
+    *state = ek_strdup(client_id);
+    atomic_fetch_add(&hook_states, 1);
+    *out = (uint8_t *)ek_strdup("next");
+    *out_len = 4;
+    return EK_BROKER_AUTH_CONTINUE;
+}
+
+static int hook_step(void *arg, void *state, const uint8_t *data, size_t len, uint8_t **out, size_t *out_len)
+{
+    return len == 3 && memcmp(data, "two", 3) == 0 ? EK_BROKER_AUTH_SUCCESS : 0x87;
+}
+
+static void hook_end(void *arg, void *state)
+{
+    atomic_fetch_sub(&hook_states, 1);
+    ek_free(state);
+}
+
+static const ek_broker_auth_ops hook_ops = {"TEST-TWO-STEP", hook_begin, hook_step, hook_end};
+
+static cli *hook_connect(ek_broker *b, const char *id, const char *first)
+{
+    cli *c = cli_open(b);
+    c->v = 5;
+    broker__pkt p = {.type = BROKER_CONNECT, .clean = true, .client_id = BIN(id)};
+    BP_SET(&p.props, BP_AUTH_METHOD);
+    p.props.auth_method = BIN("TEST-TWO-STEP");
+    BP_SET(&p.props, BP_AUTH_DATA);
+    p.props.auth_data = BIN(first);
+    cli_send(c, &p);
+    return c;
+}
+
+static void hook_answer(cli *c, const char *data)
+{
+    broker__pkt p = {.type = BROKER_AUTH, .reason = RC_CONTINUE_AUTH};
+    BP_SET(&p.props, BP_AUTH_METHOD);
+    p.props.auth_method = BIN("TEST-TWO-STEP");
+    BP_SET(&p.props, BP_AUTH_DATA);
+    p.props.auth_data = BIN(data);
+    cli_send(c, &p);
+}
+
+static void test_auth_hook(void)
+{
+    ek_broker *b = start(NULL, NULL);
+    broker__pkt a;
+    cli *c = hook_connect(b, "h0", "one");  /* no hook yet: 0x8C */
+    expect(c, BROKER_CONNACK, &a);
+    CU_ASSERT_EQUAL(a.reason, RC_BAD_AUTH_METHOD);
+    cli_close(c);
+    ek_broker_set_auth_hook(b, &hook_ops, NULL);
+    c = hook_connect(b, "h1", "one");
+    expect(c, BROKER_AUTH, &a);
+    CU_ASSERT_EQUAL(a.reason, RC_CONTINUE_AUTH);
+    CU_ASSERT(a.props.auth_data.len == 4 && memcmp(a.props.auth_data.p, "next", 4) == 0);
+    hook_answer(c, "two");
+    expect(c, BROKER_CONNACK, &a);
+    CU_ASSERT_EQUAL(a.reason, 0);
+    CU_ASSERT(a.props.auth_method.len == 13 && memcmp(a.props.auth_method.p, "TEST-TWO-STEP", 13) == 0);
+    publish(c, "h/t", "x", 1, false, 1);
+    cli *bad = hook_connect(b, "h2", "one");
+    expect(bad, BROKER_AUTH, &a);
+    hook_answer(bad, "three");
+    expect(bad, BROKER_CONNACK, &a);
+    CU_ASSERT_EQUAL(a.reason, 0x87);
+    CU_ASSERT_EQUAL(cli_recv(bad, &a, 2000), -2);
+    cli_close(bad);
+    cli *gone = hook_connect(b, "h3", "one");  /* closes in the middle of the exchange */
+    expect(gone, BROKER_AUTH, &a);
+    cli_close(gone);
+    cli_close(c);
+    ek_broker_stop(b);
+    CU_ASSERT_EQUAL(atomic_load(&hook_states), 0);
+}
+
 void ek_register_tests(void)
 {
     static const ek_test_case cases[] = {
@@ -763,6 +876,8 @@ void ek_register_tests(void)
         {"random hostile input", test_random_hostile_input},
         {"retained and sessions survive a restart", test_persistence},
         {"QoS 2 exactly once across a restart", test_qos2_exactly_once_across_restart},
+        {"statistics for Prometheus", test_stats},
+        {"enhanced authentication hook", test_auth_hook},
         {NULL, NULL},
     };
     ek_add_suite("broker_session", cases);
