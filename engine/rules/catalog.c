@@ -43,8 +43,10 @@ static int parse_entry(bool table, const char *sql, rules__stream **out, ek_err 
     }
     const char *kind = st->create.props[EK_PROP_KIND];
     if (kind && strcasecmp(kind, "scan") != 0 && strcasecmp(kind, "lookup") != 0) {
+        /* kind points into st: write the message before freeing it. */
+        ek_err_set(err, EK_EPARSE, "KIND must be scan or lookup, got \"%s\"", kind);
         ek_stmt_free(st);
-        return ek_err_set(err, EK_EPARSE, "KIND must be scan or lookup, got \"%s\"", kind);
+        return EK_EPARSE;
     }
     rules__stream *s = ek_calloc(1, sizeof *s);
     s->name = ek_strdup(st->create.name);

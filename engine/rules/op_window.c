@@ -474,7 +474,7 @@ static int win_row(void *st, rules__batch *in, rules__out *emit, ek_err *err)
         }
         items_push(&s->it, row, in->src);
         return 0;
-    case EK_WIN_SESSION:
+    case EK_WIN_SESSION:; /* a declaration may not follow a label in C11 */
         int64_t end;
         if (s->started && session_due(s, ts, &end)) win_tick(st, ts, emit, err);
         if (!s->started) {
@@ -553,7 +553,7 @@ static int64_t win_tick(void *st, int64_t now, rules__out *emit, ek_err *err)
     case EK_WIN_TUMBLING:
     case EK_WIN_HOPPING:
         return tick_tumbling(s, now, emit);
-    case EK_WIN_SESSION:
+    case EK_WIN_SESSION:; /* a declaration may not follow a label in C11 */
         int64_t end;
         while (s->started && session_due(s, now, &end)) {
             bool cut = end == session_cut(s);

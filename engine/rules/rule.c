@@ -705,6 +705,9 @@ int rules__rule_parse(ek_rules *r, const ek_value *def, rules__opts *opts, ek_er
     if (def->type != EK_T_OBJECT) return ek_err_set(err, EK_EINVAL, "a rule must be a JSON object");
     const ek_value *id = ek_object_get(def, "id");
     if (!id || id->type != EK_T_STRING || ek_str_len(id) == 0) return ek_err_set(err, EK_EINVAL, "Missing rule id.");
+    /* An id is a REST path segment (/rules/{id}): a "/" would make the rule unreachable. */
+    if (strchr(ek_str_ptr(id), '/'))
+        return ek_err_set(err, EK_EINVAL, "rule id \"%s\" must not contain \"/\"", ek_str_ptr(id));
     const ek_value *sql = ek_object_get(def, "sql");
     const ek_value *graph = ek_object_get(def, "graph");
     bool is_graph = (!sql || sql->type == EK_T_NULL) && graph && graph->type == EK_T_OBJECT;

@@ -139,10 +139,8 @@ class BadRestBodies(unittest.TestCase):
             self.assertEqual(k.request("GET", "/rules"), (200, []))
             self.assertEqual(k.request("GET", "/ping")[0], 200)
 
-    # Found by fuzz_rest_bodies: engine/rules/catalog.c parse_entry formats the KIND into the error
-    # after ek_stmt_free, so the reply carries freed heap bytes (often not UTF-8). Remove the
-    # decorator once catalog.c sets the error before freeing the statement.
-    @unittest.expectedFailure
+    # Found by fuzz_rest_bodies: engine/rules/catalog.c parse_entry formatted the KIND into the
+    # error after freeing the statement, so the reply carried freed heap bytes.
     def test_unknown_table_kind_is_named(self):
         with Kuiperd() as k:
             for _ in range(3):
@@ -151,10 +149,9 @@ class BadRestBodies(unittest.TestCase):
                 self.assertEqual(status, 400)
                 self.assertIn('got "bogus"', reply.get("message", ""))
 
-    # A rule id with "/" is accepted, but no REST path can name it afterwards (MHD decodes %2F
-    # before routing), so the rule can be neither stopped nor deleted. Ids are not file paths
-    # (rules live in SQLite), so ".." is harmless. Remove the decorator once such ids are refused.
-    @unittest.expectedFailure
+    # A rule id with "/" used to be accepted, but no REST path can name it afterwards (MHD decodes
+    # %2F before routing), so the rule could be neither stopped nor deleted. Ids are not file paths
+    # (rules live in SQLite), so ".." is harmless.
     def test_rule_id_with_slash_is_refused(self):
         with Kuiperd() as k:
             k.request("POST", "/streams", {"sql": 'CREATE STREAM s (a BIGINT) WITH (DATASOURCE="s")'})

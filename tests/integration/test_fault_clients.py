@@ -16,7 +16,7 @@ import paho.mqtt.client as mqtt
 
 from connectors_util import Listener
 from fault_util import Publisher, open_fds, rss_kb, rule_status, soak_seconds
-from harness import Kuiperd, main, wait_for
+from harness import Kuiperd, main, sanitized, wait_for
 
 RATE = 100  # messages per second into the rules
 
@@ -143,7 +143,8 @@ class ClientChurn(unittest.TestCase):
             self.assertEqual(errors, [])
             # Memory stays bounded: the second half of the run grows by less than 32 MB over the first.
             half = rss[len(rss) // 2:]
-            self.assertLess(max(half) - rss[len(rss) // 2 - 1], 32 * 1024, rss)
+            if not sanitized():  # ASan's quarantine grows by design; the bound is for real builds
+                self.assertLess(max(half) - rss[len(rss) // 2 - 1], 32 * 1024, rss)
             slow.close()
             pub.close()
             windows.close()
