@@ -1,12 +1,15 @@
 /* Settings of an mqtt source or sink, resolved as eKuiper does: the `default` section of
  * etc/mqtt_source.yaml (for sources; the engine merges the stream's CONF_KEY section into props),
- * then the properties, then a connectionSelector profile from etc/connections/connection.yaml,
+ * then the properties, then a connectionSelector profile (etc/connections/connection.yaml, REST
+ * conf keys or a /connections entry),
  * which wins for connection keys. Then it decides whether the server is the bundled broker, so a
  * stream on the local broker never opens a TCP connection to its own process. */
 #include "broker/broker.h"
 #include "connectors/mqtt_int.h"
 #include "connectors/sink_transform.h"
 #include "engine/buf.h"
+#include "engine/codec_json.h"
+#include "engine/confkeys.h"
 #include "engine/mem.h"
 
 #include <fcntl.h>
@@ -154,20 +157,67 @@ static bool is_bundled(ek_app *app, const char *server)
     return local && atoi(colon + 1) == ek_broker_port(app->broker);
 }
 
+/* The connection profile a connectionSelector names: "<type>.<name>" is a profile of
+ * etc/connections/connection.yaml or one set over REST (/metadata/connections/<type>/confKeys/<name>),
+ * the layers merged by engine/confkeys.h; any other name is a connection created with
+ * POST /connections (its props). Null when there is none. */
+static ek_value connection_profile(ek_app *app, const char *sel)
+{
+    if (!app) return ek_null();
+    const char *dot = strchr(sel, '.');
+    if (dot && app->config) {
+        char *type = ek_strndup(sel, (size_t)(dot - sel));
+        ek_value all = ek_confkeys_all(app, EK_CONF_CONNECTION, type);
+        ek_free(type);
+        const ek_value *p = ek_object_get_ci(&all, dot + 1);
+        ek_value found = p && p->type == EK_T_OBJECT ? ek_value_ref(p) : ek_null();
+        ek_value_unref(&all);
+        if (found.type == EK_T_OBJECT) return found;
+    }
+    char *text = NULL;
+    size_t len = 0;
+    ek_value out = ek_null();
+    if (app->store && ek_store_get(app->store, EK_CONNECTIONS_NS, sel, &text, &len, NULL) == 0) {
+        ek_value conn;
+        if (ek_json_decode(text, len, 0, &conn, NULL) == 0) {
+            const ek_value *p = ek_object_get(&conn, "props");
+            if (p && p->type == EK_T_OBJECT) out = ek_value_ref(p);
+            ek_value_unref(&conn);
+        }
+        ek_free(text);
+    }
+    return out;
+}
+
+static int settings_from(ek_app *app, const ek_value *props, bool source, const ek_value *profile,
+                         const ek_value *dflt, mqtt_settings *out, ek_err *err);
+
 int mqtt__settings(ek_app *app, const ek_value *props, bool source, mqtt_settings *out, ek_err *err)
 {
     memset(out, 0, sizeof *out);
-    const ek_value *dflt = NULL, *profile = NULL;
+    const ek_value *dflt = NULL;
     if (app && app->config && source)
         dflt = ek_config_lookup(ek_config_file(app->config, "mqtt_source"), "default");
     const char *sel = ek_prop_str(props, "connectionSelector", NULL);
     if (!sel && dflt) sel = ek_prop_str(dflt, "connectionSelector", NULL);
+    ek_value profile = ek_null();
     if (sel && *sel) {
-        profile = app && app->config ? ek_config_lookup(ek_config_file(app->config, "connection"), sel) : NULL;
-        if (!profile || profile->type != EK_T_OBJECT)
-            return ek_err_set(err, EK_EINVAL, "connectionSelector %s: no such connection in etc/connections/connection.yaml",
-                              sel);
+        profile = connection_profile(app, sel);
+        if (profile.type != EK_T_OBJECT)
+            return ek_err_set(err, EK_EINVAL,
+                              "connectionSelector %s: no such connection (etc/connections/connection.yaml, "
+                              "/metadata/connections or /connections)", sel);
     }
+    int rc = settings_from(app, props, source, profile.type == EK_T_OBJECT ? &profile : NULL, dflt, out, err);
+    ek_value_unref(&profile); /* the settings hold copies */
+    return rc;
+}
+
+/* mqtt__settings once the profile is resolved: layers are the profile, the properties and the
+ * mqtt_source default, the first that has a key winning. */
+static int settings_from(ek_app *app, const ek_value *props, bool source, const ek_value *profile,
+                         const ek_value *dflt, mqtt_settings *out, ek_err *err)
+{
     const ek_value *const layers[3] = {profile, props, dflt};
     for (size_t i = 0; i < sizeof str_keys / sizeof str_keys[0]; i++)
         *(char **)((char *)out + str_keys[i].off) = scalar_text(pick(layers, str_keys[i].key));

@@ -14,6 +14,9 @@
 
 typedef enum ek_conf_kind { EK_CONF_SOURCE, EK_CONF_SINK, EK_CONF_CONNECTION } ek_conf_kind;
 
+/* The store namespace of the connections created with POST /connections ({id, typ, props} by id). */
+#define EK_CONNECTIONS_NS "connection"
+
 /* The store namespace of a kind ("conf_source" ...). */
 const char *ek_confkeys_ns(ek_conf_kind kind);
 /* Every conf key of type, the layers merged: a new object {confKey: props}. */

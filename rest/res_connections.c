@@ -5,6 +5,7 @@
  * to the id in any action) cannot be deleted. */
 #include "connectors/connector.h"
 #include "engine/codec_json.h"
+#include "engine/confkeys.h"
 #include "engine/mem.h"
 #include "engine/rules/rules.h"
 #include "rest/rest_int.h"
@@ -12,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define NS "connection"
+#define NS EK_CONNECTIONS_NS
 
 /* Checks a body {id, typ, props}; on success *norm holds the normalised object. id_hint, when
  * not NULL, is the id from the path (a body id must equal it). */
