@@ -24,10 +24,14 @@ class Mosquitto:
         self.dir = tempfile.mkdtemp(prefix="ek-mosq-")
         self.proc = None
 
+    def config(self):
+        """The mosquitto.conf text; subclasses add settings."""
+        return "listener %d 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\n" % self.port
+
     def start(self, timeout=5):
         conf = os.path.join(self.dir, "mosquitto.conf")
         with open(conf, "w") as f:
-            f.write("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\n" % self.port)
+            f.write(self.config())
         self.proc = subprocess.Popen([MOSQUITTO, "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.time() + timeout
         while time.time() < deadline:

@@ -5,18 +5,13 @@ messages, a consumer that counts what arrives (lost and duplicated), a Mosquitto
 Every process and client started here is stopped by the test that started it."""
 import json
 import os
-import shutil
-import socket
-import subprocess
-import tempfile
 import threading
 import time
 
 import paho.mqtt.client as mqtt
 
-from harness import free_port
+from connectors_util import Mosquitto
 
-MOSQUITTO = "/usr/sbin/mosquitto"
 
 
 def soak_seconds(short):
@@ -52,41 +47,14 @@ def metric(k, rid, suffix):
     return 0
 
 
-class PersistentMosquitto:
+class PersistentMosquitto(Mosquitto):
     """Mosquitto on 127.0.0.1:port with persistence in a private directory, so that a persistent
     session and its queued QoS 1 messages survive a stop and start on the same port."""
 
-    def __init__(self, port=None):
-        self.port = port or free_port()
-        self.dir = tempfile.mkdtemp(prefix="ek-fault-mosq-")
-        self.proc = None
-
-    def start(self, timeout=5):
-        conf = os.path.join(self.dir, "mosquitto.conf")
-        with open(conf, "w") as f:
-            f.write("listener %d 127.0.0.1\nallow_anonymous true\npersistence true\n"
-                    "persistence_location %s/\nautosave_interval 1\nlog_dest none\n"
-                    "max_queued_messages 100000\n" % (self.port, self.dir))
-        self.proc = subprocess.Popen([MOSQUITTO, "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return self
-            except OSError:
-                time.sleep(0.02)
-        self.stop()
-        raise RuntimeError("mosquitto did not start on port %d" % self.port)
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(5)
-        self.proc = None
-
-    def cleanup(self):
-        self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
+    def config(self):
+        return ("listener %d 127.0.0.1\nallow_anonymous true\npersistence true\n"
+                "persistence_location %s/\nautosave_interval 1\nlog_dest none\n"
+                "max_queued_messages 100000\n" % (self.port, self.dir))
 
 
 class Consumer:
