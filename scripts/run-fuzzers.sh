@@ -3,7 +3,7 @@
 # (tests/fuzz/corpus/<name>/) into a scratch copy, so `make fuzz` never modifies the repository.
 # Exits non-zero if any target finds a crash (its reproducer is left in tests/fuzz/corpus-out/).
 set -euo pipefail
-build=${1:-build-fuzz}
+build=$(cd "${1:-build-fuzz}" && pwd)
 secs=${2:-60}
 root=$(cd "$(dirname "$0")/.." && pwd)
 out="$root/tests/fuzz/corpus-out"
