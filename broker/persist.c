@@ -278,7 +278,7 @@ static void load_sessions(ek_broker *b, sqlite3 *db, int64_t now)
         const char *id = (const char *)sqlite3_column_text(q, 0);
         const char *filter = (const char *)sqlite3_column_text(q, 1);
         broker__session *s = id ? broker__map_get(&b->sessions, id, strlen(id)) : NULL;
-        if (!s || !filter) continue;
+        if (!s || !filter || broker__is_exclusive(filter)) continue;
         broker__sub *sub = ek_calloc(1, sizeof *sub);
         sub->s = s;
         sub->filter = ek_strdup(filter);
