@@ -191,5 +191,35 @@ class Exclusive(unittest.TestCase):
         c.close()
 
 
+class Persistence(unittest.TestCase):
+    def test_shared_kept_exclusive_not_across_a_restart(self):
+        k = start(persist="true", exclusiveSubscription="true")
+        self.addCleanup(k.cleanup)
+        a = Client(k.mqtt_port, "pm-a", expiry=600)
+        a.sub("$queue/pq/#", qos=1)
+        self.assertEqual(Exclusive.code(a.sub("$exclusive/pq/e", qos=1)), 1)
+        a.close()
+        k.stop()
+        k.start()
+        b = Client(k.mqtt_port, "pm-b")
+        self.addCleanup(b.c.loop_stop)
+        # The exclusive subscription ended with a's connection and was not restored.
+        self.assertEqual(Exclusive.code(b.sub("$exclusive/pq/e", qos=1)), 1)
+        p = Client(k.mqtt_port, "pm-p")
+        p.pub("pq/x", b"while away", qos=1)  # the group's only member is offline: queued for it
+        a = Client(k.mqtt_port, "pm-a", expiry=600, clean=False)
+        self.addCleanup(a.c.loop_stop)
+        self.assertTrue(a.flags.get("session present"))
+        self.assertEqual(a.get().payload, b"while away")
+        p.pub("pq/y", b"online", qos=1)
+        self.assertEqual(a.get().topic, "pq/y")
+        p.pub("pq/e", b"excl", qos=1)
+        self.assertEqual(b.get().payload, b"excl")
+        self.assertEqual(a.get().topic, "pq/e")  # through $queue/pq/#
+        a.none()
+        for c in (a, b, p):
+            c.close()
+
+
 if __name__ == "__main__":
     main()
