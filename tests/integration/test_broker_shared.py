@@ -101,12 +101,15 @@ class Strategies(unittest.TestCase):
         self.assertEqual(sum(len(v) for v in got.values()), 60)
         self.assertGreater(sum(1 for v in got.values() if v), 1)
 
-    def test_bad_strategy_names_the_key(self):
-        k = Kuiperd(args=["--broker-only"], env={"KUIPER__BROKER__SHAREDSUBSCRIPTIONSTRATEGY": "fastest"})
-        self.addCleanup(k.cleanup)
-        with self.assertRaises(RuntimeError) as e:
-            k.start(timeout=10)
-        self.assertIn("sharedSubscriptionStrategy", str(e.exception))
+    def test_bad_settings_name_the_key(self):
+        for key, value in (("SHAREDSUBSCRIPTIONSTRATEGY", "fastest"), ("EXCLUSIVESUBSCRIPTION", "maybe"),
+                           ("MAXDELAYEDMESSAGES", "-1")):
+            k = Kuiperd(args=["--broker-only"], env={"KUIPER__BROKER__" + key: value})
+            self.addCleanup(k.cleanup)
+            with self.assertRaises(RuntimeError) as e:
+                k.start(timeout=10)
+            self.assertIn("broker.", str(e.exception))
+            self.assertIn(key.lower(), str(e.exception).lower())
 
 
 class Redelivery(unittest.TestCase):
