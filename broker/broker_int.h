@@ -257,7 +257,8 @@ int broker__handle_disconnect(broker__conn *c, broker__pkt *p);
 int broker__handle_auth(broker__conn *c, broker__pkt *p);
 /* The topic a message published to topic (tlen bytes) goes to, by a client (clientid and username
  * may be NULL): the $delayed/{seconds}/ prefix taken off (*delay set, else UINT32_MAX) and the publish
- * rewrite rules applied. Returns 0 with *out (a new string), or RC_TOPIC_INVALID to drop it. */
+ * rewrite rules applied. Returns 0 with *out (a new string, or NULL when the topic is unchanged), or
+ * RC_TOPIC_INVALID to drop it. */
 int broker__publish_topic(ek_broker *b, const char *clientid, const char *username, const char *topic, size_t tlen,
                           char **out, uint32_t *delay);
 /* Sends one PUBLISH of m; false if it was dropped (expired or too large). */

@@ -42,11 +42,24 @@ static int resolve_alias(broker__conn *c, broker__pkt *p, const char **topic, si
     return 0;
 }
 
+static bool acl_ok(broker__conn *c, const char *topic, size_t tlen)
+{
+    char small[256];
+    char *t = tlen < sizeof small ? small : ek_malloc(tlen + 1);
+    memcpy(t, topic, tlen);
+    t[tlen] = 0;
+    bool ok = broker__acl_allow(c->b, c, BROKER_ACL_PUB, t);
+    if (t != small) ek_free(t);
+    return ok;
+}
+
 int broker__publish_topic(ek_broker *b, const char *clientid, const char *username, const char *topic, size_t tlen,
                           char **out, uint32_t *delay)
 {
     *out = NULL;
     *delay = UINT32_MAX;
+    bool prefixed = b->cfg.delayed_enable && tlen >= 9 && memcmp(topic, "$delayed/", 9) == 0;
+    if (!prefixed && !b->cfg.nrewrite) return 0; /* the common case: nothing to do, nothing copied */
     char *t = ek_strndup(topic, tlen);
     const char *inner;
     int d = b->cfg.delayed_enable ? broker__delayed_parse(t, tlen, delay, &inner) : 0;
@@ -122,12 +135,16 @@ int broker__handle_publish(broker__conn *c, broker__pkt *p)
     char *final;
     uint32_t delay;
     uint8_t reason = (uint8_t)broker__publish_topic(b, s->id, c->username, topic, tlen, &final, &delay);
-    if (!reason && strncmp(final, "$SYS", 4) == 0) reason = RC_NOT_AUTHORIZED; /* $SYS belongs to the broker */
-    if (!reason && b->cfg.nacl && !broker__acl_allow(b, c, BROKER_ACL_PUB, final)) reason = RC_NOT_AUTHORIZED;
+    if (final) {
+        topic = final;
+        tlen = strlen(final);
+    }
+    if (!reason && tlen >= 4 && memcmp(topic, "$SYS", 4) == 0) reason = RC_NOT_AUTHORIZED; /* the broker's */
+    if (!reason && b->cfg.nacl && !acl_ok(c, topic, tlen)) reason = RC_NOT_AUTHORIZED;
     broker__msg *m = NULL;
     if (!reason) {
         size_t plen = c->version == 5 ? broker__props_filter(p->props.raw, FWD_PROPS, NULL) : 0;
-        m = broker__msg_new(final, strlen(final), p->payload.p, p->payload.len, NULL, plen, p->qos, p->retain);
+        m = broker__msg_new(topic, tlen, p->payload.p, p->payload.len, NULL, plen, p->qos, p->retain);
         if (plen) broker__props_filter(p->props.raw, FWD_PROPS, m->props);
         m->origin = s->uid;
         m->from_hash = broker__hash_str(s->id, strlen(s->id));
