@@ -113,31 +113,37 @@ class Strategies(unittest.TestCase):
 
 
 class Redelivery(unittest.TestCase):
-    def test_unacknowledged_message_goes_to_another_member(self):
+    def test_unacknowledged_messages_go_to_another_member(self):
         k = start(sharedSubscriptionStrategy="round_robin")
         self.addCleanup(k.cleanup)
-        # A raw member that never acknowledges, and a paho member.
+        for qos in (1, 2):
+            with self.subTest(qos=qos):
+                self.redeliver(k, qos)
+
+    def redeliver(self, k, qos):
+        topic = "r%d" % qos
+        # A raw member that never acknowledges (no PUBACK, no PUBREC), and a paho member.
         raw = Raw(k.mqtt_port)
-        raw.send(connect_pkt(b"silent", v=5))
+        raw.send(connect_pkt(b"silent-%d" % qos, v=5))
         self.assertEqual(raw.recv_packet()[0], 2)
-        raw.send(pkt(0x82, b"\x00\x01" + varint(0) + s(b"$share/g/r/#") + b"\x01"))
+        raw.send(pkt(0x82, b"\x00\x01" + varint(0) + s(b"$share/g/%s/#" % topic.encode()) + bytes([qos])))
         self.assertEqual(raw.recv_packet()[0], 9)
-        other = Client(k.mqtt_port, "other", v5=False)
+        other = Client(k.mqtt_port, "other-%d" % qos, v5=False)
         self.addCleanup(other.c.loop_stop)
-        other.sub("$share/g/r/#", qos=1)
-        p = Client(k.mqtt_port, "rp")
+        other.sub("$share/g/%s/#" % topic, qos=qos)
+        p = Client(k.mqtt_port, "rp-%d" % qos)
         for i in range(4):
-            p.pub("r/x", b"%d" % i, qos=1)
+            p.pub(topic + "/x", b"%d" % i, qos=qos)
         held = []
         for _ in range(2):
             t, flags, body = raw.recv_packet()
             self.assertEqual(t, 3)
-            self.assertEqual((flags >> 1) & 3, 1)  # QoS 1, never acknowledged
+            self.assertEqual((flags >> 1) & 3, qos)
             n = body[1]
             held.append(body[2 + n + 2 + 1:])  # topic, packet id, empty v5 properties
         got = drain([other])[0]
         self.assertEqual(len(got), 2)
-        raw.close()  # leaves without PUBACK
+        raw.close()  # leaves without acknowledging
         got += drain([other], timeout=2)[0]
         self.assertEqual(sorted(got), [b"0", b"1", b"2", b"3"])
         self.assertTrue(set(held) <= set(got))
