@@ -4,7 +4,8 @@
  * ek_broker_start loads the configuration, opens persistence and the listeners on the caller's
  * thread (so a port in use is reported as an error), then runs the reactor on its own thread.
  * Every other public call builds what it can on the caller's thread (a message is copied once,
- * there) and posts the rest to the reactor. ek_broker_unsubscribe waits for the reactor, so once
+ * there) and posts the rest to the reactor. An in-process publish to $delayed/{seconds}/{topic} is
+ * delayed like a client's (topic rewrite rules are for MQTT clients only). ek_broker_unsubscribe waits for the reactor, so once
  * it returns the callback is never called again; called from a callback it runs directly. */
 #include "broker/broker_int.h"
 #include "engine/mem.h"
@@ -82,6 +83,7 @@ int ek_broker_start(const ek_value *section, const char *data_dir, ek_broker **o
     atomic_init(&b->next_sub_id, 0);
     atomic_init(&b->pending_pub, 0);
     atomic_init(&b->stopping, false);
+    b->rng = (uint64_t)ek_now_ms() * 0x9E3779B97F4A7C15ull ^ (uint64_t)(uintptr_t)b;
     int rc = broker__cfg_load(&b->cfg, section, err);
     if (!rc) rc = broker__reactor_init(b, err);
     if (!rc && b->cfg.persist && data_dir) rc = broker__persist_open(b, data_dir, err);
@@ -148,7 +150,10 @@ void ek_broker_stop(ek_broker *b)
     broker__map_free(&b->sessions);
     broker__tree_free(b);
     broker__map_free(&b->inproc);
+    broker__map_free(&b->exclusive);
+    broker__delayed_free(b);
     ek_free(b->matched);
+    ek_free(b->cand);
     broker__reactor_fini(b);
     broker__cfg_free(&b->cfg);
     ek_free(b);
@@ -170,8 +175,17 @@ static void do_publish(ek_broker *b, void *arg)
     broker__msg *m = arg;
     atomic_fetch_sub(&b->pending_pub, 1);
     b->st.msgs_rx++;
-    if (m->retain) broker__retain_set(b, m);
-    broker__route(b, m);
+    const char *inner;
+    uint32_t delay;
+    int d = b->cfg.delayed_enable ? broker__delayed_parse(m->topic, m->topic_len, &delay, &inner) : 0;
+    if (d > 0) { /* the same message under the topic after the prefix */
+        broker__msg *h = broker__msg_new(inner, strlen(inner), m->payload, m->len, NULL, 0, m->qos, m->retain);
+        broker__delayed_add(b, h, delay);
+        ek_broker_msg_unref(h);
+    } else if (d == 0) {
+        if (m->retain) broker__retain_set(b, m);
+        broker__route(b, m);
+    }
     ek_broker_msg_unref(m);
 }
 
@@ -206,7 +220,7 @@ long ek_broker_subscribe(ek_broker *b, const char *filter, int qos, ek_broker_de
 {
     if (!b) return ek_err_set(err, EK_ESTATE, "broker: not running");
     char *group = NULL;
-    const char *real = filter ? broker__share_split(filter, &group) : NULL;
+    const char *real = filter && !broker__is_exclusive(filter) ? broker__share_split(filter, &group) : NULL;
     if (!real || !broker__filter_valid((const uint8_t *)real, strlen(real)) ||
         !broker__utf8_valid((const uint8_t *)filter, strlen(filter))) {
         ek_free(group);

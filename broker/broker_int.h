@@ -62,6 +62,20 @@ typedef struct broker__user {
     uint8_t sha256[32];
 } broker__user;
 
+/* Routing extensions of the configuration (shared.c, autosub.c, rewrite.c, delayed.c). */
+enum { BROKER_SHARE_ROUND_ROBIN, BROKER_SHARE_RANDOM, BROKER_SHARE_STICKY, BROKER_SHARE_HASH };
+typedef struct broker__autosub {
+    char *topic;               /* with ${clientid}, ${username}, ${host} placeholders */
+    uint8_t opts;              /* SUBSCRIBE options byte: qos | nl << 2 | rap << 3 | rh << 4 */
+} broker__autosub;
+enum { BROKER_RW_PUB = 1, BROKER_RW_SUB = 2 };
+#define BROKER_MAX_REWRITE 30
+typedef struct broker__rewrite {
+    int actions;               /* BROKER_RW_PUB | BROKER_RW_SUB */
+    char *source, *dest;       /* source: a topic filter; dest: with $1... and ${clientid}/${username} */
+    void *re;                  /* pcre2_code * */
+} broker__rewrite;
+
 typedef struct broker__cfg {
     bool enable;
     broker__listener_cfg listeners[BROKER_MAX_LISTENERS];
@@ -90,9 +104,23 @@ typedef struct broker__cfg {
     size_t nusers;
     bool allow_anonymous;
     bool enhanced_auth;           /* offer KUIPER-HMAC-SHA256 (auth.c) */
+    uint8_t shared_strategy;      /* BROKER_SHARE_* (shared.c) */
+    bool exclusive_sub;           /* $exclusive/ subscriptions allowed (exclusive.c) */
+    bool delayed_enable;          /* $delayed/ publishes held back (delayed.c) */
+    uint32_t max_delayed;         /* pending delayed messages, 0 = unlimited */
+    broker__autosub *autosub;     /* autosub.c */
+    size_t nautosub;
+    broker__rewrite *rewrite;     /* rewrite.c */
+    size_t nrewrite;
 } broker__cfg;
 int broker__cfg_load(broker__cfg *cfg, const ek_value *section, ek_err *err);
 void broker__cfg_free(broker__cfg *cfg);
+/* The routing keys that are not plain numbers: sharedSubscriptionStrategy, autoSubscribe, rewrite. */
+int broker__shared_cfg_load(broker__cfg *cfg, const ek_value *v, ek_err *err);
+int broker__autosub_load(broker__cfg *cfg, const ek_value *list, ek_err *err);
+void broker__autosub_free(broker__cfg *cfg);
+int broker__rewrite_load(broker__cfg *cfg, const ek_value *list, ek_err *err);
+void broker__rewrite_free(broker__cfg *cfg);
 
 /* ---- authentication (auth.c) ---- */
 int broker__users_load(broker__cfg *cfg, const ek_value *list, ek_err *err);
@@ -125,6 +153,7 @@ struct ek_broker_msg {
     uint16_t topic_len;
     int64_t expire_at;    /* wall clock ms, when has_expiry */
     uint64_t origin;      /* uid of the publishing session (no local); 0 = in-process */
+    uint32_t from_hash;   /* hash of the publisher's client id (shared strategy hash); 0 = in-process */
     char *topic;          /* NUL-terminated */
     uint8_t *props;
     uint8_t *payload;
@@ -226,6 +255,12 @@ int broker__handle_unsubscribe(broker__conn *c, broker__pkt *p);
 int broker__handle_ping(broker__conn *c, broker__pkt *p);
 int broker__handle_disconnect(broker__conn *c, broker__pkt *p);
 int broker__handle_auth(broker__conn *c, broker__pkt *p);
+/* The topic a message published to topic (tlen bytes) goes to, by a client (clientid and username
+ * may be NULL): the $delayed/{seconds}/ prefix taken off (*delay set, else UINT32_MAX) and the publish
+ * rewrite rules applied. Returns 0 with *out (a new string, or NULL when the topic is unchanged), or
+ * RC_TOPIC_INVALID to drop it. */
+int broker__publish_topic(ek_broker *b, const char *clientid, const char *username, const char *topic, size_t tlen,
+                          char **out, uint32_t *delay);
 /* Sends one PUBLISH of m; false if it was dropped (expired or too large). */
 bool broker__send_publish(broker__conn *c, broker__msg *m, uint8_t qos, bool retain, uint16_t mid, bool dup,
                           const uint32_t *subids, uint8_t nsubids);
@@ -236,6 +271,7 @@ typedef struct broker__qent {
     uint8_t qos, nsub;
     bool retain;
     uint8_t state;   /* in flight: 0 free, 1 PUBLISH sent, 2 PUBREL sent */
+    bool shared;     /* delivered through a shared group only: redispatched if the client leaves */
     uint16_t mid;
     uint32_t subid[BROKER_MAX_SUBIDS];
 } broker__qent;
@@ -267,7 +303,7 @@ struct broker__session {
     /* Routing scratch: merges overlapping subscriptions into one delivery. */
     uint32_t gen;
     uint8_t mqos, mnsub;
-    bool mretain;
+    bool mretain, mshared, mplain;
     uint32_t msubid[BROKER_MAX_SUBIDS];
 };
 
@@ -278,6 +314,9 @@ void broker__session_destroy(broker__session *s);
 /* Delivers m to s (queues when offline, over the window or over the write high-water mark). */
 void broker__session_deliver(broker__session *s, broker__msg *m, uint8_t qos, bool retain,
                              const uint32_t *subids, uint8_t nsub);
+/* The same, marking the delivery as made through a shared group (redispatched when s leaves). */
+void broker__session_deliver_shared(broker__session *s, broker__msg *m, uint8_t qos, bool retain,
+                                    const uint32_t *subids, uint8_t nsub, bool shared);
 /* Sends queued messages while the window and the connection allow. */
 void broker__session_pump(broker__session *s);
 /* Resends in-flight messages after a reconnect (DUP set, PUBREL again). */
@@ -317,7 +356,8 @@ struct broker__node {
     broker__map children;
     broker__sub **subs;
     size_t nsubs, capsubs;
-    size_t rr;                     /* shared subscriptions: next member */
+    struct broker__group *groups;  /* shared subscription groups with members here (shared.c) */
+    size_t ngroups;
     broker__msg *retained;
 };
 
@@ -330,9 +370,71 @@ broker__sub *broker__tree_add(ek_broker *b, broker__sub *sub, bool *existed);
 void broker__tree_remove(ek_broker *b, broker__sub *sub);  /* frees sub */
 /* Routes m to every matching subscriber (overlaps merged per session, shared groups once). */
 size_t broker__route(ek_broker *b, broker__msg *m);
-/* Splits a $share/group/filter; returns the filter part and sets group (or NULL). */
+/* Splits a subscription filter: "$share/{group}/{f}", "$queue/{f}" (group "$queue") and
+ * "$exclusive/{f}" give f; returns NULL when malformed; sets group (or NULL) when not NULL. */
 const char *broker__share_split(const char *filter, char **group);
+bool broker__is_exclusive(const char *filter);
 void broker__tree_free(ek_broker *b);
+/* Emits (route) one member of every shared group on node n. Internal to topic_tree.c/shared.c. */
+typedef struct broker__route_ctx broker__route_ctx;
+void broker__route_emit(broker__route_ctx *r, broker__sub *sub, bool shared);
+const broker__msg *broker__route_msg(const broker__route_ctx *r);
+
+/* ---- shared subscriptions (shared.c) ---- */
+typedef struct broker__group {
+    char *name;
+    uint64_t rr;                   /* round robin position */
+    broker__sub *sticky;           /* sticky: the member chosen until it leaves */
+} broker__group;
+/* Group bookkeeping when a shared sub is added to or removed from its node. */
+void broker__group_join(broker__node *n, const char *group);
+void broker__group_leave(broker__node *n, broker__sub *sub);
+void broker__groups_free(broker__node *n);
+void broker__shared_emit(ek_broker *b, broker__route_ctx *r, broker__node *n);
+/* The index (< n) a strategy picks among n candidates; rr and rng are the group's and broker's state. */
+size_t broker__shared_choose(int strategy, size_t n, uint64_t *rr, uint32_t hash, uint64_t *rng);
+uint32_t broker__hash_str(const char *s, size_t len);
+/* s's connection went away (not a takeover): its unacknowledged QoS 1/2 messages that came through a
+ * shared group go to another online member of that group, when there is one. */
+void broker__shared_redispatch(broker__session *s);
+
+/* ---- exclusive subscriptions (exclusive.c) ---- */
+/* Whether s may hold topic filter f (nobody else does). */
+bool broker__exclusive_free(ek_broker *b, const broker__session *s, const char *f);
+/* Records sub (a $exclusive/ subscription just added) as the holder of its filter. */
+void broker__exclusive_hold(ek_broker *b, broker__sub *sub);
+/* Forgets sub as a holder (before it is removed from the tree). */
+void broker__exclusive_release(ek_broker *b, broker__sub *sub);
+/* Removes s's exclusive subscriptions (its connection ended). */
+void broker__exclusive_drop(broker__session *s);
+
+/* ---- subscribing (handle_subscribe.c), auto-subscribe (autosub.c) ---- */
+/* Subscribes c's session to filter with the options byte; returns the SUBACK code and sets *out
+ * to the subscription (NULL when refused) and *existed. Rewrite and ACL are applied. */
+uint8_t broker__subscribe_one(broker__conn *c, const char *filter, size_t flen, uint8_t opts, uint32_t subid,
+                              broker__sub **out, bool *existed);
+void broker__autosub_apply(broker__conn *c);
+/* Expands ${clientid}, ${username} and ${host} in tmpl; NULL when a value is missing. */
+char *broker__placeholders(const char *tmpl, const char *clientid, const char *username, const char *host);
+
+/* ---- topic rewrite (rewrite.c) ---- */
+/* The topic after the first rule of action whose source filter matches (NULL when unchanged);
+ * the caller frees it. */
+char *broker__rewrite_apply(const broker__cfg *cfg, int action, const char *topic, const char *clientid,
+                            const char *username);
+/* A SUBSCRIBE/UNSUBSCRIBE filter of c (flen bytes) after the subscribe rules, applied to the part
+ * after any $share/{g}/, $queue/ or $exclusive/ prefix: a new string. */
+char *broker__rewrite_filter(broker__conn *c, const char *f, size_t flen);
+
+/* ---- delayed publish (delayed.c) ---- */
+/* Parses "$delayed/{seconds}/{topic}": 1 and sets *delay and *inner when topic is one, 0 when it
+ * is not a $delayed topic, -1 when it is one with a bad interval or no topic (drop it). */
+int broker__delayed_parse(const char *topic, size_t len, uint32_t *delay, const char **inner);
+/* Holds m (a reference is taken) for delay seconds; false when maxDelayedMessages is reached. */
+bool broker__delayed_add(ek_broker *b, broker__msg *m, uint32_t delay);
+void broker__delayed_persist_flush(ek_broker *b);  /* inside persist.c's transaction */
+void broker__delayed_load(ek_broker *b);
+void broker__delayed_free(ek_broker *b);
 
 /* ---- retained messages (retain.c) ---- */
 /* Stores (takes a reference to) or, with an empty payload, deletes the retained message. */
@@ -399,6 +501,11 @@ struct ek_broker {
     void *auth_arg;
     const ek_broker_auth_ops *auth_ops;  /* enhanced authentication; NULL refuses every method */
     void *auth_ops_arg;
+    uint64_t rng;                  /* random and sticky shared strategies (xorshift) */
+    broker__map exclusive;         /* exclusive.c: filter -> holding session */
+    struct broker__delayed *delayed; /* delayed.c */
+    broker__sub **cand;            /* shared.c: routing scratch */
+    size_t capcand;
 };
 
 #endif

@@ -40,6 +40,9 @@ static const struct {
     {"persistInterval", K_U32, 1, 3600, offsetof(broker__cfg, persist_interval)},
     {"allowAnonymous", K_BOOL, 0, 1, offsetof(broker__cfg, allow_anonymous)},
     {"enhancedAuth", K_BOOL, 0, 1, offsetof(broker__cfg, enhanced_auth)},
+    {"exclusiveSubscription", K_BOOL, 0, 1, offsetof(broker__cfg, exclusive_sub)},
+    {"delayedPublish", K_BOOL, 0, 1, offsetof(broker__cfg, delayed_enable)},
+    {"maxDelayedMessages", K_U32, 0, UINT32_MAX, offsetof(broker__cfg, max_delayed)},
 };
 
 static void defaults(broker__cfg *c)
@@ -66,6 +69,8 @@ static void defaults(broker__cfg *c)
     c->persist = true;
     c->persist_interval = 1;
     c->allow_anonymous = true;
+    c->shared_strategy = BROKER_SHARE_ROUND_ROBIN;
+    c->delayed_enable = true;
 }
 
 static int set_key(broker__cfg *c, size_t k, const ek_value *v, ek_err *err)
@@ -119,6 +124,9 @@ int broker__cfg_load(broker__cfg *c, const ek_value *sec, ek_err *err)
     }
     int arc = broker__acl_load(c, ek_object_get_ci(sec, "acl"), err);
     if (!arc) arc = broker__users_load(c, ek_object_get_ci(sec, "users"), err);
+    if (!arc) arc = broker__shared_cfg_load(c, ek_object_get_ci(sec, "sharedSubscriptionStrategy"), err);
+    if (!arc) arc = broker__autosub_load(c, ek_object_get_ci(sec, "autoSubscribe"), err);
+    if (!arc) arc = broker__rewrite_load(c, ek_object_get_ci(sec, "rewrite"), err);
     if (arc) return arc;
     const ek_value *ls = ek_object_get_ci(sec, "listeners");
     if (ls && ls->type == EK_T_ARRAY) {

@@ -132,6 +132,8 @@ void broker__conn_close(broker__conn *c, uint8_t reason)
         broker__session *s = c->s;
         c->s = NULL;
         s->conn = NULL;
+        broker__exclusive_drop(s);
+        if (reason != RC_TAKEN_OVER) broker__shared_redispatch(s);
         broker__session_offline(s, !c->will_suppress);
     }
     if (c->prev) c->prev->next = c->next;

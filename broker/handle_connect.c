@@ -4,6 +4,7 @@
  * A second connection with the same client id takes the session over: the old connection is
  * closed with 0x8E (its will follows the usual rules, and a will delay is cancelled if the new
  * connection resumes the session). Clean Start / Clean Session discards the stored session.
+ * After the CONNACK, the autoSubscribe entries are subscribed for the client (autosub.c).
  * A CONNECT naming an Authentication Method goes through handle_auth.c first, which comes back to
  * broker__connect_accept once the method accepts the client (the user-list check is then skipped). */
 #include "broker/broker_int.h"
@@ -161,6 +162,7 @@ int broker__connect_accept(broker__conn *c, broker__pkt *p)
     s->dirty = true;
     if (p->will) {
         s->will = make_will(p, ek_now_ms());
+        s->will->from_hash = broker__hash_str(s->id, strlen(s->id));
         s->will_delay = BP_HAS(&p->will_props, BP_WILL_DELAY) ? p->will_props.will_delay : 0;
     }
     uint16_t window = c->recv_max_out < b->cfg.max_inflight ? c->recv_max_out : b->cfg.max_inflight;
@@ -169,6 +171,7 @@ int broker__connect_accept(broker__conn *c, broker__pkt *p)
     b->st.clients_total++;
     send_connack(c, present, assigned, expiry, expiry_changed, ka_changed);
     broker__session_resend(s);
+    broker__autosub_apply(c);
     broker__session_pump(s);
     return 0;
 }

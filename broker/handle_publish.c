@@ -3,6 +3,10 @@
  * (remaining message expiry, subscription identifiers, outbound topic aliases, the client's
  * maximum packet size).
  *
+ * Before anything else the topic goes through broker__publish_topic: a $delayed/{seconds}/ prefix
+ * hands the message to delayed.c, and the publish rewrite rules give the topic that the $SYS guard,
+ * the ACL, retained storage and routing then see.
+ *
  * A received message is built once (topic, forwarded properties and payload in one block) and
  * routed by reference; QoS 2 uses "method B": the message is routed when the PUBLISH arrives and
  * only its packet id is kept until PUBREL, so a duplicate is acknowledged but not routed again. */
@@ -47,6 +51,40 @@ static bool acl_ok(broker__conn *c, const char *topic, size_t tlen)
     bool ok = broker__acl_allow(c->b, c, BROKER_ACL_PUB, t);
     if (t != small) ek_free(t);
     return ok;
+}
+
+int broker__publish_topic(ek_broker *b, const char *clientid, const char *username, const char *topic, size_t tlen,
+                          char **out, uint32_t *delay)
+{
+    *out = NULL;
+    *delay = UINT32_MAX;
+    bool prefixed = b->cfg.delayed_enable && tlen >= 9 && memcmp(topic, "$delayed/", 9) == 0;
+    if (!prefixed && !b->cfg.nrewrite) return 0; /* the common case: nothing to do, nothing copied */
+    char *t = ek_strndup(topic, tlen);
+    const char *inner;
+    int d = b->cfg.delayed_enable ? broker__delayed_parse(t, tlen, delay, &inner) : 0;
+    char *rw = NULL;
+    if (d == 0) { /* a rule may turn a plain topic into a $delayed/ one; its result is not rewritten again */
+        rw = broker__rewrite_apply(&b->cfg, BROKER_RW_PUB, t, clientid, username);
+        if (rw && b->cfg.delayed_enable) d = broker__delayed_parse(rw, strlen(rw), delay, &inner);
+        if (d > 0) memmove(rw, inner, strlen(inner) + 1);
+    } else if (d > 0) {
+        rw = broker__rewrite_apply(&b->cfg, BROKER_RW_PUB, inner, clientid, username);
+        if (!rw) rw = ek_strdup(inner);
+    }
+    if (rw) {
+        ek_free(t);
+        t = rw;
+    }
+    size_t n = strlen(t);
+    if (d < 0 || !broker__topic_valid((const uint8_t *)t, n) || !broker__utf8_valid((const uint8_t *)t, n) ||
+        n > UINT16_MAX) {
+        ek_free(t);
+        *delay = UINT32_MAX;
+        return RC_TOPIC_INVALID;
+    }
+    *out = t;
+    return 0;
 }
 
 /* Writes a PUBACK or PUBREC; in MQTT 5 always with its reason byte (the long form), and returns
@@ -94,28 +132,41 @@ int broker__handle_publish(broker__conn *c, broker__pkt *p)
      * its own topic reads the PUBACK before its copy of the message (some clients check for
      * unacknowledged messages as soon as the copy arrives). The v5 reason byte is filled in
      * after routing: 0x10 when nobody matched. */
-    bool denied = (tlen >= 4 && memcmp(topic, "$SYS", 4) == 0) || (b->cfg.nacl && !acl_ok(c, topic, tlen));
-    uint8_t reason = denied ? RC_NOT_AUTHORIZED : 0; /* $SYS belongs to the broker */
-    size_t at = SIZE_MAX;
-    if (p->qos == 1) at = ack_begin(c, BROKER_PUBACK, p->id, reason);
-    if (p->qos == 2) {
-        if (!denied) broker__session_rel_add(s, p->id);
-        at = ack_begin(c, BROKER_PUBREC, p->id, reason);
+    char *final;
+    uint32_t delay;
+    uint8_t reason = (uint8_t)broker__publish_topic(b, s->id, c->username, topic, tlen, &final, &delay);
+    if (final) {
+        topic = final;
+        tlen = strlen(final);
     }
-    if (!denied) {
+    if (!reason && tlen >= 4 && memcmp(topic, "$SYS", 4) == 0) reason = RC_NOT_AUTHORIZED; /* the broker's */
+    if (!reason && b->cfg.nacl && !acl_ok(c, topic, tlen)) reason = RC_NOT_AUTHORIZED;
+    broker__msg *m = NULL;
+    if (!reason) {
         size_t plen = c->version == 5 ? broker__props_filter(p->props.raw, FWD_PROPS, NULL) : 0;
-        broker__msg *m = broker__msg_new(topic, tlen, p->payload.p, p->payload.len, NULL, plen, p->qos, p->retain);
+        m = broker__msg_new(topic, tlen, p->payload.p, p->payload.len, NULL, plen, p->qos, p->retain);
         if (plen) broker__props_filter(p->props.raw, FWD_PROPS, m->props);
         m->origin = s->uid;
+        m->from_hash = broker__hash_str(s->id, strlen(s->id));
         if (c->version == 5 && BP_HAS(&p->props, BP_MSG_EXPIRY)) {
             m->has_expiry = true;
             m->expire_at = ek_now_ms() + (int64_t)p->props.msg_expiry * 1000;
         }
+        if (delay != UINT32_MAX && !broker__delayed_add(b, m, delay)) reason = RC_QUOTA;
+    }
+    ek_free(final);
+    size_t at = SIZE_MAX;
+    if (p->qos == 1) at = ack_begin(c, BROKER_PUBACK, p->id, reason);
+    if (p->qos == 2) {
+        if (!reason) broker__session_rel_add(s, p->id);
+        at = ack_begin(c, BROKER_PUBREC, p->id, reason);
+    }
+    if (!reason && delay == UINT32_MAX) {
         if (p->retain) broker__retain_set(b, m);
         size_t n = broker__route(b, m);
-        ek_broker_msg_unref(m);
         if (n == 0 && at != SIZE_MAX && c->state != CONN_CLOSING) c->out[c->out_off + at] = RC_NO_SUBSCRIBERS;
     }
+    ek_broker_msg_unref(m);
     return 0;
 }
 

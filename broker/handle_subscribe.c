@@ -1,11 +1,55 @@
 /* SUBSCRIBE: validates each filter, applies the subscription options (QoS capped at maxQos, no
- * local, retain as published, retain handling, subscription identifier, $share groups), answers
- * with SUBACK and then sends the retained messages the options ask for (after the SUBACK, so the
- * client knows the subscription exists when they arrive). */
+ * local, retain as published, retain handling, subscription identifier, $share/$queue groups,
+ * $exclusive/ locks), answers with SUBACK and then sends the retained messages the options ask for
+ * (after the SUBACK, so the client knows the subscription exists when they arrive).
+ *
+ * broker__subscribe_one is the one path a subscription takes, also for auto-subscribe: the topic
+ * rewrite rules first (on the filter after any $share/{g}/, $queue/ or $exclusive/ prefix), then
+ * validation, the ACL on the rewritten filter, the exclusive lock, and the topic tree. */
 #include "broker/broker_int.h"
 #include "engine/mem.h"
 
+#include <stdio.h>
 #include <string.h>
+
+uint8_t broker__subscribe_one(broker__conn *c, const char *f, size_t flen, uint8_t opts, uint32_t subid,
+                              broker__sub **out, bool *existed)
+{
+    ek_broker *b = c->b;
+    broker__session *s = c->s;
+    bool v5 = c->version == 5;
+    *out = NULL;
+    *existed = false;
+    char *fstr = broker__rewrite_filter(c, f, flen);
+    char *group = NULL;
+    const char *real = broker__share_split(fstr, &group);
+    bool excl = broker__is_exclusive(fstr);
+    uint8_t code = 0;
+    if (!real || !broker__filter_valid((const uint8_t *)real, strlen(real)) || (excl && !b->cfg.exclusive_sub))
+        code = v5 ? RC_FILTER_INVALID : 0x80;
+    else if (!broker__acl_allow(b, c, BROKER_ACL_SUB, fstr))
+        code = v5 ? RC_NOT_AUTHORIZED : 0x80;
+    else if (excl && !broker__exclusive_free(b, s, real))
+        code = v5 ? RC_QUOTA : 0x80;
+    if (code) {
+        ek_free(fstr);
+        ek_free(group);
+        return code;
+    }
+    uint8_t qos = opts & 3;
+    broker__sub *sub = ek_calloc(1, sizeof *sub);
+    sub->s = s;
+    sub->filter = fstr;
+    sub->group = group;
+    sub->qos = qos < b->cfg.max_qos ? qos : b->cfg.max_qos;
+    sub->opts = opts;
+    sub->subid = subid;
+    sub = broker__tree_add(b, sub, existed);
+    if (!*existed) broker__session_add_sub(s, sub);
+    if (excl) broker__exclusive_hold(b, sub);
+    *out = sub;
+    return sub->qos;
+}
 
 int broker__handle_subscribe(broker__conn *c, broker__pkt *p)
 {
@@ -19,40 +63,16 @@ int broker__handle_subscribe(broker__conn *c, broker__pkt *p)
     uint8_t opts;
     int rc = 0;
     while (broker__pkt_next_filter(p, &pos, &f, &opts)) {
-        char *fstr = ek_strndup((const char *)f.p, f.len);
-        char *group = NULL;
-        const char *real = broker__share_split(fstr, &group);
-        uint8_t qos = opts & 3, rh = (opts >> 4) & 3;
-        if (!real || !broker__filter_valid((const uint8_t *)real, strlen(real))) {
-            codes[i++] = c->version == 5 ? RC_FILTER_INVALID : 0x80;
-            ek_free(fstr);
-            ek_free(group);
-            continue;
-        }
-        if (!broker__acl_allow(b, c, BROKER_ACL_SUB, fstr)) {
-            codes[i++] = c->version == 5 ? RC_NOT_AUTHORIZED : 0x80;
-            ek_free(fstr);
-            ek_free(group);
-            continue;
-        }
-        if (group && (opts & SUBOPT_NL)) {
-            ek_free(fstr);
-            ek_free(group);
+        uint8_t rh = (opts >> 4) & 3;
+        bool shared = (f.len >= 7 && (!memcmp(f.p, "$share/", 7) || !memcmp(f.p, "$queue/", 7)));
+        if (shared && (opts & SUBOPT_NL)) {
             rc = RC_PROTOCOL;
             goto out;
         }
-        broker__sub *sub = ek_calloc(1, sizeof *sub);
-        sub->s = s;
-        sub->filter = fstr;
-        sub->group = group;
-        sub->qos = qos < b->cfg.max_qos ? qos : b->cfg.max_qos;
-        sub->opts = opts;
-        sub->subid = subid;
-        bool existed = false;
-        sub = broker__tree_add(b, sub, &existed);
-        if (!existed) broker__session_add_sub(s, sub);
-        codes[i] = sub->qos;
-        if (!sub->group && (rh == 0 || (rh == 1 && !existed))) retained[i] = sub;
+        broker__sub *sub;
+        bool existed;
+        codes[i] = broker__subscribe_one(c, (const char *)f.p, f.len, opts, subid, &sub, &existed);
+        if (sub && !sub->group && (rh == 0 || (rh == 1 && !existed))) retained[i] = sub;
         i++;
     }
     s->dirty = true;

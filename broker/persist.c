@@ -9,7 +9,8 @@
  * dirty; every persistInterval seconds (and at stop) one transaction writes the pending retained
  * changes and rewrites each dirty session with a non-zero expiry. A crash therefore loses at most
  * the last interval; a clean stop (SIGTERM) loses nothing. Loading happens once at start, before
- * the reactor runs. Will messages waiting for their delay are not kept across a restart. */
+ * the reactor runs. Will messages waiting for their delay are not kept across a restart.
+ * Delayed messages (delayed.c, table `delayed`) are written in the same transaction. */
 #include "broker/broker_int.h"
 #include "engine/mem.h"
 
@@ -173,6 +174,7 @@ void broker__persist_session(ek_broker *b, broker__session *s)
     step(st->ses_put);
     for (size_t i = 0; i < s->nsubs; i++) {
         broker__sub *sub = s->subs[i];
+        if (broker__is_exclusive(sub->filter)) continue; /* lasts as long as the connection */
         sqlite3_bind_text(st->sub_put, 1, s->id, -1, SQLITE_STATIC);
         sqlite3_bind_text(st->sub_put, 2, sub->filter, -1, SQLITE_STATIC);
         sqlite3_bind_int(st->sub_put, 3, sub->opts);
@@ -234,6 +236,7 @@ void broker__persist_flush(ek_broker *b)
         broker__session *s = b->sessions.e[i].h ? b->sessions.e[i].val : NULL;
         if (s && s->dirty) broker__persist_session(b, s);
     }
+    broker__delayed_persist_flush(b);
     sqlite3_exec(b->db, "COMMIT", NULL, NULL, NULL);
 }
 
@@ -275,7 +278,7 @@ static void load_sessions(ek_broker *b, sqlite3 *db, int64_t now)
         const char *id = (const char *)sqlite3_column_text(q, 0);
         const char *filter = (const char *)sqlite3_column_text(q, 1);
         broker__session *s = id ? broker__map_get(&b->sessions, id, strlen(id)) : NULL;
-        if (!s || !filter) continue;
+        if (!s || !filter || broker__is_exclusive(filter)) continue;
         broker__sub *sub = ek_calloc(1, sizeof *sub);
         sub->s = s;
         sub->filter = ek_strdup(filter);
@@ -340,6 +343,7 @@ void broker__persist_load(ek_broker *b)
     }
     sqlite3_finalize(q);
     load_sessions(b, db, now);
+    broker__delayed_load(b);
     b->db_stmts = st;
 }
 

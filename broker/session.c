@@ -183,8 +183,14 @@ static void send_inflight(broker__session *s, const broker__qent *src)
 void broker__session_deliver(broker__session *s, broker__msg *m, uint8_t qos, bool retain,
                              const uint32_t *subids, uint8_t nsub)
 {
+    broker__session_deliver_shared(s, m, qos, retain, subids, nsub, false);
+}
+
+void broker__session_deliver_shared(broker__session *s, broker__msg *m, uint8_t qos, bool retain,
+                                    const uint32_t *subids, uint8_t nsub, bool shared)
+{
     broker__conn *c = s->conn;
-    broker__qent e = {.m = m, .qos = qos, .retain = retain, .nsub = nsub};
+    broker__qent e = {.m = m, .qos = qos, .retain = retain, .nsub = nsub, .shared = shared};
     for (uint8_t i = 0; i < nsub && i < BROKER_MAX_SUBIDS; i++) e.subid[i] = subids[i];
     if (!c) {
         if (qos == 0 && !s->b->cfg.queue_qos0) return;

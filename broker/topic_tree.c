@@ -5,7 +5,7 @@
  * the "#" child at each level (except "+" and "#" at the first level of a topic starting with
  * '$', so "#" does not see $SYS). Overlapping subscriptions of one session are merged into one
  * delivery with the highest QoS and every subscription identifier (the per-session `gen` stamp
- * avoids a set); a $share group delivers to one member, round robin, preferring online ones.
+ * avoids a set); each $share group on a node delivers to one member, chosen by shared.c.
  * In-process callbacks run after the walk, so they may unsubscribe without breaking it. */
 #include "broker/broker_int.h"
 #include "engine/mem.h"
@@ -49,6 +49,7 @@ void broker__tree_prune(ek_broker *b, broker__node *n)
         broker__map_del(&p->children, n->name, n->nlen);
         broker__map_free(&n->children);
         ek_free(n->subs);
+        broker__groups_free(n);
         ek_free(n->name);
         ek_free(n);
         n = p;
@@ -58,6 +59,17 @@ void broker__tree_prune(ek_broker *b, broker__node *n)
 const char *broker__share_split(const char *filter, char **group)
 {
     if (group) *group = NULL;
+    if (strncmp(filter, "$exclusive/", 11) == 0) {
+        const char *f = filter + 11;
+        if (!*f || strncmp(f, "$share/", 7) == 0 || strncmp(f, "$queue/", 7) == 0 || strncmp(f, "$exclusive/", 11) == 0)
+            return NULL;
+        return f;
+    }
+    if (strncmp(filter, "$queue/", 7) == 0) {
+        if (!filter[7]) return NULL;
+        if (group) *group = ek_strdup("$queue");
+        return filter + 7;
+    }
     if (strncmp(filter, "$share/", 7) != 0) return filter;
     const char *g = filter + 7;
     const char *slash = strchr(g, '/');
@@ -66,6 +78,11 @@ const char *broker__share_split(const char *filter, char **group)
         if (*p == '+' || *p == '#') return NULL;
     if (group) *group = ek_strndup(g, (size_t)(slash - g));
     return slash + 1;
+}
+
+bool broker__is_exclusive(const char *filter)
+{
+    return strncmp(filter, "$exclusive/", 11) == 0;
 }
 
 static void sub_free(broker__sub *sub)
@@ -98,6 +115,7 @@ broker__sub *broker__tree_add(ek_broker *b, broker__sub *sub, bool *existed)
     }
     n->subs[n->nsubs++] = sub;
     sub->node = n;
+    if (sub->group) broker__group_join(n, sub->group);
     b->nsubs_total++;
     return sub;
 }
@@ -110,6 +128,7 @@ void broker__tree_remove(ek_broker *b, broker__sub *sub)
         memmove(&n->subs[i], &n->subs[i + 1], (n->nsubs - i - 1) * sizeof *n->subs);
         n->nsubs--;
         b->nsubs_total--;
+        if (sub->group) broker__group_leave(n, sub);
         break;
     }
     sub_free(sub);
@@ -118,14 +137,20 @@ void broker__tree_remove(ek_broker *b, broker__sub *sub)
 
 /* ---- routing ---- */
 
-typedef struct route {
+struct broker__route_ctx {
     ek_broker *b;
     broker__msg *m;
     long *inproc;
     size_t ninproc, capinproc;
-} route;
+};
+typedef struct broker__route_ctx route;
 
-static void emit(route *r, broker__sub *sub)
+const broker__msg *broker__route_msg(const route *r)
+{
+    return r->m;
+}
+
+void broker__route_emit(route *r, broker__sub *sub, bool shared)
 {
     ek_broker *b = r->b;
     if (!sub->s) {
@@ -144,6 +169,7 @@ static void emit(route *r, broker__sub *sub)
         s->mqos = sub->qos;
         s->mretain = rap;
         s->mnsub = 0;
+        s->mshared = s->mplain = false;
         if (b->nmatched == b->capmatched) {
             b->capmatched = b->capmatched ? b->capmatched * 2 : 16;
             b->matched = ek_realloc(b->matched, b->capmatched * sizeof *b->matched);
@@ -153,48 +179,16 @@ static void emit(route *r, broker__sub *sub)
         if (sub->qos > s->mqos) s->mqos = sub->qos;
         s->mretain |= rap;
     }
+    if (shared) s->mshared = true;
+    else s->mplain = true;
     if (sub->subid && s->mnsub < BROKER_MAX_SUBIDS) s->msubid[s->mnsub++] = sub->subid;
-}
-
-static bool online(const broker__sub *sub)
-{
-    return !sub->s || sub->s->conn;
-}
-
-/* Emits one member of the shared group of subs[i] (the first sub of that group in the node). */
-static void emit_shared(route *r, broker__node *n, size_t i)
-{
-    const char *g = n->subs[i]->group;
-    for (size_t j = 0; j < i; j++)
-        if (n->subs[j]->group && strcmp(n->subs[j]->group, g) == 0) return; /* done already */
-    size_t count = 0;
-    for (size_t j = i; j < n->nsubs; j++)
-        if (n->subs[j]->group && strcmp(n->subs[j]->group, g) == 0) count++;
-    size_t want = n->rr % count, k = 0;
-    broker__sub *pick = NULL, *first_online = NULL;
-    for (size_t j = i; j < n->nsubs; j++) {
-        broker__sub *sub = n->subs[j];
-        if (!sub->group || strcmp(sub->group, g) != 0) continue;
-        if (k >= want && online(sub) && !pick) pick = sub;
-        if (!first_online && online(sub)) first_online = sub;
-        k++;
-    }
-    if (!pick) pick = first_online ? first_online : n->subs[i];
-    emit(r, pick);
 }
 
 static void emit_node(route *r, broker__node *n)
 {
-    bool shared = false;
-    for (size_t i = 0; i < n->nsubs; i++) {
-        if (n->subs[i]->group) {
-            emit_shared(r, n, i);
-            shared = true;
-        } else {
-            emit(r, n->subs[i]);
-        }
-    }
-    if (shared) n->rr++;
+    for (size_t i = 0; i < n->nsubs; i++)
+        if (!n->subs[i]->group) broker__route_emit(r, n->subs[i], false);
+    if (n->ngroups) broker__shared_emit(r->b, r, n);
 }
 
 static void walk(route *r, broker__node *n, const char *t, size_t len, bool end, bool root)
@@ -238,7 +232,7 @@ size_t broker__route(ek_broker *b, broker__msg *m)
     for (size_t i = 0; i < nm; i++) {
         broker__session *s = ms[i];
         uint8_t qos = m->qos < s->mqos ? m->qos : s->mqos;
-        broker__session_deliver(s, m, qos, s->mretain, s->msubid, s->mnsub);
+        broker__session_deliver_shared(s, m, qos, s->mretain, s->msubid, s->mnsub, s->mshared && !s->mplain);
     }
     if (ms != small) ek_free(ms);
     for (size_t i = 0; i < r.ninproc; i++) {
@@ -256,6 +250,7 @@ static void free_node(broker__node *n)
     for (size_t i = 0; i < n->children.cap; i++)
         if (n->children.e[i].h) free_node(n->children.e[i].val);
     for (size_t i = 0; i < n->nsubs; i++) sub_free(n->subs[i]);
+    broker__groups_free(n);
     ek_broker_msg_unref(n->retained);
     broker__map_free(&n->children);
     ek_free(n->subs);

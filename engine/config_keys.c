@@ -70,6 +70,11 @@ const config_key config__keys[] = {
     {"dashboard.enable", CK_BOOL, "true"},
     {"dashboard.ip", CK_STR, "0.0.0.0"},
     {"dashboard.port", CK_INT, "9082"},
+    /* broker: the scalar routing keys (the broker validates their values, broker/config.c) */
+    {"broker.sharedSubscriptionStrategy", CK_STR, "round_robin"},
+    {"broker.exclusiveSubscription", CK_BOOL, "false"},
+    {"broker.delayedPublish", CK_BOOL, "true"},
+    {"broker.maxDelayedMessages", CK_INT, "0"},
     {NULL, CK_STR, NULL},
 };
 

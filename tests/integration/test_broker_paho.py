@@ -22,7 +22,7 @@ TIMEOUT = 5
 class Client:
     """A paho client with its received messages in a queue and its events recorded."""
 
-    def __init__(self, port, cid, v5=True, clean=True, expiry=None, will=None, props=None, keepalive=30):
+    def __init__(self, port, cid, v5=True, clean=True, expiry=None, will=None, props=None, keepalive=30, user=None):
         self.v5 = v5
         self.c = mqtt.Client(client_id=cid, protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311,
                              clean_session=None if v5 else clean)
@@ -42,6 +42,8 @@ class Client:
         if will:
             topic, payload, wprops = will
             self.c.will_set(topic, payload, qos=1, properties=wprops)
+        if user is not None:
+            self.c.username_pw_set(user, "")
         kw = {}
         if v5:
             cp = props or Properties(PacketTypes.CONNECT)

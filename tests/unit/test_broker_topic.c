@@ -29,6 +29,7 @@ static void bare_free(ek_broker *b)
     broker__tree_free(b);
     broker__map_free(&b->inproc);
     ek_free(b->matched);
+    ek_free(b->cand);
     ek_free(b);
 }
 
