@@ -40,6 +40,10 @@ static const struct {
     {"persistInterval", K_U32, 1, 3600, offsetof(broker__cfg, persist_interval)},
     {"allowAnonymous", K_BOOL, 0, 1, offsetof(broker__cfg, allow_anonymous)},
     {"enhancedAuth", K_BOOL, 0, 1, offsetof(broker__cfg, enhanced_auth)},
+    {"maxConnRate", K_U32, 0, UINT32_MAX, offsetof(broker__cfg, max_conn_rate)},
+    {"maxMessageRate", K_U32, 0, UINT32_MAX, offsetof(broker__cfg, max_msg_rate)},
+    {"maxTopicLevels", K_U32, 0, 65535, offsetof(broker__cfg, max_topic_levels)},
+    {"maxTopicLength", K_U32, 0, 65535, offsetof(broker__cfg, max_topic_length)},
 };
 
 static void defaults(broker__cfg *c)
@@ -66,6 +70,7 @@ static void defaults(broker__cfg *c)
     c->persist = true;
     c->persist_interval = 1;
     c->allow_anonymous = true;
+    c->max_topic_levels = 128; /* EMQX's default */
 }
 
 static int set_key(broker__cfg *c, size_t k, const ek_value *v, ek_err *err)

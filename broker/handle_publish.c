@@ -74,6 +74,7 @@ int broker__handle_publish(broker__conn *c, broker__pkt *p)
 {
     ek_broker *b = c->b;
     broker__session *s = c->s;
+    if (!broker__overload_publish(c)) return RC_MSG_RATE;
     if (p->qos > b->cfg.max_qos) return RC_QOS_UNSUPPORTED;
     if (p->retain && !b->cfg.retain_available) return RC_RETAIN_UNSUPPORTED;
     const char *topic = (const char *)p->topic.p;
@@ -83,19 +84,25 @@ int broker__handle_publish(broker__conn *c, broker__pkt *p)
         if (rc) return rc;
     }
     b->st.msgs_rx++;
+    c->msgs_in++;
     if (p->qos == 2) {
         if (rel_has(s, p->id)) {
             ack(c, BROKER_PUBREC, p->id, 0);
             return 0;
         }
-        if (s->nrel >= b->cfg.max_inflight) return RC_RECEIVE_MAX;
+        if (s->nrel >= b->cfg.max_inflight) {
+            b->st.ov_inflight++;
+            return RC_RECEIVE_MAX;
+        }
     }
     /* The acknowledgement goes out before the message is routed, so that a client subscribed to
      * its own topic reads the PUBACK before its copy of the message (some clients check for
      * unacknowledged messages as soon as the copy arrives). The v5 reason byte is filled in
      * after routing: 0x10 when nobody matched. */
-    bool denied = (tlen >= 4 && memcmp(topic, "$SYS", 4) == 0) || (b->cfg.nacl && !acl_ok(c, topic, tlen));
-    uint8_t reason = denied ? RC_NOT_AUTHORIZED : 0; /* $SYS belongs to the broker */
+    uint8_t reason = broker__overload_topic(b, topic, tlen, false); /* 0x90: too long, too many levels */
+    if (!reason && ((tlen >= 4 && memcmp(topic, "$SYS", 4) == 0) || (b->cfg.nacl && !acl_ok(c, topic, tlen))))
+        reason = RC_NOT_AUTHORIZED; /* $SYS belongs to the broker */
+    bool denied = reason != 0;
     size_t at = SIZE_MAX;
     if (p->qos == 1) at = ack_begin(c, BROKER_PUBACK, p->id, reason);
     if (p->qos == 2) {
@@ -181,5 +188,6 @@ bool broker__send_publish(broker__conn *c, broker__msg *m, uint8_t qos, bool ret
         return false;
     }
     c->b->st.msgs_tx++;
+    c->msgs_out++;
     return true;
 }

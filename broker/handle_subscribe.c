@@ -29,6 +29,13 @@ int broker__handle_subscribe(broker__conn *c, broker__pkt *p)
             ek_free(group);
             continue;
         }
+        uint8_t refused = broker__overload_topic(b, real, strlen(real), true);
+        if (refused) { /* too long, or too many levels: 0x8F as EMQX */
+            codes[i++] = c->version == 5 ? refused : 0x80;
+            ek_free(fstr);
+            ek_free(group);
+            continue;
+        }
         if (!broker__acl_allow(b, c, BROKER_ACL_SUB, fstr)) {
             codes[i++] = c->version == 5 ? RC_NOT_AUTHORIZED : 0x80;
             ek_free(fstr);

@@ -97,6 +97,7 @@ static void q_push(broker__session *s, const broker__qent *e)
         s->qlen--;
         s->dropped++;
         b->st.dropped++;
+        b->st.ov_queue_full++;
     }
     if (s->qlen == s->qcap) {
         size_t cap = s->qcap ? s->qcap * 2 : 16;
