@@ -53,6 +53,8 @@ bool broker__overload_publish(broker__conn *c)
 uint8_t broker__overload_topic(ek_broker *b, const char *topic, size_t len, bool filter)
 {
     uint8_t refuse = filter ? RC_FILTER_INVALID : RC_TOPIC_INVALID;
+    /* $SYS topics are the broker's own and deeper than a tight limit: watching them stays possible. */
+    if (filter && len >= 5 && memcmp(topic, "$SYS/", 5) == 0) return 0;
     if (b->cfg.max_topic_length && len > b->cfg.max_topic_length) {
         b->st.ov_topic_length++;
         return refuse;
