@@ -99,3 +99,8 @@ def raw_subscribe(c, pid, filt, opts=1):
     t, _, body = c.recv_packet()
     assert t == 9, "expected SUBACK, got %d" % t
     return list(body[3:])
+
+
+def assert_clean_stop(test, k):
+    """kuiperd exits 0 on SIGTERM (under the sanitizers: also without a leak or a memory error)."""
+    test.assertEqual(k.stop(), 0, "kuiperd did not stop cleanly:\n" + k.output()[-4000:])

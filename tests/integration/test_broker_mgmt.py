@@ -6,15 +6,13 @@ subscribers; retained messages listed, read (topic with '/', plain or URL-encode
 in base64; long ones cut in the listing) and deleted, after which a new subscriber gets nothing;
 GET /broker/stats agreeing with $SYS; errors in eKuiper's body; authentication as on every route."""
 import datetime
-import os
 import shutil
-import subprocess
 import tempfile
 import time
 import unittest
 import urllib.parse
 
-from broker_util import SysWatcher, client, stop, subscribe
+from broker_util import SysWatcher, assert_clean_stop, client, stop, subscribe
 from harness import Kuiperd, main, wait_for
 
 
@@ -44,7 +42,10 @@ class Management(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.sys.close()
+        code = cls.k.stop()
+        output = cls.k.output()
         cls.k.cleanup()
+        assert code == 0, "kuiperd did not stop cleanly:\n" + output[-4000:]
 
     def test_clients_listed_filtered_and_paged(self):
         k = self.k
@@ -258,17 +259,13 @@ class Errors(unittest.TestCase):
                 status, body = k.request("GET", path)
                 self.assertEqual((status, body["error"]), (400, 1000), path)
                 self.assertIn("broker", body["message"])
+            assert_clean_stop(self, k)
 
     def test_protected_by_authentication(self):
-        from test_rest_auth_tls import make_jwt
+        from test_rest_auth_tls import admin_pem_and_token
         tmp = tempfile.mkdtemp(prefix="ek-mgmt-auth-")
         try:
-            key, pub = os.path.join(tmp, "admin.key"), os.path.join(tmp, "admin.pub")
-            subprocess.run(["openssl", "genrsa", "-out", key, "2048"], capture_output=True, check=True)
-            subprocess.run(["openssl", "rsa", "-in", key, "-pubout", "-out", pub], capture_output=True, check=True)
-            with open(pub) as f:
-                pem = f.read()
-            token = make_jwt(key, {"iss": "admin.pub", "aud": "eKuiper", "exp": int(time.time()) + 600})
+            pem, token = admin_pem_and_token(tmp)
             with Kuiperd(env={"KUIPER__BASIC__AUTHENTICATION": "true"}, etc_files={"mgmt/admin.pub": pem}) as k:
                 c = client(k.mqtt_port, "mgmt-auth")
                 for method, path in (("GET", "/broker/clients"), ("DELETE", "/broker/clients/mgmt-auth"),
@@ -278,6 +275,7 @@ class Errors(unittest.TestCase):
                 self.assertEqual(k.request("DELETE", "/broker/clients/mgmt-auth",
                                            headers={"Authorization": "Bearer " + token}), (204, ""))
                 stop(c)
+                assert_clean_stop(self, k)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 

@@ -20,7 +20,7 @@ import struct
 import time
 import unittest
 
-from broker_util import SysWatcher, client, pkt, raw_session, raw_subscribe, s, stop, subscribe
+from broker_util import SysWatcher, assert_clean_stop, client, pkt, raw_session, raw_subscribe, s, stop, subscribe
 from harness import Kuiperd, main, wait_for
 
 
@@ -61,6 +61,7 @@ class Overload(unittest.TestCase):
             c = client(k.mqtt_port, "mc-c")  # room again
             stop(a, c)
             watcher.close()
+            assert_clean_stop(self, k)
 
     def test_connection_rate(self):
         with broker(maxConnRate=3) as k:
@@ -88,6 +89,7 @@ class Overload(unittest.TestCase):
             for sock in socks:
                 sock.close()
             watcher.close()
+            assert_clean_stop(self, k)
 
     def test_message_rate(self):
         with broker(maxMessageRate=5) as k:
@@ -117,6 +119,7 @@ class Overload(unittest.TestCase):
             slow.publish("mr/slow", b"still here", qos=1).wait_for_publish(5)
             stop(slow)
             watcher.close()
+            assert_clean_stop(self, k)
 
     def test_topic_levels_and_length(self):
         with broker(maxTopicLevels=3, maxTopicLength=20) as k:
@@ -152,6 +155,7 @@ class Overload(unittest.TestCase):
             v5.close()
             stop(sub, v3)
             watcher.close()
+            assert_clean_stop(self, k)
 
     def test_inflight_and_queue(self):
         with broker(maxInflight=2, maxQueuedMessages=3) as k:
@@ -192,6 +196,7 @@ class Overload(unittest.TestCase):
             q2.close()
             stop(pub)
             watcher.close()
+            assert_clean_stop(self, k)
 
 
 if __name__ == "__main__":
