@@ -94,7 +94,7 @@ static ek_value client_row(ek_broker *b, const broker__session *s)
     const broker__conn *c = s->conn;
     ek_value o = ek_object_new(20);
     ek_object_set(&o, "clientid", ek_string(s->id));
-    ek_object_set(&o, "username", c && c->username ? ek_string(c->username) : ek_null());
+    ek_object_set(&o, "username", s->username ? ek_string(s->username) : ek_null());
     const char *colon = c ? strrchr(c->peer, ':') : NULL;
     ek_object_set(&o, "ip_address", colon ? ek_string_n(c->peer, (size_t)(colon - c->peer)) : ek_null());
     ek_object_set(&o, "port", colon ? ek_int(atoi(colon + 1)) : ek_null());
@@ -119,8 +119,7 @@ static ek_value client_row(ek_broker *b, const broker__session *s)
 static bool client_match(const req *r, const broker__session *s)
 {
     if (r->clientid && strcmp(r->clientid, s->id) != 0) return false;
-    if (r->username && !(s->conn && s->conn->username && strcmp(s->conn->username, r->username) == 0))
-        return false;
+    if (r->username && !(s->username && strcmp(s->username, r->username) == 0)) return false;
     return true;
 }
 

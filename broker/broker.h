@@ -117,7 +117,7 @@ typedef struct ek_broker_query {
     size_t total;  /* out */
 } ek_broker_query;
 
-/* Sessions, connected or not: clientid, username, ip_address, port, proto_ver, keepalive,
+/* Sessions, connected or not: clientid, username (of its last connection), ip_address, port, proto_ver, keepalive,
  * connected, connected_at, expiry_interval, subscriptions_cnt, inflight_cnt, inflight_max,
  * mqueue_len, mqueue_max, mqueue_dropped, recv_msg, send_msg, recv_oct, send_oct. Sets *rows
  * to an array (filters: clientid, username). */

@@ -301,6 +301,7 @@ struct broker__session {
     broker__msg *will;
     uint32_t will_delay;
     broker__timer will_timer;
+    char *username;          /* of the last connection, for the management API; NULL if none */
     /* Routing scratch: merges overlapping subscriptions into one delivery. */
     uint32_t gen;
     uint8_t mqos, mnsub;

@@ -157,6 +157,8 @@ int broker__connect_accept(broker__conn *c, broker__pkt *p)
     s->conn = c;
     c->s = s;
     s->version = c->version;
+    ek_free(s->username);
+    s->username = c->username ? ek_strdup(c->username) : NULL;
     s->expiry = expiry;
     s->dirty = true;
     if (p->will) {

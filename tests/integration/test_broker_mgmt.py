@@ -132,7 +132,7 @@ class Management(unittest.TestCase):
         self.assertIsNone(one_client(k, "mgmt-kick3"))
 
         # An offline persistent session is listed as not connected, and a kick discards it.
-        p = client(self.port, "mgmt-offline", clean=False)
+        p = client(self.port, "mgmt-offline", clean=False, username="carol")
         subscribe(p, "mgmt/offline", qos=1)
         wait_for(lambda: (one_client(k, "mgmt-offline") or {}).get("subscriptions_cnt") == 1, what="subscribed")
         stop(p)
@@ -142,6 +142,8 @@ class Management(unittest.TestCase):
         wait_for(lambda: one_client(k, "mgmt-offline")["mqueue_len"] == 1, what="one message queued")
         row = one_client(k, "mgmt-offline")
         self.assertIsNone(row["connected_at"])
+        self.assertEqual(row["username"], "carol")  # of its last connection
+        self.assertEqual([r["clientid"] for r in rows(k, "/broker/clients?username=carol")], ["mgmt-offline"])
         self.assertEqual(k.request("DELETE", "/broker/clients/mgmt-offline"), (204, ""))
         self.assertIsNone(one_client(k, "mgmt-offline"))
         back = client(self.port, "mgmt-offline", clean=False)

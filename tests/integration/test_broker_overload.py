@@ -15,17 +15,19 @@ subscriber) and in GET /broker/stats:
 
 No assertion depends on how fast the machine is: bursts are sent back to back (a slower machine only
 makes the rate limits harder to hit for the under-rate client, which sleeps between messages)."""
+import re
 import socket
 import struct
 import time
 import unittest
+import urllib.request
 
 from broker_util import SysWatcher, assert_clean_stop, client, pkt, raw_session, raw_subscribe, s, stop, subscribe
-from harness import Kuiperd, main, wait_for
+from harness import Kuiperd, free_port, main, wait_for
 
 
-def broker(**limits):
-    env = {"KUIPER__BROKER__SYSINTERVAL": "1"}
+def broker(env=None, **limits):
+    env = dict(env or {}, KUIPER__BROKER__SYSINTERVAL="1")
     env.update({"KUIPER__BROKER__" + k.upper(): str(v) for k, v in limits.items()})
     return Kuiperd(env=env)
 
@@ -92,7 +94,9 @@ class Overload(unittest.TestCase):
             assert_clean_stop(self, k)
 
     def test_message_rate(self):
-        with broker(maxMessageRate=5) as k:
+        prom = free_port()
+        with broker(maxMessageRate=5, env={"KUIPER__BASIC__PROMETHEUS": "true",
+                                           "KUIPER__BASIC__PROMETHEUSPORT": str(prom)}) as k:
             watcher = SysWatcher(k.mqtt_port)
             slow = client(k.mqtt_port, "mr-slow", v5=True)
             for i in range(4):  # under the rate: 2 a second
@@ -115,6 +119,10 @@ class Overload(unittest.TestCase):
             fast3.loop_stop()
             watcher.wait("overload/message_rate", 2)
             self.assertEqual(stats(k)["overload.message_rate"], 2)
+            with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % prom, timeout=5) as r:
+                text = r.read().decode()
+            self.assertIn("# TYPE kuiper_broker_overload_message_rate_total counter", text)
+            self.assertRegex(text, re.compile(r"^kuiper_broker_overload_message_rate_total 2$", re.M))
             self.assertEqual(slow.disconnects, [])
             slow.publish("mr/slow", b"still here", qos=1).wait_for_publish(5)
             stop(slow)
