@@ -1,5 +1,5 @@
-/* PUBLISH in both directions: a client's PUBLISH (topic alias resolution, QoS and retain limits,
- * the QoS 2 duplicate check, routing, PUBACK/PUBREC) and the PUBLISH the broker sends to a client
+/* PUBLISH in both directions: a client's PUBLISH (message rate, topic alias resolution, QoS and
+ * retain limits, the QoS 2 duplicate check, topic limits and ACL, routing, PUBACK/PUBREC) and the PUBLISH the broker sends to a client
  * (remaining message expiry, subscription identifiers, outbound topic aliases, the client's
  * maximum packet size).
  *
