@@ -1,7 +1,8 @@
 /* SUBSCRIBE: validates each filter (syntax, maxTopicLevels and maxTopicLength, ACL), applies the
  * subscription options (QoS capped at maxQos, no local, retain as published, retain handling,
- * subscription identifier, $share groups), answers with SUBACK and then sends the retained messages the options ask for (after the SUBACK, so the
- * client knows the subscription exists when they arrive). */
+ * subscription identifier, $share groups), answers with SUBACK and then sends the retained
+ * messages the options ask for (after the SUBACK, so the client knows the subscription exists
+ * when they arrive). */
 #include "broker/broker_int.h"
 #include "engine/mem.h"
 
