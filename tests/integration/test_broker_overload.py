@@ -68,27 +68,26 @@ class Overload(unittest.TestCase):
     def test_connection_rate(self):
         with broker(maxConnRate=3) as k:
             time.sleep(1.1)  # a full bucket, whatever kuiperd did at start
-            socks, closed = [], 0
-            for i in range(8):
+            # 20 connections at once: the burst of 3 (and what refills meanwhile) gets in.
+            socks = [socket.create_connection(("127.0.0.1", k.mqtt_port), timeout=3) for _ in range(20)]
+            accepted, closed = [], 0
+            for i, sock in enumerate(socks):
                 try:
-                    sock = socket.create_connection(("127.0.0.1", k.mqtt_port), timeout=3)
-                    sock.sendall(b"\x10\x0e\x00\x04MQTT\x04\x02\x00\x3c\x00\x02r%d" % i)
+                    sock.sendall(b"\x10\x0f\x00\x04MQTT\x04\x02\x00\x3c\x00\x03r%02d" % i)
                     if sock.recv(4)[:1] == b"\x20":
-                        socks.append(sock)
+                        accepted.append(sock)
                         continue
-                    sock.close()
-                except ConnectionResetError:
+                except (ConnectionResetError, BrokenPipeError):
                     pass
+                sock.close()
                 closed += 1
-            # At most the 3-second burst plus what refilled meanwhile got in; the rest was closed.
-            self.assertGreaterEqual(len(socks), 3)
+            self.assertGreaterEqual(len(accepted), 3)
             self.assertGreaterEqual(closed, 1)
-            self.assertEqual(len(socks) + closed, 8)
             time.sleep(1.1)
             watcher = SysWatcher(k.mqtt_port)  # accepted again once the bucket refilled
             watcher.wait("overload/connection_rate", closed)
             self.assertEqual(stats(k)["overload.connection_rate"], closed)
-            for sock in socks:
+            for sock in accepted:
                 sock.close()
             watcher.close()
             assert_clean_stop(self, k)
