@@ -126,6 +126,11 @@ static bool client_match(const req *r, const broker__session *s)
 static void op_clients(ek_broker *b, req *r)
 {
     r->out = ek_array_new(0);
+    if (r->clientid) { /* one lookup instead of a scan */
+        const broker__session *s = broker__map_get(&b->sessions, r->clientid, strlen(r->clientid));
+        if (s && client_match(r, s) && take(r)) ek_array_push(&r->out, client_row(b, s));
+        return;
+    }
     for (size_t i = 0; i < b->sessions.cap; i++) {
         const broker__session *s = b->sessions.e[i].h ? b->sessions.e[i].val : NULL;
         if (s && client_match(r, s) && take(r)) ek_array_push(&r->out, client_row(b, s));
