@@ -83,11 +83,65 @@ typedef struct ek_broker_stats {
     uint64_t subscriptions;       /* client and in-process subscriptions */
     uint64_t retained;            /* retained messages, $SYS's own not counted */
     uint64_t uptime_s;
+    /* Overload protection (docs/broker.md): refusals, disconnections and drops, by limit. */
+    uint64_t refused_max_clients;    /* connections closed at accept: maxClients reached */
+    uint64_t refused_conn_rate;      /* connections closed at accept: maxConnRate exceeded */
+    uint64_t disconnected_msg_rate;  /* clients disconnected for maxMessageRate (0x96) */
+    uint64_t disconnected_inflight;  /* clients disconnected for exceeding maxInflight (0x93) */
+    uint64_t dropped_queue_full;     /* messages dropped from a full session queue */
+    uint64_t refused_topic_levels;   /* publishes and subscriptions over maxTopicLevels */
+    uint64_t refused_topic_length;   /* publishes and subscriptions over maxTopicLength */
+    uint64_t kicked;                 /* clients disconnected through the management API */
 } ek_broker_stats;
 
 /* Fills out with a consistent snapshot of the figures, taken on the reactor thread (the call posts
- * and waits, so it must not be made from a delivery callback, where it runs directly instead).
- * Thread-safe. Returns 0, or EK_ESTATE when b is NULL. */
+ * and waits up to EK_BROKER_CALL_TIMEOUT_MS; from a delivery callback it runs directly instead).
+ * Thread-safe. Returns 0, EK_ESTATE when b is NULL, or EK_ENOMEM when the broker did not answer. */
 int ek_broker_stats_get(ek_broker *b, ek_broker_stats *out);
+/* The figures as one JSON-ready object: "node", "version", then every $SYS figure under its
+ * topic suffix with '/' turned into '.' ("clients.connected", "overload.message_rate"...).
+ * Sets *out (the caller unrefs it). */
+void ek_broker_stats_object(const ek_broker_stats *st, ek_value *out);
+
+/* ---- management (admin.c): what GET/DELETE /broker/... of the REST API show and do ----
+ * Each call runs on the reactor thread and waits up to EK_BROKER_CALL_TIMEOUT_MS for it, so it
+ * is thread-safe and never reads broker state from the caller's thread; a broker too busy to
+ * answer in time gives EK_ENOMEM. The rows are objects, documented in docs/rest.md. */
+#define EK_BROKER_CALL_TIMEOUT_MS 5000
+
+/* Which rows a listing returns: those matching every filter that is set (exact comparison),
+ * from the offset-th match on, at most limit of them (0: all). total gets the number of matches. */
+typedef struct ek_broker_query {
+    const char *clientid, *username, *topic;
+    size_t offset, limit;
+    size_t total;  /* out */
+} ek_broker_query;
+
+/* Sessions, connected or not: clientid, username (of its last connection), ip_address, port, proto_ver, keepalive,
+ * connected, connected_at, expiry_interval, subscriptions_cnt, inflight_cnt, inflight_max,
+ * mqueue_len, mqueue_max, mqueue_dropped, recv_msg, send_msg, recv_oct, send_oct. Sets *rows
+ * to an array (filters: clientid, username). */
+int ek_broker_clients(ek_broker *b, ek_broker_query *q, ek_value *rows, ek_err *err);
+/* One session as an object; EK_ENOTFOUND when there is none with that client id. */
+int ek_broker_client_get(ek_broker *b, const char *clientid, ek_value *out, ek_err *err);
+/* Kicks a client out as EMQX does: an MQTT 5 client gets DISCONNECT 0x98 (administrative
+ * action), its will is published now, and its session is discarded (an offline session too).
+ * EK_ENOTFOUND when there is no session with that client id. */
+int ek_broker_client_kick(ek_broker *b, const char *clientid, ek_err *err);
+/* Client subscriptions: clientid, topic (as subscribed, $share/... included), qos, nl, rap, rh,
+ * and subid and share_group when set (filters: clientid, topic). */
+int ek_broker_subscriptions(ek_broker *b, ek_broker_query *q, ek_value *rows, ek_err *err);
+/* Topic filters with subscribers (the routes): topic, subscribers (MQTT clients), internal
+ * (in-process subscribers: rules, the dashboard) (filter: topic). */
+int ek_broker_topics(ek_broker *b, ek_broker_query *q, ek_value *rows, ek_err *err);
+/* Retained messages, $SYS's own not included: topic, qos, size, payload (the first 64 bytes),
+ * payload_encoding ("text", or "base64" when it is not UTF-8), truncated, publish_at, and
+ * expiry_interval (seconds left) when it expires (filter: topic). */
+int ek_broker_retained(ek_broker *b, ek_broker_query *q, ek_value *rows, ek_err *err);
+/* The retained message of topic with its whole payload; EK_ENOTFOUND when there is none. */
+int ek_broker_retained_get(ek_broker *b, const char *topic, ek_value *out, ek_err *err);
+/* Deletes the retained message of topic, as an empty retained PUBLISH would; EK_ENOTFOUND when
+ * there is none. */
+int ek_broker_retained_delete(ek_broker *b, const char *topic, ek_err *err);
 
 #endif

@@ -112,6 +112,11 @@ typedef struct broker__cfg {
     size_t nautosub;
     broker__rewrite *rewrite;     /* rewrite.c */
     size_t nrewrite;
+    /* Overload protection (overload.c); 0 = no limit. */
+    uint32_t max_conn_rate;       /* new connections per second per listener */
+    uint32_t max_msg_rate;        /* PUBLISH packets per second per client */
+    uint32_t max_topic_levels;    /* levels of a published topic or subscribed filter */
+    uint32_t max_topic_length;    /* bytes of a published topic or subscribed filter */
 } broker__cfg;
 int broker__cfg_load(broker__cfg *cfg, const ek_value *section, ek_err *err);
 void broker__cfg_free(broker__cfg *cfg);
@@ -152,6 +157,7 @@ struct ek_broker_msg {
     uint32_t props_len;   /* forwarded v5 properties (encoded) */
     uint16_t topic_len;
     int64_t expire_at;    /* wall clock ms, when has_expiry */
+    int64_t stored_at;    /* wall clock ms, when it became the retained message of its topic */
     uint64_t origin;      /* uid of the publishing session (no local); 0 = in-process */
     uint32_t from_hash;   /* hash of the publisher's client id (shared strategy hash); 0 = in-process */
     char *topic;          /* NUL-terminated */
@@ -191,6 +197,33 @@ void broker__timer_cancel(ek_broker *b, broker__timer *t);
 void broker__post(ek_broker *b, broker__post_fn fn, void *arg);
 /* Clocks: ek_mono_ms() (monotonic) and ek_now_ms() (wall) from engine/app.h. */
 
+/* ---- overload protection (overload.c) ---- */
+/* A token bucket: rate tokens a second, at most rate in reserve (one second's burst). Refilled
+ * lazily from the clock when a token is asked for, so it needs no timer. */
+typedef struct broker__bucket {
+    int64_t milli;   /* thousandths of a token in reserve */
+    int64_t at;      /* monotonic ms of the last refill; 0 = never used (full) */
+} broker__bucket;
+/* Takes a token (true) or tells that the rate is exceeded (false). rate 0 never limits. */
+bool broker__bucket_take(broker__bucket *k, uint32_t rate, int64_t now_ms);
+/* Whether a socket just accepted on listener lio may stay (maxClients, maxConnRate); counts
+ * the refusals. */
+bool broker__overload_accept(ek_broker *b, broker__io *lio);
+/* Whether c may publish one more message now (maxMessageRate); counts the refusals. */
+bool broker__overload_publish(broker__conn *c);
+/* 0 when a topic name (or, with filter, a subscription's filter) is within maxTopicLevels and
+ * maxTopicLength; else the reason code to refuse it with (0x90 or 0x8F), counted. */
+uint8_t broker__overload_topic(ek_broker *b, const char *topic, size_t len, bool filter);
+
+/* ---- calls from other threads that wait for an answer (call.c) ---- */
+/* Runs fn(b, arg) on the reactor thread and waits up to timeout_ms for it; called on the
+ * reactor thread, or while the reactor does not run, it runs fn at once. Returns 0 once fn has
+ * run (the caller still owns arg and reads fn's results from it), or EK_ENOMEM with err saying
+ * the broker did not answer in time: arg then belongs to the broker, which still runs fn later
+ * and then releases arg with free_arg. */
+int broker__call(ek_broker *b, broker__post_fn fn, void *arg, void (*free_arg)(void *arg), int timeout_ms,
+                 ek_err *err);
+
 /* ---- connections (conn.c) ---- */
 enum { CONN_NEW, CONN_AUTH, CONN_ACTIVE, CONN_CLOSING };
 
@@ -225,6 +258,10 @@ struct broker__conn {
     uint8_t *auth_connect;          /* the CONNECT, kept while CONN_AUTH */
     size_t auth_connect_len;
     char peer[64];
+    /* Management (admin.c) and overload protection (overload.c). */
+    int64_t connected_at;           /* wall ms of the CONNACK */
+    uint64_t msgs_in, msgs_out, bytes_in, bytes_out;
+    broker__bucket msg_rate;        /* maxMessageRate */
 };
 
 void broker__conn_accept(ek_broker *b, broker__io *listener);
@@ -300,6 +337,7 @@ struct broker__session {
     broker__msg *will;
     uint32_t will_delay;
     broker__timer will_timer;
+    char *username;          /* of the last connection, for the management API; NULL if none */
     /* Routing scratch: merges overlapping subscriptions into one delivery. */
     uint32_t gen;
     uint8_t mqos, mnsub;
@@ -461,6 +499,9 @@ typedef struct broker__post_item {
 
 typedef struct broker__stats {
     uint64_t msgs_rx, msgs_tx, bytes_rx, bytes_tx, dropped, clients_total;
+    /* overload protection: refusals, disconnections and drops, by limit */
+    uint64_t ov_max_clients, ov_conn_rate, ov_msg_rate, ov_inflight, ov_queue_full, ov_topic_levels,
+        ov_topic_length, kicked;
 } broker__stats;
 
 struct ek_broker {
@@ -492,6 +533,7 @@ struct ek_broker {
     atomic_long next_sub_id;
     atomic_int pending_pub;        /* in-process publishes posted but not yet routed */
     broker__stats st;
+    broker__bucket conn_rate[BROKER_MAX_LISTENERS]; /* maxConnRate, per listener */
     int64_t started_ms;
     broker__timer sweep_timer, sys_timer, persist_timer;
     void *db;                      /* sqlite3 *, or NULL without persistence */

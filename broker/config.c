@@ -43,6 +43,10 @@ static const struct {
     {"exclusiveSubscription", K_BOOL, 0, 1, offsetof(broker__cfg, exclusive_sub)},
     {"delayedPublish", K_BOOL, 0, 1, offsetof(broker__cfg, delayed_enable)},
     {"maxDelayedMessages", K_U32, 0, UINT32_MAX, offsetof(broker__cfg, max_delayed)},
+    {"maxConnRate", K_U32, 0, UINT32_MAX, offsetof(broker__cfg, max_conn_rate)},
+    {"maxMessageRate", K_U32, 0, UINT32_MAX, offsetof(broker__cfg, max_msg_rate)},
+    {"maxTopicLevels", K_U32, 0, 65535, offsetof(broker__cfg, max_topic_levels)},
+    {"maxTopicLength", K_U32, 0, 65535, offsetof(broker__cfg, max_topic_length)},
 };
 
 static void defaults(broker__cfg *c)
@@ -71,6 +75,7 @@ static void defaults(broker__cfg *c)
     c->allow_anonymous = true;
     c->shared_strategy = BROKER_SHARE_ROUND_ROBIN;
     c->delayed_enable = true;
+    c->max_topic_levels = 128; /* EMQX's default */
 }
 
 static int set_key(broker__cfg *c, size_t k, const ek_value *v, ek_err *err)

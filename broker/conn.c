@@ -83,6 +83,8 @@ static const char *reason_text(uint8_t rc)
     case RC_RECEIVE_MAX: return "receive maximum exceeded";
     case RC_ALIAS_INVALID: return "topic alias invalid";
     case RC_TOO_LARGE: return "packet too large";
+    case RC_MSG_RATE: return "message rate too high";
+    case RC_ADMIN_ACTION: return "administrative action";
     case RC_RETAIN_UNSUPPORTED: return "retain not supported";
     case RC_QOS_UNSUPPORTED: return "QoS not supported";
     case RC_SHUTTING_DOWN: return "server shutting down";
@@ -210,6 +212,7 @@ static void on_readable(broker__conn *c)
             return;
         }
         b->st.bytes_rx += (uint64_t)n;
+        c->bytes_in += (uint64_t)n;
         c->last_rx = ek_mono_ms();
         const uint8_t *data = b->rbuf;
         size_t len = (size_t)n;
@@ -291,7 +294,7 @@ void broker__conn_accept(ek_broker *b, broker__io *lio)
             }
             return;
         }
-        if (b->cfg.max_clients && b->nconns >= b->cfg.max_clients) {
+        if (!broker__overload_accept(b, lio)) {
             close(fd);
             continue;
         }
@@ -314,6 +317,7 @@ static void flush_one(broker__conn *c)
             if (n > 0) {
                 c->out_off += (size_t)n;
                 b->st.bytes_tx += (uint64_t)n;
+                c->bytes_out += (uint64_t)n;
                 continue;
             }
             if (n < 0 && errno == EINTR) continue;

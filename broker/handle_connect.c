@@ -158,6 +158,8 @@ int broker__connect_accept(broker__conn *c, broker__pkt *p)
     s->conn = c;
     c->s = s;
     s->version = c->version;
+    ek_free(s->username);
+    s->username = c->username ? ek_strdup(c->username) : NULL;
     s->expiry = expiry;
     s->dirty = true;
     if (p->will) {
@@ -168,6 +170,7 @@ int broker__connect_accept(broker__conn *c, broker__pkt *p)
     uint16_t window = c->recv_max_out < b->cfg.max_inflight ? c->recv_max_out : b->cfg.max_inflight;
     broker__session_set_window(s, window);
     c->state = CONN_ACTIVE;
+    c->connected_at = ek_now_ms();
     b->st.clients_total++;
     send_connack(c, present, assigned, expiry, expiry_changed, ka_changed);
     broker__session_resend(s);

@@ -1,5 +1,5 @@
-/* PUBLISH in both directions: a client's PUBLISH (topic alias resolution, QoS and retain limits,
- * the QoS 2 duplicate check, routing, PUBACK/PUBREC) and the PUBLISH the broker sends to a client
+/* PUBLISH in both directions: a client's PUBLISH (message rate, topic alias resolution, QoS and
+ * retain limits, the QoS 2 duplicate check, topic limits and ACL, routing, PUBACK/PUBREC) and the PUBLISH the broker sends to a client
  * (remaining message expiry, subscription identifiers, outbound topic aliases, the client's
  * maximum packet size).
  *
@@ -112,6 +112,7 @@ int broker__handle_publish(broker__conn *c, broker__pkt *p)
 {
     ek_broker *b = c->b;
     broker__session *s = c->s;
+    if (!broker__overload_publish(c)) return RC_MSG_RATE;
     if (p->qos > b->cfg.max_qos) return RC_QOS_UNSUPPORTED;
     if (p->retain && !b->cfg.retain_available) return RC_RETAIN_UNSUPPORTED;
     const char *topic = (const char *)p->topic.p;
@@ -121,12 +122,16 @@ int broker__handle_publish(broker__conn *c, broker__pkt *p)
         if (rc) return rc;
     }
     b->st.msgs_rx++;
+    c->msgs_in++;
     if (p->qos == 2) {
         if (rel_has(s, p->id)) {
             ack(c, BROKER_PUBREC, p->id, 0);
             return 0;
         }
-        if (s->nrel >= b->cfg.max_inflight) return RC_RECEIVE_MAX;
+        if (s->nrel >= b->cfg.max_inflight) {
+            b->st.ov_inflight++;
+            return RC_RECEIVE_MAX;
+        }
     }
     /* The acknowledgement goes out before the message is routed, so that a client subscribed to
      * its own topic reads the PUBACK before its copy of the message (some clients check for
@@ -139,6 +144,7 @@ int broker__handle_publish(broker__conn *c, broker__pkt *p)
         topic = final;
         tlen = strlen(final);
     }
+    if (!reason) reason = broker__overload_topic(b, topic, tlen, false); /* 0x90: too long, too many levels */
     if (!reason && tlen >= 4 && memcmp(topic, "$SYS", 4) == 0) reason = RC_NOT_AUTHORIZED; /* the broker's */
     if (!reason && b->cfg.nacl && !acl_ok(c, topic, tlen)) reason = RC_NOT_AUTHORIZED;
     broker__msg *m = NULL;
@@ -232,5 +238,6 @@ bool broker__send_publish(broker__conn *c, broker__msg *m, uint8_t qos, bool ret
         return false;
     }
     c->b->st.msgs_tx++;
+    c->msgs_out++;
     return true;
 }

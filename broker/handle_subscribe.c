@@ -5,7 +5,7 @@
  *
  * broker__subscribe_one is the one path a subscription takes, also for auto-subscribe: the topic
  * rewrite rules first (on the filter after any $share/{g}/, $queue/ or $exclusive/ prefix), then
- * validation, the ACL on the rewritten filter, the exclusive lock, and the topic tree. */
+ * validation, the topic limits (maxTopicLevels, maxTopicLength), the ACL on the rewritten filter, the exclusive lock, and the topic tree. */
 #include "broker/broker_int.h"
 #include "engine/mem.h"
 
@@ -24,9 +24,11 @@ uint8_t broker__subscribe_one(broker__conn *c, const char *f, size_t flen, uint8
     char *group = NULL;
     const char *real = broker__share_split(fstr, &group);
     bool excl = broker__is_exclusive(fstr);
-    uint8_t code = 0;
+    uint8_t code = 0, ov;
     if (!real || !broker__filter_valid((const uint8_t *)real, strlen(real)) || (excl && !b->cfg.exclusive_sub))
         code = v5 ? RC_FILTER_INVALID : 0x80;
+    else if ((ov = broker__overload_topic(b, real, strlen(real), true))) /* maxTopicLevels/Length: 0x8F */
+        code = v5 ? ov : 0x80;
     else if (!broker__acl_allow(b, c, BROKER_ACL_SUB, fstr))
         code = v5 ? RC_NOT_AUTHORIZED : 0x80;
     else if (excl && !broker__exclusive_free(b, s, real))

@@ -34,6 +34,7 @@ void broker__retain_set(ek_broker *b, broker__msg *m)
         b->nretained++;
     }
     ek_broker_msg_unref(n->retained);
+    m->stored_at = ek_now_ms(); /* before anyone else reads m: it is not routed yet */
     n->retained = ek_broker_msg_ref(m);
     if (!m->sys) broker__persist_retained(b, m, false);
 }

@@ -34,6 +34,7 @@ void broker__session_free(broker__session *s)
     for (size_t i = 0; i < s->qlen; i++) ek_broker_msg_unref(s->q[(s->qhead + i) % s->qcap].m);
     for (uint16_t i = 0; s->infl && i < s->infl_cap; i++) ek_broker_msg_unref(s->infl[i].m);
     ek_broker_msg_unref(s->will);
+    ek_free(s->username);
     ek_free(s->q);
     ek_free(s->infl);
     ek_free(s->rel);
@@ -97,6 +98,7 @@ static void q_push(broker__session *s, const broker__qent *e)
         s->qlen--;
         s->dropped++;
         b->st.dropped++;
+        b->st.ov_queue_full++;
     }
     if (s->qlen == s->qcap) {
         size_t cap = s->qcap ? s->qcap * 2 : 16;

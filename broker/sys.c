@@ -1,13 +1,15 @@
 /* $SYS topics: the broker's own statistics, published as retained QoS 0 messages every
  * sysInterval seconds under $SYS/brokers/<node>/ (EMQX's layout; node is "kuiperd"):
- * version, uptime, datetime, sysdescr, clients/connected, clients/total, messages/received,
- * messages/sent, messages/dropped, bytes/received, bytes/sent, subscriptions/count and
- * retained/count; $SYS/brokers itself names the node. Leading wildcards never match $SYS
- * (topic_tree.c), so "#" subscribers do not see these; clients cannot publish under $SYS.
- * ek_broker_stats_get hands the same figures to other threads (Prometheus) through the post queue. */
+ * version, uptime, datetime, sysdescr, and the figures of the table below (clients, messages,
+ * bytes, subscriptions, retained messages, overload protection); $SYS/brokers itself names the
+ * node. Leading wildcards never match $SYS (topic_tree.c), so "#" subscribers do not see these;
+ * clients cannot publish under $SYS. ek_broker_stats_get hands the same figures to other threads
+ * (GET /broker/stats, Prometheus) through broker__call. */
 #include "broker/broker_int.h"
+#include "engine/mem.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -32,8 +34,44 @@ static void pub(ek_broker *b, const char *suffix, const char *fmt, ...)
     ek_broker_msg_unref(m);
 }
 
-/* The figures, read on the reactor thread: the one place both $SYS and ek_broker_stats_get take
- * them from, so the two never disagree. */
+/* Every figure: its topic under $SYS/brokers/kuiperd/ (and, with '.' for '/', its key in
+ * ek_broker_stats_object) and its place in ek_broker_stats. */
+static const struct {
+    const char *name;
+    size_t off;
+} figures[] = {
+#define F(n, f) {n, offsetof(ek_broker_stats, f)}
+    F("clients/connected", clients_connected),
+    F("clients/total", clients_total),
+    F("clients/connects", connects_total),
+    F("clients/kicked", kicked),
+    F("messages/received", msgs_received),
+    F("messages/sent", msgs_sent),
+    F("messages/dropped", msgs_dropped),
+    F("bytes/received", bytes_received),
+    F("bytes/sent", bytes_sent),
+    F("subscriptions/count", subscriptions),
+    F("retained/count", retained),
+    F("overload/max_clients", refused_max_clients),
+    F("overload/connection_rate", refused_conn_rate),
+    F("overload/message_rate", disconnected_msg_rate),
+    F("overload/inflight", disconnected_inflight),
+    F("overload/queue_full", dropped_queue_full),
+    F("overload/topic_levels", refused_topic_levels),
+    F("overload/topic_length", refused_topic_length),
+#undef F
+};
+#define NFIGURES (sizeof figures / sizeof figures[0])
+
+static uint64_t figure(const ek_broker_stats *st, size_t i)
+{
+    uint64_t v;
+    memcpy(&v, (const char *)st + figures[i].off, sizeof v);
+    return v;
+}
+
+/* The figures, read on the reactor thread: the one place $SYS, ek_broker_stats_get and so the
+ * REST API and Prometheus take them from, so they never disagree. */
 static void fill(ek_broker *b, ek_broker_stats *o)
 {
     size_t connected = 0;
@@ -50,6 +88,14 @@ static void fill(ek_broker *b, ek_broker_stats *o)
         .subscriptions = b->nsubs_total,
         .retained = b->nretained - b->nretained_sys, /* $SYS's own not counted */
         .uptime_s = (uint64_t)((ek_now_ms() - b->started_ms) / 1000),
+        .refused_max_clients = b->st.ov_max_clients,
+        .refused_conn_rate = b->st.ov_conn_rate,
+        .disconnected_msg_rate = b->st.ov_msg_rate,
+        .disconnected_inflight = b->st.ov_inflight,
+        .dropped_queue_full = b->st.ov_queue_full,
+        .refused_topic_levels = b->st.ov_topic_levels,
+        .refused_topic_length = b->st.ov_topic_length,
+        .kicked = b->st.kicked,
     };
 }
 
@@ -67,52 +113,45 @@ static void tick(ek_broker *b, void *arg)
     pub(b, "uptime", "%llu seconds", (unsigned long long)st.uptime_s);
     pub(b, "datetime", "%s", dt);
     pub(b, "sysdescr", "%s", "kuiperd bundled MQTT broker (MQTT 3.1, 3.1.1, 5.0)");
-    pub(b, "clients/connected", "%llu", (unsigned long long)st.clients_connected);
-    pub(b, "clients/total", "%llu", (unsigned long long)st.clients_total);
-    pub(b, "messages/received", "%llu", (unsigned long long)st.msgs_received);
-    pub(b, "messages/sent", "%llu", (unsigned long long)st.msgs_sent);
-    pub(b, "messages/dropped", "%llu", (unsigned long long)st.msgs_dropped);
-    pub(b, "bytes/received", "%llu", (unsigned long long)st.bytes_received);
-    pub(b, "bytes/sent", "%llu", (unsigned long long)st.bytes_sent);
-    pub(b, "subscriptions/count", "%llu", (unsigned long long)st.subscriptions);
-    pub(b, "retained/count", "%llu", (unsigned long long)st.retained);
+    for (size_t i = 0; i < NFIGURES; i++) pub(b, figures[i].name, "%llu", (unsigned long long)figure(&st, i));
     broker__timer_arm(b, &b->sys_timer, ek_mono_ms() + (int64_t)b->cfg.sys_interval * 1000);
 }
 
-typedef struct stats_req {
-    ek_broker_stats *out;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    bool done;
-} stats_req;
-
 static void do_stats(ek_broker *b, void *arg)
 {
-    stats_req *r = arg;
-    fill(b, r->out);
-    pthread_mutex_lock(&r->mu);
-    r->done = true;
-    pthread_cond_signal(&r->cv);
-    pthread_mutex_unlock(&r->mu);
+    fill(b, arg);
+}
+
+static void free_stats(void *arg)
+{
+    ek_free(arg);
 }
 
 int ek_broker_stats_get(ek_broker *b, ek_broker_stats *out)
 {
     if (!b) return EK_ESTATE;
-    if (!b->running || pthread_equal(pthread_self(), b->thr)) {
-        fill(b, out);
-        return 0;
-    }
-    stats_req r = {.out = out, .done = false};
-    pthread_mutex_init(&r.mu, NULL);
-    pthread_cond_init(&r.cv, NULL);
-    broker__post(b, do_stats, &r);
-    pthread_mutex_lock(&r.mu);
-    while (!r.done) pthread_cond_wait(&r.cv, &r.mu);
-    pthread_mutex_unlock(&r.mu);
-    pthread_mutex_destroy(&r.mu);
-    pthread_cond_destroy(&r.cv);
+    /* The snapshot is filled on the heap: after a timeout the reactor still writes it. */
+    ek_broker_stats *st = ek_malloc(sizeof *st);
+    int rc = broker__call(b, do_stats, st, free_stats, EK_BROKER_CALL_TIMEOUT_MS, NULL);
+    if (rc) return rc;
+    *out = *st;
+    ek_free(st);
     return 0;
+}
+
+void ek_broker_stats_object(const ek_broker_stats *st, ek_value *out)
+{
+    *out = ek_object_new(NFIGURES + 3);
+    ek_object_set(out, "node", ek_string(NODE));
+    ek_object_set(out, "version", ek_string(EK_VERSION));
+    ek_object_set(out, "uptime", ek_int((int64_t)st->uptime_s));
+    for (size_t i = 0; i < NFIGURES; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "%s", figures[i].name);
+        for (char *p = key; *p; p++)
+            if (*p == '/') *p = '.';
+        ek_object_set(out, key, ek_int((int64_t)figure(st, i)));
+    }
 }
 
 void broker__sys_start(ek_broker *b)

@@ -66,6 +66,15 @@ const config_key config__keys[] = {
     {"store.type", CK_STR, "sqlite"},
     {"store.extStateType", CK_STR, "sqlite"},
     {"store.sqlite.name", CK_STR, "sqliteKV.db"},
+    /* broker: overload protection (the broker reads its whole section itself, broker/config.c;
+     * these entries give the keys their spelling for KUIPER__BROKER__... and a type check) */
+    {"broker.maxClients", CK_INT, "0"},
+    {"broker.maxConnRate", CK_INT, "0"},
+    {"broker.maxMessageRate", CK_INT, "0"},
+    {"broker.maxInflight", CK_INT, "32"},
+    {"broker.maxQueuedMessages", CK_INT, "1000"},
+    {"broker.maxTopicLevels", CK_INT, "128"},
+    {"broker.maxTopicLength", CK_INT, "0"},
     /* dashboard */
     {"dashboard.enable", CK_BOOL, "true"},
     {"dashboard.ip", CK_STR, "0.0.0.0"},

@@ -130,6 +130,21 @@ static const struct {
     BM("subscriptions", "gauge", "Subscriptions, from clients and in-process", subscriptions),
     BM("retained_messages", "gauge", "Retained messages ($SYS's own not counted)", retained),
     BM("uptime_seconds", "gauge", "Seconds since the broker started", uptime_s),
+    BM("overload_max_clients_total", "counter", "Connections closed at accept because maxClients was reached",
+       refused_max_clients),
+    BM("overload_connection_rate_total", "counter", "Connections closed at accept because maxConnRate was exceeded",
+       refused_conn_rate),
+    BM("overload_message_rate_total", "counter", "Clients disconnected for exceeding maxMessageRate",
+       disconnected_msg_rate),
+    BM("overload_inflight_total", "counter", "Clients disconnected for exceeding the receive maximum (maxInflight)",
+       disconnected_inflight),
+    BM("overload_queue_full_total", "counter", "Messages dropped from a full session queue (maxQueuedMessages)",
+       dropped_queue_full),
+    BM("overload_topic_levels_total", "counter", "Publishes and subscriptions refused for maxTopicLevels",
+       refused_topic_levels),
+    BM("overload_topic_length_total", "counter", "Publishes and subscriptions refused for maxTopicLength",
+       refused_topic_length),
+    BM("kicked_total", "counter", "Clients kicked out through the management API", kicked),
 #undef BM
 };
 #define NBROKER (sizeof broker_metrics / sizeof broker_metrics[0])

@@ -22,7 +22,7 @@ typedef struct rest_req {
     size_t body_len;
     const char *params[REST_MAX_PARAMS]; /* values of {name} segments, in order */
     int nparams;
-    char pbuf[1024];           /* storage for params */
+    char pbuf[4096];           /* storage for params (a topic may be long) */
     size_t pused;
     void *conn;                /* struct MHD_Connection *, for query arguments and headers */
 } rest_req;
@@ -75,6 +75,7 @@ extern const rest_route rest__routes_uploads[];
 extern const rest_route rest__routes_metadata[];
 extern const rest_route rest__routes_connections[];
 extern const rest_route rest__routes_admin[];
+extern const rest_route rest__routes_broker_mgmt[];
 
 /* Store namespace of the last data import's status (res_ruleset.c). */
 #define REST_NS_IMPORT "import_status"

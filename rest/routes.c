@@ -1,6 +1,7 @@
 /* The route table: method + path pattern to handler, joined from the resource files' tables.
  * A pattern segment "{name}" matches one path segment and is passed to the handler in
- * req->params, in order. Matching is a linear scan: the table is small and requests are rare
+ * req->params, in order; a last segment "{name...}" matches the rest of the path, '/' included
+ * (an MQTT topic or client id). Matching is a linear scan: the table is small and requests are rare
  * next to messages. */
 #include "rest/rest_int.h"
 
@@ -16,6 +17,7 @@ static const rest_route *const tables[] = {
     rest__routes_metadata,
     rest__routes_connections,
     rest__routes_admin,
+    rest__routes_broker_mgmt,
     NULL,
 };
 
@@ -27,7 +29,8 @@ static int match(const char *pattern, const char *path, rest_req *req)
     while (*p && *s) {
         if (*p == '{') {
             const char *close = strchr(p, '}');
-            size_t len = strcspn(s, "/");
+            bool rest = close && close[1] == '\0' && close - p > 4 && memcmp(close - 3, "...", 3) == 0;
+            size_t len = rest ? strlen(s) : strcspn(s, "/");
             if (!close || len == 0 || n >= REST_MAX_PARAMS || req->pused + len + 1 > sizeof req->pbuf) return 0;
             char *dst = req->pbuf + req->pused;
             memcpy(dst, s, len);

@@ -9,7 +9,7 @@
 // Steps that need REST endpoints the server does not have yet (a 404 "<path> is not found")
 // check the page's "Not available" state instead. Prints one "ok"/"not ok" line per step.
 import { chromium } from 'playwright-core';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -52,6 +52,12 @@ async function hasEndpoint(path, headers = {}) {
 function publish(topic, message) {
   return new Promise((resolve, reject) => {
     execFile('mosquitto_pub', ['-h', '127.0.0.1', '-p', MQTT_PORT, '-t', topic, '-m', message], (err) => (err ? reject(err) : resolve()));
+  });
+}
+
+function publishRetained(topic, message) {
+  return new Promise((resolve, reject) => {
+    execFile('mosquitto_pub', ['-h', '127.0.0.1', '-p', MQTT_PORT, '-r', '-t', topic, '-m', message], (err) => (err ? reject(err) : resolve()));
   });
 }
 
@@ -211,18 +217,23 @@ async function main(page) {
   }
 
   await step('the broker page charts $SYS figures and shows live messages', async () => {
-    await go(page, '#/broker');
-    await page.waitForSelector('[data-testid=sys-charts] svg polyline', { state: 'attached', timeout: 10000 });
-    await page.fill('input[name=filter]', 'dash/#');
-    await page.click('form.card button[type=submit]');
-    await page.waitForSelector('text=watching dash/#');
-    await publish('dash/hello', '{"hello":"dashboard"}');
-    await page.waitForSelector('[data-testid=messages] li >> text=dash/hello', { timeout: 5000 });
-    // Clients, subscriptions and retained messages come with the broker's REST endpoints.
-    const sections = await page.$$eval('main .card', (cards) => cards.length);
-    assert(sections >= 5, 'five sections');
-    if (SHOTS) await page.waitForTimeout(2500); // a few $SYS rounds (sysInterval 1 s) for the picture
-    await shot(page, 'broker');
+    // A client connected with a subscription, shown by the management endpoints (when present).
+    const mgmtApi = await hasEndpoint('/broker/clients');
+    const sub = spawn('mosquitto_sub', ['-h', '127.0.0.1', '-p', MQTT_PORT, '-i', 'dash-client', '-q', '1', '-t', 'dash/sub/#'],
+      { stdio: 'ignore' });
+    try {
+      if (mgmtApi) {
+        await publishRetained('dash/kept', 'kept for the table');
+        for (let i = 0; i < 100; i++) {
+          const r = await (await fetch(`${REST}/broker/subscriptions?clientid=dash-client`)).json();
+          if (r.data && r.data.length) break;
+          await new Promise((res) => setTimeout(res, 50));
+        }
+      }
+      await brokerPage(page, mgmtApi);
+    } finally {
+      sub.kill();
+    }
   });
 
   await step('the configuration page shows the server', async () => {
@@ -230,6 +241,28 @@ async function main(page) {
     await page.waitForSelector('[data-testid=server-info] >> text=version');
     await shot(page, 'config');
   });
+}
+
+/** The broker page: with the management endpoints, its tables show the connected client, its
+ * subscription and a retained message; the $SYS charts and the live message viewer work. */
+async function brokerPage(page, mgmtApi) {
+  await go(page, '#/broker');
+  if (mgmtApi) {
+    const card = (title) => `main .card:has(h2:has-text("${title}"))`;
+    await page.waitForSelector(`${card('Connected clients')} td:has-text("dash-client")`, { timeout: 5000 });
+    await page.waitForSelector(`${card('Subscriptions')} td:has-text("dash/sub/#")`, { timeout: 5000 });
+    await page.waitForSelector(`${card('Retained messages')} td:has-text("dash/kept")`, { timeout: 5000 });
+  }
+  await page.waitForSelector('[data-testid=sys-charts] svg polyline', { state: 'attached', timeout: 10000 });
+  await page.fill('input[name=filter]', 'dash/#');
+  await page.click('form.card button[type=submit]');
+  await page.waitForSelector('text=watching dash/#');
+  await publish('dash/hello', '{"hello":"dashboard"}');
+  await page.waitForSelector('[data-testid=messages] li >> text=dash/hello', { timeout: 5000 });
+  const sections = await page.$$eval('main .card', (cards) => cards.length);
+  assert(sections >= 5, 'five sections');
+  if (SHOTS) await page.waitForTimeout(2500); // a few $SYS rounds (sysInterval 1 s) for the picture
+  await shot(page, 'broker');
 }
 
 async function auth(page) {

@@ -21,6 +21,13 @@ def scrape(port):
         return r.read().decode()
 
 
+def answering(port):
+    try:
+        return scrape(port)
+    except OSError:
+        return None
+
+
 def figures(port):
     text = scrape(port)
     return text, {m.group(1): int(m.group(2)) for m in re.finditer(r"^kuiper_broker_(\w+) (\d+)$", text, re.M)}
@@ -37,6 +44,8 @@ class BrokerStats(unittest.TestCase):
     def test_figures_move(self):
         port = free_port()
         with Kuiperd(env={"KUIPER__BASIC__PROMETHEUS": "true", "KUIPER__BASIC__PROMETHEUSPORT": str(port)}) as k:
+            # kuiperd answers on the REST port (what Kuiperd waits for) just before /metrics listens.
+            wait_for(lambda: answering(port), timeout=10, what="/metrics answering")
             text, before = figures(port)
             for name, kind in (("clients_connected", "gauge"), ("messages_received_total", "counter"),
                                ("bytes_sent_total", "counter"), ("uptime_seconds", "gauge")):

@@ -285,15 +285,10 @@ class Browser(unittest.TestCase):
             assert_clean_stop(self, k)
 
     def test_login(self):
-        from test_rest_auth_tls import make_jwt
+        from test_rest_auth_tls import admin_pem_and_token
         tmp = tempfile.mkdtemp(prefix="ek-dash-auth-")
         try:
-            key, pub = os.path.join(tmp, "admin.key"), os.path.join(tmp, "admin.pub")
-            subprocess.run(["openssl", "genrsa", "-out", key, "2048"], capture_output=True, check=True)
-            subprocess.run(["openssl", "rsa", "-in", key, "-pubout", "-out", pub], capture_output=True, check=True)
-            with open(pub) as f:
-                pem = f.read()
-            token = make_jwt(key, {"iss": "admin.pub", "aud": "eKuiper", "exp": int(time.time()) + 600})
+            pem, token = admin_pem_and_token(tmp)
             with Kuiperd(env={"KUIPER__BASIC__AUTHENTICATION": "true"}, etc_files={"mgmt/admin.pub": pem}) as k:
                 self.run_scenario(k, "auth", {"TOKEN": token})
                 assert_clean_stop(self, k)

@@ -29,6 +29,17 @@ def make_jwt(private_key, claims, alg="RS256"):
     return "%s.%s.%s" % (header, payload, b64url(sig))
 
 
+def admin_pem_and_token(tmp):
+    """Makes an RSA key pair in tmp; returns the public key (PEM text, for etc/mgmt/admin.pub) and
+    a valid token for it (iss admin.pub, aud eKuiper, ten minutes)."""
+    key, pub = os.path.join(tmp, "admin.key"), os.path.join(tmp, "admin.pub")
+    subprocess.run(["openssl", "genrsa", "-out", key, "2048"], capture_output=True, check=True)
+    subprocess.run(["openssl", "rsa", "-in", key, "-pubout", "-out", pub], capture_output=True, check=True)
+    with open(pub) as f:
+        pem = f.read()
+    return pem, make_jwt(key, {"iss": "admin.pub", "aud": "eKuiper", "exp": int(time.time()) + 600})
+
+
 class Auth(unittest.TestCase):
     @classmethod
     def setUpClass(cls):

@@ -30,11 +30,11 @@ function table(rows) {
   }
   if (!rows.length) return h('p.muted', 'None.');
   const cols = [...new Set(rows.flatMap((r) => (r && typeof r === 'object' ? Object.keys(r) : ['value'])))];
-  return h('table.list', h('thead', h('tr', cols.map((c) => h('th', c)))),
+  return h('div.hscroll', h('table.list', h('thead', h('tr', cols.map((c) => h('th', c)))),
     h('tbody', rows.map((r) => h('tr', cols.map((c) => {
       const v = r && typeof r === 'object' ? r[c] : r;
-      return h('td', v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
-    })))));
+      return h('td', v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+    }))))));
 }
 
 async function loadSection(box, paths) {
