@@ -85,6 +85,7 @@ int ek_broker_start(const ek_value *section, const char *data_dir, ek_broker **o
     int rc = broker__cfg_load(&b->cfg, section, err);
     if (!rc) rc = broker__reactor_init(b, err);
     if (!rc && b->cfg.persist && data_dir) rc = broker__persist_open(b, data_dir, err);
+    if (!rc && data_dir) rc = ek_authdb_open(data_dir, &b->authdb, err);
     for (int i = 0; !rc && b->cfg.enable && i < b->cfg.nlisteners; i++) rc = open_listener(b, &b->cfg.listeners[i], err);
     if (rc) {
         ek_broker_stop(b);
@@ -150,6 +151,7 @@ void ek_broker_stop(ek_broker *b)
     broker__map_free(&b->inproc);
     ek_free(b->matched);
     broker__reactor_fini(b);
+    ek_authdb_close(b->authdb);
     broker__cfg_free(&b->cfg);
     ek_free(b);
 }

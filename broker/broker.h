@@ -10,6 +10,7 @@
 #ifndef EK_BROKER_H
 #define EK_BROKER_H
 
+#include "broker/authdb.h"
 #include "engine/err.h"
 #include "engine/value.h"
 
@@ -89,5 +90,18 @@ typedef struct ek_broker_stats {
  * and waits, so it must not be made from a delivery callback, where it runs directly instead).
  * Thread-safe. Returns 0, or EK_ESTATE when b is NULL. */
 int ek_broker_stats_get(ek_broker *b, ek_broker_stats *out);
+
+/* ---- users and bans (REST /broker/users, /broker/banned; see authdb.h and docs/broker.md) ---- */
+
+/* The running broker's user and ban database (borrowed), or NULL without a data directory. */
+ek_authdb *ek_broker_authdb(ek_broker *b);
+/* PBKDF2 rounds for new password hashes (broker.passwordIterations). */
+uint32_t ek_broker_password_iterations(const ek_broker *b);
+/* Appends the users of the configuration (read-only) to the array out as {username,
+ * is_superuser, source: "config"}. */
+void ek_broker_config_users(const ek_broker *b, ek_value *out);
+/* Disconnects every connected client that a ban of kind ("clientid", "username", "peerhost") on
+ * who names (DISCONNECT 0x98 in MQTT 5). Thread-safe: posted to the broker's thread. */
+void ek_broker_kick_banned(ek_broker *b, const char *kind, const char *who);
 
 #endif

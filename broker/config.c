@@ -40,6 +40,7 @@ static const struct {
     {"persistInterval", K_U32, 1, 3600, offsetof(broker__cfg, persist_interval)},
     {"allowAnonymous", K_BOOL, 0, 1, offsetof(broker__cfg, allow_anonymous)},
     {"enhancedAuth", K_BOOL, 0, 1, offsetof(broker__cfg, enhanced_auth)},
+    {"passwordIterations", K_U32, 1000, 10000000, offsetof(broker__cfg, pw_iterations)},
 };
 
 static void defaults(broker__cfg *c)
@@ -66,6 +67,7 @@ static void defaults(broker__cfg *c)
     c->persist = true;
     c->persist_interval = 1;
     c->allow_anonymous = true;
+    c->pw_iterations = EK_PASSWD_ITERATIONS;
 }
 
 static int set_key(broker__cfg *c, size_t k, const ek_value *v, ek_err *err)
@@ -117,8 +119,9 @@ int broker__cfg_load(broker__cfg *c, const ek_value *sec, ek_err *err)
             if (rc) return rc;
         }
     }
-    int arc = broker__acl_load(c, ek_object_get_ci(sec, "acl"), err);
+    int arc = broker__acl_load(c, sec, err);
     if (!arc) arc = broker__users_load(c, ek_object_get_ci(sec, "users"), err);
+    if (!arc) arc = broker__jwt_load(c, ek_object_get_ci(sec, "jwt"), err);
     if (arc) return arc;
     const ek_value *ls = ek_object_get_ci(sec, "listeners");
     if (ls && ls->type == EK_T_ARRAY) {

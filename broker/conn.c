@@ -86,6 +86,8 @@ static const char *reason_text(uint8_t rc)
     case RC_RETAIN_UNSUPPORTED: return "retain not supported";
     case RC_QOS_UNSUPPORTED: return "QoS not supported";
     case RC_SHUTTING_DOWN: return "server shutting down";
+    case RC_BANNED: return "banned";
+    case RC_ADMIN_ACTION: return "administrative action";
     default: return NULL;
     }
 }
@@ -105,7 +107,7 @@ static uint8_t v3_connack_code(uint8_t reason)
     case RC_BAD_VERSION: return 1;
     case RC_BAD_CLIENT_ID: return 2;
     case RC_BAD_USER_PASS: return 4;
-    case RC_NOT_AUTHORIZED: return 5;
+    case RC_NOT_AUTHORIZED: case RC_BANNED: return 5;
     default: return 3;
     }
 }
@@ -119,7 +121,8 @@ void broker__conn_close(broker__conn *c, uint8_t reason)
         p.reason = c->version == 5 ? reason : v3_connack_code(reason);
         if (c->version == 5) set_reason(&p, reason);
         if (c->version == 5 || reason == RC_BAD_VERSION || reason == RC_BAD_CLIENT_ID ||
-            reason == RC_BAD_USER_PASS || reason == RC_NOT_AUTHORIZED || reason == RC_UNAVAILABLE)
+            reason == RC_BAD_USER_PASS || reason == RC_NOT_AUTHORIZED || reason == RC_UNAVAILABLE ||
+            reason == RC_BANNED)
             broker__conn_send(c, &p);
     } else if (c->state == CONN_ACTIVE && c->version == 5 && reason >= 0x80) {
         broker__pkt p = {.type = BROKER_DISCONNECT, .reason = reason};

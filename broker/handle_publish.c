@@ -94,7 +94,7 @@ int broker__handle_publish(broker__conn *c, broker__pkt *p)
      * its own topic reads the PUBACK before its copy of the message (some clients check for
      * unacknowledged messages as soon as the copy arrives). The v5 reason byte is filled in
      * after routing: 0x10 when nobody matched. */
-    bool denied = (tlen >= 4 && memcmp(topic, "$SYS", 4) == 0) || (b->cfg.nacl && !acl_ok(c, topic, tlen));
+    bool denied = (tlen >= 4 && memcmp(topic, "$SYS", 4) == 0) || ((b->cfg.nacl || b->cfg.acl_deny) && !acl_ok(c, topic, tlen));
     uint8_t reason = denied ? RC_NOT_AUTHORIZED : 0; /* $SYS belongs to the broker */
     size_t at = SIZE_MAX;
     if (p->qos == 1) at = ack_begin(c, BROKER_PUBACK, p->id, reason);

@@ -29,7 +29,7 @@ int broker__handle_subscribe(broker__conn *c, broker__pkt *p)
             ek_free(group);
             continue;
         }
-        if (!broker__acl_allow(b, c, BROKER_ACL_SUB, fstr)) {
+        if (!broker__acl_allow(b, c, BROKER_ACL_SUB, real)) { /* $share/<group>/ is not part of the ACL's topic */
             codes[i++] = c->version == 5 ? RC_NOT_AUTHORIZED : 0x80;
             ek_free(fstr);
             ek_free(group);
