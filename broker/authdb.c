@@ -5,6 +5,7 @@
  * (the calls are rare next to messages: a CONNECT, a REST request). Expired bans are ignored when
  * checked and deleted when listed. */
 #include "broker/authdb.h"
+#include "engine/codec_json.h"
 #include "engine/mem.h"
 
 #include <pthread.h>
@@ -84,7 +85,7 @@ static void bind_text(sqlite3_stmt *st, int i, const char *s)
 
 /* ---- users ---- */
 
-int ek_authdb_user_put(ek_authdb *a, const char *name, const char *password, bool superuser, uint32_t iterations,
+int ek_authdb_user_put(ek_authdb *a, const char *name, const char *password, int superuser, uint32_t iterations,
                        bool replace, ek_err *err)
 {
     char hash[EK_PASSWD_MAX];
@@ -92,12 +93,13 @@ int ek_authdb_user_put(ek_authdb *a, const char *name, const char *password, boo
     if (!password) return ek_err_set(err, EK_EINVAL, "user %s: a password is required", name);
     if (ek_passwd_hash(password, strlen(password), iterations, hash))
         return ek_err_set(err, EK_EIO, "user %s: cannot hash the password (no randomness)", name);
-    sqlite3_stmt *st = begin(a, replace ? "UPDATE users SET hash=?2, superuser=?3 WHERE username=?1"
+    sqlite3_stmt *st = begin(a, replace ? "UPDATE users SET hash=?2, superuser=IFNULL(?3, superuser) WHERE username=?1"
                                         : "INSERT OR IGNORE INTO users VALUES(?1,?2,?3,?4)");
     if (!st) return db_error(a, st, err);
     bind_text(st, 1, name);
     bind_text(st, 2, hash);
-    sqlite3_bind_int(st, 3, superuser);
+    if (superuser >= 0) sqlite3_bind_int(st, 3, superuser);
+    else if (!replace) sqlite3_bind_int(st, 3, 0);
     if (!replace) sqlite3_bind_int64(st, 4, (sqlite3_int64)time(NULL));
     if (sqlite3_step(st) != SQLITE_DONE) return db_error(a, st, err);
     int changed = sqlite3_changes(a->db);
@@ -207,11 +209,8 @@ int ek_authdb_ban_del(ek_authdb *a, const char *kind, const char *who, ek_err *e
 
 static ek_value rfc3339(int64_t secs)
 {
-    char buf[32];
-    time_t t = (time_t)secs;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char buf[40];
+    ek_json_format_datetime(secs * 1000000000LL, buf);
     return ek_string(buf);
 }
 

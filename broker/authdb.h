@@ -38,8 +38,9 @@ int ek_authdb_open(const char *data_dir, ek_authdb **out, ek_err *err);
 void ek_authdb_close(ek_authdb *db); /* accepts NULL */
 
 /* Adds a user (replace false: EK_EEXIST when the name is taken) or replaces one (replace true:
- * EK_ENOTFOUND when it does not exist). The password is hashed with `iterations` rounds. */
-int ek_authdb_user_put(ek_authdb *db, const char *name, const char *password, bool superuser,
+ * EK_ENOTFOUND when it does not exist). The password is hashed with `iterations` rounds.
+ * superuser is 0 or 1, or -1 to keep what the user had (0 for a new one). */
+int ek_authdb_user_put(ek_authdb *db, const char *name, const char *password, int superuser,
                        uint32_t iterations, bool replace, ek_err *err);
 int ek_authdb_user_del(ek_authdb *db, const char *name, ek_err *err); /* EK_ENOTFOUND */
 /* out = array of {"username", "is_superuser", "created_at"} (seconds), sorted by name. */
@@ -59,5 +60,8 @@ int ek_authdb_ban_del(ek_authdb *db, const char *kind, const char *who, ek_err *
 int ek_authdb_ban_list(ek_authdb *db, int64_t now, ek_value *out, ek_err *err);
 /* Whether a ban in force at now names client_id, user (may be NULL) or peerhost (may be NULL). */
 bool ek_authdb_banned(ek_authdb *db, const char *client_id, const char *user, const char *peerhost, int64_t now);
+
+/* `kuiperd user <verb> ...` (user_cmd.c): argv starts at the verb. Returns the exit status. */
+int ek_broker_user_cmd(int argc, char **argv, const char *data_dir, uint32_t iterations);
 
 #endif
