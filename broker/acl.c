@@ -1,10 +1,12 @@
 /* Authorization: an ordered list of rules, checked when a client subscribes and when it publishes.
  *
  * The rules come from the inline `acl:` list of the broker configuration followed by those of
- * `aclFile` (a YAML file holding the same list). Each rule has a permission (allow or deny), an
+ * `aclFile` (a YAML file holding the same list under `acl:`). Each rule has a permission (allow or deny), an
  * action (publish, subscribe or all), a topic filter (or a list of them, `topics`) in which `%u`
  * and `%c` stand for the client's user name and client id, and optionally the client id, user
- * name or peer address (`ipaddress`, one IPv4 address or a CIDR block) it applies to. The first
+ * name or peer address (`ipaddress`, one IPv4 address or a CIDR block) it applies to. A topic
+ * written "eq <filter>" matches only that exact string (EMQX's form: "eq #" is the subscription
+ * to "#" itself, not everything). The first
  * rule that matches decides; when none matches `aclNoMatch` does (allow by default).
  *
  * A rule's filter matches a publish when the topic matches it, and a subscription when it covers
@@ -84,9 +86,9 @@ static bool rule_hits(const broker__acl_rule *r, const broker__conn *c, const ch
     if (r->clientid && (!c->s || strcmp(r->clientid, c->s->id) != 0)) return false;
     if (r->username && (!c->username || strcmp(r->username, c->username) != 0)) return false;
     if (r->has_ip && (!c->peer_ip || (c->peer_ip & r->mask) != r->ip)) return false;
-    if (!strchr(r->topic, '%')) return broker__filter_covers(r->topic, topic);
+    if (!strchr(r->topic, '%')) return r->eq ? !strcmp(r->topic, topic) : broker__filter_covers(r->topic, topic);
     char *t = expand(r->topic, c);
-    bool hit = t && broker__filter_covers(t, topic);
+    bool hit = t && (r->eq ? !strcmp(t, topic) : broker__filter_covers(t, topic));
     ek_free(t);
     return hit;
 }
@@ -129,9 +131,14 @@ static char *opt_str(const ek_value *o, const char *key)
     return v && v->type == EK_T_STRING ? ek_strdup(ek_str_ptr(v)) : NULL;
 }
 
-static bool topic_ok(const ek_value *t)
+/* The filter of a rule's topic, without its "eq " prefix; NULL when it is not a valid filter. */
+static const char *topic_of(const ek_value *t, bool *eq)
 {
-    return t->type == EK_T_STRING && broker__filter_valid((const uint8_t *)ek_str_ptr(t), ek_str_len(t));
+    if (!t || t->type != EK_T_STRING) return NULL;
+    const char *f = ek_str_ptr(t);
+    *eq = strncmp(f, "eq ", 3) == 0;
+    if (*eq) f += 3;
+    return broker__filter_valid((const uint8_t *)f, strlen(f)) ? f : NULL;
 }
 
 /* Appends the rules of mapping o (one per topic) to cfg. where names it in errors. */
@@ -152,16 +159,17 @@ static int rule(broker__cfg *cfg, const ek_value *o, const char *where, ek_err *
     if (ip && (ip->type != EK_T_STRING || !ip_rule(ek_str_ptr(ip), &r)))
         return ek_err_set(err, EK_ECONF, "%s.ipaddress: expected an IPv4 address or CIDR block (10.0.0.0/8)", where);
     size_t n = topics && topics->type == EK_T_ARRAY ? ek_array_len(topics) : 1;
+    bool eq;
     for (size_t i = 0; i < n; i++) {
         const ek_value *t = topics && topics->type == EK_T_ARRAY ? ek_array_get(topics, i) : topic;
-        if (!t || !topic_ok(t)) return ek_err_set(err, EK_ECONF, "%s.topic: expected a topic filter", where);
+        if (!topic_of(t, &eq)) return ek_err_set(err, EK_ECONF, "%s.topic: expected a topic filter", where);
     }
     cfg->acl = ek_realloc(cfg->acl, (cfg->nacl + n) * sizeof *cfg->acl);
     for (size_t i = 0; i < n; i++) {
         const ek_value *t = topics && topics->type == EK_T_ARRAY ? ek_array_get(topics, i) : topic;
         broker__acl_rule *dst = &cfg->acl[cfg->nacl++];
         *dst = r;
-        dst->topic = ek_strdup(ek_str_ptr(t));
+        dst->topic = ek_strdup(topic_of(t, &dst->eq));
         dst->clientid = opt_str(o, "clientid");
         dst->username = opt_str(o, "username");
     }
@@ -183,14 +191,16 @@ static int rules(broker__cfg *cfg, const ek_value *list, const char *name, ek_er
     return 0;
 }
 
-/* The rules of an ACL file: a YAML list of rules, or a mapping whose `acl` key holds one. */
+/* The rules of an ACL file: a YAML mapping whose `acl` key holds the list of rules. */
 static int acl_file(broker__cfg *cfg, const char *path, ek_err *err)
 {
     ek_value doc = ek_null();
     int rc = ek_yaml_load(path, &doc, err);
     if (rc) return ek_err_prefix(err, "broker.aclFile");
-    const ek_value *list = doc.type == EK_T_OBJECT ? ek_object_get_ci(&doc, "acl") : &doc;
-    rc = rules(cfg, list ? list : &doc, path, err);
+    const ek_value *list = doc.type == EK_T_OBJECT ? ek_object_get_ci(&doc, "acl") : NULL;
+    char where[300];
+    snprintf(where, sizeof where, "%s: acl", path);
+    rc = list ? rules(cfg, list, where, err) : ek_err_set(err, EK_ECONF, "%s: expected a list of rules under acl:", path);
     ek_value_unref(&doc);
     return rc;
 }

@@ -56,6 +56,7 @@ typedef struct broker__acl_rule {
     bool allow;
     int actions;              /* BROKER_ACL_PUB | BROKER_ACL_SUB */
     char *topic, *clientid, *username;  /* topic may hold %u and %c */
+    bool eq;                  /* "eq <topic>": the exact string only */
     bool has_ip;              /* ipaddress: the peer's IPv4 address within ip/mask */
     uint32_t ip, mask;        /* host order */
 } broker__acl_rule;
