@@ -66,6 +66,16 @@ const config_key config__keys[] = {
     {"store.type", CK_STR, "sqlite"},
     {"store.extStateType", CK_STR, "sqlite"},
     {"store.sqlite.name", CK_STR, "sqliteKV.db"},
+    /* broker: authentication and authorization (the rest of the section: broker/config.c) */
+    {"broker.allowAnonymous", CK_BOOL, "true"},
+    {"broker.passwordIterations", CK_INT, "10000"},
+    {"broker.aclFile", CK_STR, ""},
+    {"broker.aclNoMatch", CK_STR, "allow"},
+    {"broker.jwt.enable", CK_BOOL, "false"},
+    {"broker.jwt.from", CK_STR, "password"},
+    {"broker.jwt.secret", CK_STR, ""},
+    {"broker.jwt.secretBase64", CK_BOOL, "false"},
+    {"broker.jwt.publicKey", CK_STR, ""},
     /* dashboard */
     {"dashboard.enable", CK_BOOL, "true"},
     {"dashboard.ip", CK_STR, "0.0.0.0"},

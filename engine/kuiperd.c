@@ -108,8 +108,8 @@ static int user_cmd(const options *o, int argc, char **argv)
     ek_err err = {0};
     uint32_t iterations = 0;
     if (ek_config_load(o->etc, NULL, &cfg, &err) == 0) {
-        const ek_value *v = ek_config_get(cfg, "broker.passwordIterations");
-        if (v && v->type == EK_T_INT && v->i > 0 && v->i <= 10000000) iterations = (uint32_t)v->i;
+        int64_t n = ek_config_int(cfg, "broker.passwordIterations");
+        if (n > 0 && n <= 10000000) iterations = (uint32_t)n;
     }
     ek_config_free(cfg);
     if (make_dir(o->data, &err)) {
