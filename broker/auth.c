@@ -8,7 +8,8 @@
  * client is accepted. Otherwise a JWT in the configured field decides when there is one; a client
  * without a user name is accepted only when allowAnonymous is true (else 0x87, 3.1.1: 5); a known
  * name with the right password is accepted (the configuration is searched before the database),
- * and anything else gets 0x86 (3.1.1: 4). A superuser skips the ACL.
+ * and anything else gets 0x86 (3.1.1: 4). A superuser skips the ACL. PBKDF2 hashes are verified
+ * on the checker thread of auth_check.c, so a slow hash never stalls the reactor.
  *
  * With `enhancedAuth: true` the broker also offers the MQTT 5 enhanced authentication method
  * KUIPER-HMAC-SHA256, a challenge-response that keeps the password off the wire: the client names
@@ -47,7 +48,6 @@ static bool hexbytes(const char *hex, uint8_t *out, size_t n)
 static bool user_ok(const broker__user *u, const uint8_t *pass, size_t plen)
 {
     if (!pass) pass = (const uint8_t *)"";
-    if (u->pbkdf2) return ek_passwd_verify(u->pbkdf2, pass, plen);
     if (u->hashed) {
         uint8_t h[SHA256_DIGEST_LENGTH];
         SHA256(pass, plen, h);
@@ -56,24 +56,36 @@ static bool user_ok(const broker__user *u, const uint8_t *pass, size_t plen)
     return same((const uint8_t *)u->password, strlen(u->password), pass, plen);
 }
 
-/* Checks user against the configuration then the database: 0, RC_BAD_USER_PASS. */
+/* Verifies a PBKDF2 hash: on the checker thread when there is one (BROKER_CHECK_PENDING). */
+static int check_hash(broker__conn *c, const broker__pkt *p, const char *hash, bool superuser)
+{
+    if (c->b->checker) {
+        broker__check_start(c, p, hash, superuser);
+        return BROKER_CHECK_PENDING;
+    }
+    if (!ek_passwd_verify(hash, p->password.p ? p->password.p : (const uint8_t *)"", p->password.len))
+        return RC_BAD_USER_PASS;
+    c->superuser = superuser;
+    return 0;
+}
+
+/* Checks user against the configuration then the database: 0, RC_BAD_USER_PASS, or
+ * BROKER_CHECK_PENDING. */
 static int check_user(broker__conn *c, const char *user, const broker__pkt *p)
 {
     const broker__cfg *cfg = &c->b->cfg;
     for (size_t i = 0; i < cfg->nusers; i++) {
         const broker__user *u = &cfg->users[i];
         if (!u->name || strcmp(u->name, user) != 0) continue;
+        if (u->pbkdf2) return check_hash(c, p, u->pbkdf2, u->superuser);
         if (!user_ok(u, p->password.p, p->password.len)) return RC_BAD_USER_PASS;
         c->superuser = u->superuser;
         return 0;
     }
     char hash[EK_PASSWD_MAX];
     bool super = false;
-    if (c->b->authdb && ek_authdb_user_get(c->b->authdb, user, hash, &super) == 1 &&
-        ek_passwd_verify(hash, p->password.p ? p->password.p : (const uint8_t *)"", p->password.len)) {
-        c->superuser = super;
-        return 0;
-    }
+    if (c->b->authdb && ek_authdb_user_get(c->b->authdb, user, hash, &super) == 1)
+        return check_hash(c, p, hash, super);
     return RC_BAD_USER_PASS;
 }
 

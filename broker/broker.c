@@ -92,6 +92,7 @@ int ek_broker_start(const ek_value *section, const char *data_dir, ek_broker **o
         return rc;
     }
     broker__auth_install(b);
+    broker__check_init(b);
     broker__persist_load(b);
     b->sweep_timer = (broker__timer){.idx = SIZE_MAX, .fn = sweep_cb};
     broker__timer_arm(b, &b->sweep_timer, ek_mono_ms() + 1000);
@@ -120,6 +121,7 @@ void ek_broker_stop(ek_broker *b)
         pthread_join(b->thr, NULL);
         b->running = false;
     }
+    broker__check_stop(b);
     broker__reactor_drain(b);
     /* Persist every session still connected as if it went offline now, then free everything. */
     int64_t now = ek_now_ms();

@@ -122,8 +122,18 @@ int broker__jwt_check(const broker__cfg *cfg, const char *user, const broker__pk
 /* Installs the KUIPER-HMAC-SHA256 enhanced authentication method when enhancedAuth is true. */
 void broker__auth_install(ek_broker *b);
 /* Authenticates a CONNECT (JWT, configured users, the user database, allowAnonymous); returns 0
- * (and sets c->superuser) or the reason code to refuse it with. */
+ * (and sets c->superuser), the reason code to refuse it with, or BROKER_CHECK_PENDING when a
+ * PBKDF2 hash is being verified off the reactor thread (auth_check.c). */
+#define BROKER_CHECK_PENDING (-1)
 int broker__authenticate(broker__conn *c, const char *client_id, const broker__pkt *p);
+/* auth_check.c: the thread that verifies PBKDF2 hashes, so that a slow hash (or a flood of wrong
+ * passwords) never stalls the reactor. check_start queues the verification of password p against
+ * hash for c, keeps the CONNECT aside and stops reading from c until the answer comes back; then
+ * the CONNECT is accepted (broker__connect_accept) or refused with 0x86, and reading resumes. */
+void broker__check_init(ek_broker *b);
+void broker__check_stop(ek_broker *b);   /* joins the thread; after the reactor has stopped */
+void broker__check_start(broker__conn *c, const broker__pkt *p, const char *hash, bool superuser);
+void broker__check_cancel(broker__conn *c); /* at close: the answer is dropped */
 /* The peer's address without its port ("" when unknown), into buf (64 bytes). */
 const char *broker__peer_host(const broker__conn *c, char *buf);
 /* Whether a ban names this CONNECT's client id, user name or peer address. */
@@ -220,6 +230,9 @@ struct broker__conn {
     uint16_t alias_out_next;
     char *username;                 /* from CONNECT, for the ACL */
     bool superuser;                 /* authenticated as a superuser: the ACL is skipped */
+    bool checking;                  /* a password check is under way: not reading (auth_check.c) */
+    bool authed;                    /* the password check passed: CONNECT goes on */
+    struct broker__check *check;    /* that check, until its answer arrives */
     uint32_t peer_ip;               /* IPv4 address of the peer, host order (0 unknown) */
     bool enhanced;                  /* connected with an Authentication Method */
     bool reauth;                    /* a re-authentication is under way */
@@ -247,6 +260,8 @@ void broker__conn_reap(ek_broker *b);  /* frees (or lingers) connections closed 
 void broker__conn_free_all(ek_broker *b); /* at stop: frees dead and lingering connections */
 bool broker__conn_writable(const broker__conn *c);  /* below the write high-water mark */
 void broker__conn_sweep(ek_broker *b, void *arg);  /* keep alive and connect timeout */
+/* Reads from c again after a password check, first handling the bytes that arrived meanwhile. */
+void broker__conn_resume(broker__conn *c);
 
 /* ---- packet handlers (handle_*.c) ---- */
 int broker__handle_connect(broker__conn *c, broker__pkt *p);
@@ -428,6 +443,7 @@ struct ek_broker {
     void *db;                      /* sqlite3 *, or NULL without persistence */
     void *db_stmts;                /* persist.c's prepared statements */
     ek_authdb *authdb;             /* users and bans (<data>/broker_auth.db), NULL without a data dir */
+    struct broker__checker *checker; /* auth_check.c */
     const ek_broker_auth_ops *auth_ops;  /* enhanced authentication; NULL refuses every method */
     void *auth_ops_arg;
 };

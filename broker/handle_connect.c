@@ -115,10 +115,11 @@ int broker__connect_accept(broker__conn *c, broker__pkt *p)
         id = assigned = idbuf;
         idlen = strlen(idbuf);
     }
-    if (!c->enhanced) {
+    if (!c->enhanced && !c->authed) {
         char *cid = ek_strndup(id, idlen);
         int rc = broker__authenticate(c, cid, p);
         ek_free(cid);
+        if (rc == BROKER_CHECK_PENDING) return 0; /* auth_check.c comes back here */
         if (rc) return rc;
     }
 

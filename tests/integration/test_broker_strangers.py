@@ -18,6 +18,7 @@ import paho.mqtt.client as mqtt
 from harness import Kuiperd, main
 from test_broker_raw import Raw, pkt, s, varint
 from test_broker_security import connect, kuiper_yaml
+from test_broker_userdb import pbkdf2
 
 BROKER = """
 broker:
@@ -26,7 +27,7 @@ broker:
   allowAnonymous: false
   connectTimeout: 2
   users:
-    - {username: good, password: goodpw}
+    - {username: good, passwordPbkdf2: "%s"}
   jwt:
     enable: true
     secret: jwtsecret
@@ -39,8 +40,33 @@ def connect_with(user, password, cid=b"stranger"):
 
 
 class Strangers(unittest.TestCase):
+    def test_pipelined_after_connect(self):
+        """Packets sent right behind CONNECT wait for the password check, then run in order."""
+        with Kuiperd(args=["--broker-only"],
+                     etc_files={"kuiper.yaml": kuiper_yaml(BROKER % pbkdf2("goodpw", 20000))}) as k:
+            r = Raw(k.mqtt_port)
+            self.addCleanup(r.close)
+            sub = pkt(0x82, struct.pack(">H", 1) + s(b"pipe") + b"\x01")
+            pub = pkt(0x32, s(b"pipe") + struct.pack(">H", 2) + b"hello")
+            r.send(connect_with(b"good", b"goodpw", b"piper") + sub + pub + pkt(0xC0, b""))
+            types = []
+            while len(types) < 5:
+                t, _, body = r.recv_packet()
+                types.append(t)
+                if t == 3:
+                    self.assertTrue(body.endswith(b"hello"))
+            self.assertEqual(types[:2], [2, 9])  # CONNACK, SUBACK
+            self.assertEqual(sorted(types[2:]), [3, 4, 13])  # PUBLISH, PUBACK, PINGRESP
+            # A wrong password with packets behind it: refused, and nothing behind it is handled.
+            w = Raw(k.mqtt_port)
+            self.addCleanup(w.close)
+            w.send(connect_with(b"good", b"bad", b"piper2") + pub)
+            t, _, body = w.recv_packet()
+            self.assertEqual((t, body[1]), (2, 4))
+            self.assertTrue(w.closed())
+
     def test_strangers_do_not_disturb(self):
-        with Kuiperd(args=["--broker-only"], etc_files={"kuiper.yaml": kuiper_yaml(BROKER)}) as k:
+        with Kuiperd(args=["--broker-only"], etc_files={"kuiper.yaml": kuiper_yaml(BROKER % pbkdf2("goodpw", 20000))}) as k:
             port = k.mqtt_port
             sub, code = connect(port, "good", "goodpw", v5=True, cid="sub")
             self.assertEqual(code, 0)
@@ -79,6 +105,15 @@ class Strangers(unittest.TestCase):
 
     def strangers(self, port):
         silent = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(20)]
+        # A burst of wrong passwords, all at once: each costs a PBKDF2 verification, done off the
+        # broker's thread.
+        burst = [Raw(port, timeout=20) for _ in range(60)]
+        for i, r in enumerate(burst):
+            r.send(connect_with(b"good", b"wrong", b"burst%d" % i))
+        for r in burst:
+            t, _, body = r.recv_packet()
+            self.assertEqual((t, body[1]), (2, 4))
+            r.close()
         half = Raw(port)
         half.send(connect_with(b"good", b"goodpw")[:9])
         for i in range(10):
