@@ -155,21 +155,37 @@ static int check_times(const ek_value *claims, int64_t now, char *why, size_t ca
     return 0;
 }
 
+/* Finds the two dots of a JWT; false when there are not exactly two. */
+static bool split(const char *token, size_t len, const char **d1, const char **d2)
+{
+    if (len > MAX_TOKEN) return false;
+    *d1 = memchr(token, '.', len);
+    *d2 = *d1 ? memchr(*d1 + 1, '.', len - (size_t)(*d1 + 1 - token)) : NULL;
+    return *d2 && !memchr(*d2 + 1, '.', len - (size_t)(*d2 + 1 - token));
+}
+
+int ek_jwt_peek(const char *token, size_t len, ek_value *header, ek_value *claims)
+{
+    const char *d1, *d2;
+    *header = ek_null();
+    *claims = ek_null();
+    if (!split(token, len, &d1, &d2) || json_part(token, (size_t)(d1 - token), header)) return EK_EAUTH;
+    if (json_part(d1 + 1, (size_t)(d2 - d1 - 1), claims)) {
+        ek_value_unref(header);
+        return EK_EAUTH;
+    }
+    return 0;
+}
+
 int ek_jwt_verify(const char *token, size_t len, const ek_jwt_key *key, int64_t now, ek_value *claims, char *why,
                   size_t cap)
 {
-    if (len > MAX_TOKEN) return fail(why, cap, "the token is too long");
-    const char *d1 = memchr(token, '.', len);
-    const char *d2 = d1 ? memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - token)) : NULL;
-    if (!d1 || !d2 || memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - token)))
-        return fail(why, cap, "the token is not a JWT");
-    ek_value header = ek_null(), body = ek_null();
+    const char *d1, *d2;
+    if (!split(token, len, &d1, &d2)) return fail(why, cap, "the token is not a JWT");
+    ek_value header, body;
     uint8_t *sig = NULL;
     int rc = EK_EAUTH;
-    if (json_part(token, (size_t)(d1 - token), &header) || json_part(d1 + 1, (size_t)(d2 - d1 - 1), &body)) {
-        fail(why, cap, "the token's header or claims are not base64url JSON");
-        goto out;
-    }
+    if (ek_jwt_peek(token, len, &header, &body)) return fail(why, cap, "the token's header or claims are not base64url JSON");
     const ek_value *alg = ek_object_get(&header, "alg");
     if (!alg || alg->type != EK_T_STRING || !alg_fits(ek_str_ptr(alg), key)) {
         fail(why, cap, "the token's alg %s is not accepted", alg && alg->type == EK_T_STRING ? ek_str_ptr(alg) : "(none)");

@@ -24,6 +24,9 @@ typedef struct ek_jwt_key {
  * wrong: not a JWT, unsupported or mismatched alg, bad signature, expired, not yet valid. */
 int ek_jwt_verify(const char *token, size_t len, const ek_jwt_key *key, int64_t now, ek_value *claims, char *why,
                   size_t cap);
+/* Decodes header and claims without verifying anything (to choose the key by a claim, as "iss").
+ * Returns 0 with both objects (the caller unrefs them), or EK_EAUTH when it is not a JWT. */
+int ek_jwt_peek(const char *token, size_t len, ek_value *header, ek_value *claims);
 /* Reads a PEM public key file; NULL when it cannot. */
 EVP_PKEY *ek_jwt_read_pubkey(const char *path);
 void ek_jwt_free_pubkey(EVP_PKEY *k);
