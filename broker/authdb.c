@@ -120,25 +120,33 @@ int ek_authdb_user_del(ek_authdb *a, const char *name, ek_err *err)
     return changed ? 0 : ek_err_set(err, EK_ENOTFOUND, "user %s is not found", name);
 }
 
-int ek_authdb_user_list(ek_authdb *a, ek_value *out, ek_err *err)
+/* Runs the query st (prepared by begin) and returns its rows as an array of row(st) objects. */
+static int rows(ek_authdb *a, sqlite3_stmt *st, ek_value (*row)(sqlite3_stmt *), ek_value *out, ek_err *err)
 {
-    sqlite3_stmt *st = begin(a, "SELECT username, superuser, created_at FROM users ORDER BY username");
     if (!st) return db_error(a, st, err);
     *out = ek_array_new(8);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        ek_value o = ek_object_new(3);
-        ek_object_set(&o, "username", ek_string((const char *)sqlite3_column_text(st, 0)));
-        ek_object_set(&o, "is_superuser", ek_bool(sqlite3_column_int(st, 1) != 0));
-        ek_object_set(&o, "created_at", ek_int(sqlite3_column_int64(st, 2)));
-        ek_array_push(out, o);
-    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) ek_array_push(out, row(st));
     if (rc != SQLITE_DONE) {
         ek_value_unref(out);
         return db_error(a, st, err);
     }
     done(a, st);
     return 0;
+}
+
+static ek_value user_row(sqlite3_stmt *st)
+{
+    ek_value o = ek_object_new(3);
+    ek_object_set(&o, "username", ek_string((const char *)sqlite3_column_text(st, 0)));
+    ek_object_set(&o, "is_superuser", ek_bool(sqlite3_column_int(st, 1) != 0));
+    ek_object_set(&o, "created_at", ek_int(sqlite3_column_int64(st, 2)));
+    return o;
+}
+
+int ek_authdb_user_list(ek_authdb *a, ek_value *out, ek_err *err)
+{
+    return rows(a, begin(a, "SELECT username, superuser, created_at FROM users ORDER BY username"), user_row, out, err);
 }
 
 int ek_authdb_user_get(ek_authdb *a, const char *name, char *hash, bool *superuser)
@@ -220,6 +228,19 @@ static ek_value text_or_null(sqlite3_stmt *st, int col)
     return s ? ek_string(s) : ek_null();
 }
 
+static ek_value ban_row(sqlite3_stmt *st)
+{
+    ek_value o = ek_object_new(6);
+    ek_object_set(&o, "as", text_or_null(st, 0));
+    ek_object_set(&o, "who", text_or_null(st, 1));
+    ek_object_set(&o, "reason", text_or_null(st, 2));
+    ek_object_set(&o, "by", text_or_null(st, 3));
+    ek_object_set(&o, "at", rfc3339(sqlite3_column_int64(st, 4)));
+    int64_t until = sqlite3_column_int64(st, 5);
+    ek_object_set(&o, "until", until ? rfc3339(until) : ek_null());
+    return o;
+}
+
 int ek_authdb_ban_list(ek_authdb *a, int64_t now, ek_value *out, ek_err *err)
 {
     sqlite3_stmt *st = begin(a, "DELETE FROM banned WHERE until > 0 AND until <= ?");
@@ -228,26 +249,7 @@ int ek_authdb_ban_list(ek_authdb *a, int64_t now, ek_value *out, ek_err *err)
     sqlite3_step(st);
     done(a, st);
     st = begin(a, "SELECT kind, who, reason, by, at, until FROM banned ORDER BY at, kind, who");
-    if (!st) return db_error(a, st, err);
-    *out = ek_array_new(8);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        ek_value o = ek_object_new(6);
-        ek_object_set(&o, "as", text_or_null(st, 0));
-        ek_object_set(&o, "who", text_or_null(st, 1));
-        ek_object_set(&o, "reason", text_or_null(st, 2));
-        ek_object_set(&o, "by", text_or_null(st, 3));
-        ek_object_set(&o, "at", rfc3339(sqlite3_column_int64(st, 4)));
-        int64_t until = sqlite3_column_int64(st, 5);
-        ek_object_set(&o, "until", until ? rfc3339(until) : ek_null());
-        ek_array_push(out, o);
-    }
-    if (rc != SQLITE_DONE) {
-        ek_value_unref(out);
-        return db_error(a, st, err);
-    }
-    done(a, st);
-    return 0;
+    return rows(a, st, ban_row, out, err);
 }
 
 bool ek_authdb_banned(ek_authdb *a, const char *client_id, const char *user, const char *peerhost, int64_t now)
