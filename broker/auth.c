@@ -56,13 +56,18 @@ static bool user_ok(const broker__user *u, const uint8_t *pass, size_t plen)
     return same((const uint8_t *)u->password, strlen(u->password), pass, plen);
 }
 
+/* A hash no password is accepted for: an unknown user costs the same PBKDF2 work as a known one,
+ * so the time of the answer does not tell which names exist. */
+static const char UNKNOWN[] = "$pbkdf2-sha256$10000$n2wqtr.vKt6Nmq888bENyQ$m0xyHZZwvjV5m9.20Lu8uJa.Bf6vTRn8EQTdQ4tln8o";
+
 /* Verifies a PBKDF2 hash: on the checker thread when there is one (BROKER_CHECK_PENDING). */
 static int check_hash(broker__conn *c, const broker__pkt *p, const char *hash, bool superuser)
 {
     if (c->b->checker) {
-        broker__check_start(c, p, hash, superuser);
+        broker__check_start(c, p, hash, superuser, hash != UNKNOWN);
         return BROKER_CHECK_PENDING;
     }
+    if (hash == UNKNOWN) return RC_BAD_USER_PASS;
     if (!ek_passwd_verify(hash, p->password.p ? p->password.p : (const uint8_t *)"", p->password.len))
         return RC_BAD_USER_PASS;
     c->superuser = superuser;
@@ -86,7 +91,7 @@ static int check_user(broker__conn *c, const char *user, const broker__pkt *p)
     bool super = false;
     if (c->b->authdb && ek_authdb_user_get(c->b->authdb, user, hash, &super) == 1)
         return check_hash(c, p, hash, super);
-    return RC_BAD_USER_PASS;
+    return check_hash(c, p, UNKNOWN, false);
 }
 
 int broker__authenticate(broker__conn *c, const char *client_id, const broker__pkt *p)

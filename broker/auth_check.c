@@ -22,7 +22,7 @@ typedef struct broker__check {
     char hash[EK_PASSWD_MAX];
     uint8_t *pw;
     size_t plen;
-    bool superuser, ok;
+    bool superuser, known, ok;
     struct broker__check *next;
 } check_job;
 
@@ -82,7 +82,7 @@ static void *worker(void *arg)
         k->head = j->next;
         if (!k->head) k->tail = NULL;
         pthread_mutex_unlock(&k->mu);
-        if (!atomic_load(&j->cancelled)) j->ok = ek_passwd_verify(j->hash, j->pw, j->plen);
+        if (!atomic_load(&j->cancelled)) j->ok = ek_passwd_verify(j->hash, j->pw, j->plen) && j->known;
         broker__post(b, done, j);
         pthread_mutex_lock(&k->mu);
     }
@@ -125,7 +125,7 @@ void broker__check_stop(ek_broker *b)
     b->checker = NULL;
 }
 
-void broker__check_start(broker__conn *c, const broker__pkt *p, const char *hash, bool superuser)
+void broker__check_start(broker__conn *c, const broker__pkt *p, const char *hash, bool superuser, bool known)
 {
     ek_broker *b = c->b;
     check_job *j = ek_calloc(1, sizeof *j);
@@ -136,6 +136,7 @@ void broker__check_start(broker__conn *c, const broker__pkt *p, const char *hash
     j->pw = ek_malloc(j->plen + 1);
     if (j->plen) memcpy(j->pw, p->password.p, j->plen);
     j->superuser = superuser;
+    j->known = known;
     c->check = j;
     c->checking = true;
     ek_free(c->auth_connect);

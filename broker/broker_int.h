@@ -128,11 +128,11 @@ void broker__auth_install(ek_broker *b);
 int broker__authenticate(broker__conn *c, const char *client_id, const broker__pkt *p);
 /* auth_check.c: the thread that verifies PBKDF2 hashes, so that a slow hash (or a flood of wrong
  * passwords) never stalls the reactor. check_start queues the verification of password p against
- * hash for c, keeps the CONNECT aside and stops reading from c until the answer comes back; then
+ * hash for c (refused whatever the result unless known), keeps the CONNECT aside and stops reading from c until the answer comes back; then
  * the CONNECT is accepted (broker__connect_accept) or refused with 0x86, and reading resumes. */
 void broker__check_init(ek_broker *b);
 void broker__check_stop(ek_broker *b);   /* joins the thread; after the reactor has stopped */
-void broker__check_start(broker__conn *c, const broker__pkt *p, const char *hash, bool superuser);
+void broker__check_start(broker__conn *c, const broker__pkt *p, const char *hash, bool superuser, bool known);
 void broker__check_cancel(broker__conn *c); /* at close: the answer is dropped */
 /* The peer's address without its port ("" when unknown), into buf (64 bytes). */
 const char *broker__peer_host(const broker__conn *c, char *buf);
