@@ -87,6 +87,7 @@ static const char *reason_text(uint8_t rc)
     case RC_QOS_UNSUPPORTED: return "QoS not supported";
     case RC_SHUTTING_DOWN: return "server shutting down";
     case RC_BANNED: return "banned";
+    case RC_BUSY: return "server busy";
     case RC_ADMIN_ACTION: return "administrative action";
     default: return NULL;
     }
@@ -122,7 +123,7 @@ void broker__conn_close(broker__conn *c, uint8_t reason)
         if (c->version == 5) set_reason(&p, reason);
         if (c->version == 5 || reason == RC_BAD_VERSION || reason == RC_BAD_CLIENT_ID ||
             reason == RC_BAD_USER_PASS || reason == RC_NOT_AUTHORIZED || reason == RC_UNAVAILABLE ||
-            reason == RC_BANNED)
+            reason == RC_BANNED || reason == RC_BUSY)
             broker__conn_send(c, &p);
     } else if (c->state == CONN_ACTIVE && c->version == 5 && reason >= 0x80) {
         broker__pkt p = {.type = BROKER_DISCONNECT, .reason = reason};
@@ -486,7 +487,8 @@ void broker__conn_sweep(ek_broker *b, void *arg)
     for (broker__conn *c = b->conns; c; c = next) {
         next = c->next;
         if (c->state != CONN_ACTIVE) {
-            if (now - c->last_rx > (int64_t)b->cfg.connect_timeout * 1000) broker__conn_close(c, 0);
+            /* A client whose password is still queued for checking is told the server is busy. */
+            if (now - c->last_rx > (int64_t)b->cfg.connect_timeout * 1000) broker__conn_close(c, c->checking ? RC_BUSY : 0);
         } else if (c->keep_alive && now - c->last_rx > (int64_t)c->keep_alive * 1500) {
             broker__conn_close(c, RC_KEEP_ALIVE);
         }
