@@ -2,9 +2,11 @@
 match wins, `aclNoMatch: deny`, "eq #", `%u` / `%c` placeholders (a name holding + # or / never widens a
 rule), `ipaddress` as a CIDR block, `topics` lists, $share subscriptions checked on their real
 filter. Denied subscriptions get SUBACK 0x80 (3.1.1) / 0x87 (5.0) from paho-mqtt's point of view;
-denied publishes are dropped, with PUBACK / PUBREC 0x87 in MQTT 5 (raw sockets). Bounded waits."""
+denied publishes are dropped, with PUBACK / PUBREC 0x87 in MQTT 5 (raw sockets); mosquitto_sub and
+mosquitto_pub see the same. Bounded waits."""
 import queue
 import struct
+import subprocess
 import time
 import unittest
 
@@ -120,6 +122,27 @@ class Acl(unittest.TestCase):
         for c in (sub, p):
             c.disconnect()
             c.loop_stop()
+
+
+    def test_mosquitto_clients(self):
+        port = str(self.k.mqtt_port)
+        for v in ("mqttv311", "mqttv5"):
+            r = subprocess.run(["mosquitto_sub", "-h", "127.0.0.1", "-p", port, "-u", "u1", "-t", "devices/u2/#",
+                                "-V", v, "-W", "3", "-E"], capture_output=True, text=True, timeout=10)
+            self.assertIn("All subscription requests were denied", r.stderr, v)
+        sub = subprocess.Popen(["mosquitto_sub", "-h", "127.0.0.1", "-p", port, "-u", "u1", "-t", "devices/u1/#",
+                                "-C", "1", "-W", "10", "-V", "mqttv5"], stdout=subprocess.PIPE, text=True)
+        try:
+            time.sleep(1)  # mosquitto_sub has subscribed by then
+            for user, msg in (("u2", "denied"), ("u1", "allowed")):
+                subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", port, "-u", user, "-t", "devices/u1/x",
+                                "-m", msg, "-q", "1"], check=True, timeout=10)
+            out, _ = sub.communicate(timeout=15)
+        finally:
+            if sub.poll() is None:
+                sub.kill()
+                sub.wait()
+        self.assertEqual(out, "allowed\n")
 
 
 if __name__ == "__main__":
