@@ -87,12 +87,14 @@ int ek_broker_start(const ek_value *section, const char *data_dir, ek_broker **o
     int rc = broker__cfg_load(&b->cfg, section, err);
     if (!rc) rc = broker__reactor_init(b, err);
     if (!rc && b->cfg.persist && data_dir) rc = broker__persist_open(b, data_dir, err);
+    if (!rc && data_dir) rc = ek_authdb_open(data_dir, &b->authdb, err);
     for (int i = 0; !rc && b->cfg.enable && i < b->cfg.nlisteners; i++) rc = open_listener(b, &b->cfg.listeners[i], err);
     if (rc) {
         ek_broker_stop(b);
         return rc;
     }
     broker__auth_install(b);
+    broker__check_init(b);
     broker__persist_load(b);
     b->sweep_timer = (broker__timer){.idx = SIZE_MAX, .fn = sweep_cb};
     broker__timer_arm(b, &b->sweep_timer, ek_mono_ms() + 1000);
@@ -121,6 +123,7 @@ void ek_broker_stop(ek_broker *b)
         pthread_join(b->thr, NULL);
         b->running = false;
     }
+    broker__check_stop(b);
     broker__reactor_drain(b);
     /* Persist every session still connected as if it went offline now, then free everything. */
     int64_t now = ek_now_ms();
@@ -155,6 +158,7 @@ void ek_broker_stop(ek_broker *b)
     ek_free(b->matched);
     ek_free(b->cand);
     broker__reactor_fini(b);
+    ek_authdb_close(b->authdb);
     broker__cfg_free(&b->cfg);
     ek_free(b);
 }

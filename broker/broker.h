@@ -10,6 +10,7 @@
 #ifndef EK_BROKER_H
 #define EK_BROKER_H
 
+#include "broker/authdb.h"
 #include "engine/err.h"
 #include "engine/value.h"
 
@@ -143,5 +144,18 @@ int ek_broker_retained_get(ek_broker *b, const char *topic, ek_value *out, ek_er
 /* Deletes the retained message of topic, as an empty retained PUBLISH would; EK_ENOTFOUND when
  * there is none. */
 int ek_broker_retained_delete(ek_broker *b, const char *topic, ek_err *err);
+
+/* ---- users and bans (REST /broker/users, /broker/banned; see authdb.h and docs/broker.md) ---- */
+
+/* The running broker's user and ban database (borrowed), or NULL without a data directory. */
+ek_authdb *ek_broker_authdb(ek_broker *b);
+/* PBKDF2 rounds for new password hashes (broker.passwordIterations). */
+uint32_t ek_broker_password_iterations(const ek_broker *b);
+/* Appends the users of the configuration (read-only) to the array out as {username,
+ * is_superuser, source: "config"}. */
+void ek_broker_config_users(const ek_broker *b, ek_value *out);
+/* Disconnects every connected client that a ban of kind ("clientid", "username", "peerhost") on
+ * who names (DISCONNECT 0x98 in MQTT 5). Thread-safe: posted to the broker's thread. */
+void ek_broker_kick_banned(ek_broker *b, const char *kind, const char *who);
 
 #endif

@@ -11,9 +11,11 @@
 #ifndef EK_BROKER_INT_H
 #define EK_BROKER_INT_H
 
+#include "broker/authdb.h"
 #include "broker/broker.h"
 #include "broker/packet_int.h"
 #include "engine/app.h"
+#include "engine/jwt.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -53,12 +55,17 @@ enum { BROKER_ACL_PUB = 1, BROKER_ACL_SUB = 2 };
 typedef struct broker__acl_rule {
     bool allow;
     int actions;              /* BROKER_ACL_PUB | BROKER_ACL_SUB */
-    char *topic, *clientid, *username;
+    char *topic, *clientid, *username;  /* topic may hold %u and %c */
+    bool eq;                  /* "eq <topic>": the exact string only */
+    bool has_ip;              /* ipaddress: the peer's IPv4 address within ip/mask */
+    uint32_t ip, mask;        /* host order */
 } broker__acl_rule;
 
 typedef struct broker__user {
     char *name, *password;    /* password NULL when hashed */
-    bool hashed;
+    char *pbkdf2;             /* passwordPbkdf2: a stored hash (authdb.h), or NULL */
+    bool hashed;              /* passwordSha256 */
+    bool superuser;           /* skips the ACL */
     uint8_t sha256[32];
 } broker__user;
 
@@ -75,6 +82,12 @@ typedef struct broker__rewrite {
     char *source, *dest;       /* source: a topic filter; dest: with $1... and ${clientid}/${username} */
     void *re;                  /* pcre2_code * */
 } broker__rewrite;
+typedef struct broker__jwt_cfg {
+    bool enable;
+    bool from_username;       /* the token is in the user name field, else in the password */
+    uint8_t *secret;          /* owned by the configuration */
+    ek_jwt_key key;           /* what ek_jwt_verify checks against */
+} broker__jwt_cfg;
 
 typedef struct broker__cfg {
     bool enable;
@@ -98,11 +111,14 @@ typedef struct broker__cfg {
     uint32_t max_clients;         /* 0 = unlimited */
     bool persist;
     uint32_t persist_interval;    /* seconds between flushes of retained/session changes */
-    broker__acl_rule *acl;        /* acl.c */
+    broker__acl_rule *acl;        /* acl.c: the inline rules, then those of aclFile */
     size_t nacl;
+    bool acl_deny;                /* aclNoMatch: deny */
     broker__user *users;          /* auth.c */
     size_t nusers;
     bool allow_anonymous;
+    uint32_t pw_iterations;       /* PBKDF2 rounds of new hashes (REST) */
+    broker__jwt_cfg jwt;          /* auth_jwt.c */
     bool enhanced_auth;           /* offer KUIPER-HMAC-SHA256 (auth.c) */
     uint8_t shared_strategy;      /* BROKER_SHARE_* (shared.c) */
     bool exclusive_sub;           /* $exclusive/ subscriptions allowed (exclusive.c) */
@@ -127,12 +143,33 @@ void broker__autosub_free(broker__cfg *cfg);
 int broker__rewrite_load(broker__cfg *cfg, const ek_value *list, ek_err *err);
 void broker__rewrite_free(broker__cfg *cfg);
 
-/* ---- authentication (auth.c) ---- */
+/* ---- authentication (auth.c, auth_jwt.c) and bans (banned.c) ---- */
 int broker__users_load(broker__cfg *cfg, const ek_value *list, ek_err *err);
 void broker__users_free(broker__cfg *cfg);
-/* Installs the user-list check as the authentication hook when users are configured, and the
- * KUIPER-HMAC-SHA256 enhanced authentication method when enhancedAuth is true. */
+int broker__jwt_load(broker__cfg *cfg, const ek_value *obj, ek_err *err);
+void broker__jwt_free(broker__cfg *cfg);
+/* Checks the JWT of a CONNECT: 0 accepted, RC_BAD_USER_PASS refused, -1 when there is no token
+ * to check (JWT off, or the field does not hold a JWT). */
+int broker__jwt_check(const broker__cfg *cfg, const char *user, const broker__pkt *p);
+/* Installs the KUIPER-HMAC-SHA256 enhanced authentication method when enhancedAuth is true. */
 void broker__auth_install(ek_broker *b);
+/* Authenticates a CONNECT (JWT, configured users, the user database, allowAnonymous); returns 0
+ * (and sets c->superuser), the reason code to refuse it with, or BROKER_CHECK_PENDING when a
+ * PBKDF2 hash is being verified off the reactor thread (auth_check.c). */
+#define BROKER_CHECK_PENDING (-1)
+int broker__authenticate(broker__conn *c, const char *client_id, const broker__pkt *p);
+/* auth_check.c: the thread that verifies PBKDF2 hashes, so that a slow hash (or a flood of wrong
+ * passwords) never stalls the reactor. check_start queues the verification of password p against
+ * hash for c (refused whatever the result unless known), keeps the CONNECT aside and stops reading from c until the answer comes back; then
+ * the CONNECT is accepted (broker__connect_accept) or refused with 0x86, and reading resumes. */
+void broker__check_init(ek_broker *b);
+void broker__check_stop(ek_broker *b);   /* joins the thread; after the reactor has stopped */
+void broker__check_start(broker__conn *c, const broker__pkt *p, const char *hash, bool superuser, bool known);
+void broker__check_cancel(broker__conn *c); /* at close: the answer is dropped */
+/* The peer's address without its port ("" when unknown), into buf (64 bytes). */
+const char *broker__peer_host(const broker__conn *c, char *buf);
+/* Whether a ban names this CONNECT's client id, user name or peer address. */
+bool broker__banned(broker__conn *c, const char *client_id, const broker__pkt *p);
 /* Enhanced authentication (handle_auth.c): starts the exchange for a CONNECT naming a method;
  * returns 0 (AUTH sent, or the client accepted) or the reason code to refuse it with. */
 int broker__auth_begin(broker__conn *c, broker__pkt *p);
@@ -140,11 +177,14 @@ int broker__auth_begin(broker__conn *c, broker__pkt *p);
 void broker__auth_end(broker__conn *c);
 
 /* ---- authorization (acl.c) ---- */
-int broker__acl_load(broker__cfg *cfg, const ek_value *list, ek_err *err);
+/* Reads acl, aclFile and aclNoMatch of the broker: section sec. */
+int broker__acl_load(broker__cfg *cfg, const ek_value *sec, ek_err *err);
 /* Whether the client of c may publish to topic (BROKER_ACL_PUB) or subscribe to a filter. */
 bool broker__acl_allow(ek_broker *b, const broker__conn *c, int action, const char *topic);
 /* Whether topic filter matches topic name (the "$" rule included). */
 bool broker__filter_match(const char *filter, const char *topic);
+/* Whether every topic that filter matches is matched by rule (for a topic name: filter_match). */
+bool broker__filter_covers(const char *rule, const char *filter);
 
 /* ---- messages (message.c) ---- */
 struct ek_broker_msg {
@@ -250,6 +290,11 @@ struct broker__conn {
     char **alias_out_topics;        /* [alias_max_out + 1] */
     uint16_t alias_out_next;
     char *username;                 /* from CONNECT, for the ACL */
+    bool superuser;                 /* authenticated as a superuser: the ACL is skipped */
+    bool checking;                  /* a password check is under way: not reading (auth_check.c) */
+    bool authed;                    /* the password check passed: CONNECT goes on */
+    struct broker__check *check;    /* that check, until its answer arrives */
+    uint32_t peer_ip;               /* IPv4 address of the peer, host order (0 unknown) */
     bool enhanced;                  /* connected with an Authentication Method */
     bool reauth;                    /* a re-authentication is under way */
     const ek_broker_auth_ops *auth_ops; /* the method in use (enhanced), and its argument */
@@ -280,6 +325,8 @@ void broker__conn_reap(ek_broker *b);  /* frees (or lingers) connections closed 
 void broker__conn_free_all(ek_broker *b); /* at stop: frees dead and lingering connections */
 bool broker__conn_writable(const broker__conn *c);  /* below the write high-water mark */
 void broker__conn_sweep(ek_broker *b, void *arg);  /* keep alive and connect timeout */
+/* Reads from c again after a password check, first handling the bytes that arrived meanwhile. */
+void broker__conn_resume(broker__conn *c);
 
 /* ---- packet handlers (handle_*.c) ---- */
 int broker__handle_connect(broker__conn *c, broker__pkt *p);
@@ -538,9 +585,8 @@ struct ek_broker {
     broker__timer sweep_timer, sys_timer, persist_timer;
     void *db;                      /* sqlite3 *, or NULL without persistence */
     void *db_stmts;                /* persist.c's prepared statements */
-    /* Authentication hook: returns an MQTT reason code (0 accepts). NULL accepts everyone. */
-    int (*auth)(void *arg, const char *client_id, const char *user, const uint8_t *pass, size_t plen);
-    void *auth_arg;
+    ek_authdb *authdb;             /* users and bans (<data>/broker_auth.db), NULL without a data dir */
+    struct broker__checker *checker; /* auth_check.c */
     const ek_broker_auth_ops *auth_ops;  /* enhanced authentication; NULL refuses every method */
     void *auth_ops_arg;
     uint64_t rng;                  /* random and sticky shared strategies (xorshift) */

@@ -47,6 +47,7 @@ static const struct {
     {"maxMessageRate", K_U32, 0, UINT32_MAX, offsetof(broker__cfg, max_msg_rate)},
     {"maxTopicLevels", K_U32, 0, 65535, offsetof(broker__cfg, max_topic_levels)},
     {"maxTopicLength", K_U32, 0, 65535, offsetof(broker__cfg, max_topic_length)},
+    {"passwordIterations", K_U32, 1000, 10000000, offsetof(broker__cfg, pw_iterations)},
 };
 
 static void defaults(broker__cfg *c)
@@ -76,6 +77,7 @@ static void defaults(broker__cfg *c)
     c->shared_strategy = BROKER_SHARE_ROUND_ROBIN;
     c->delayed_enable = true;
     c->max_topic_levels = 128; /* EMQX's default */
+    c->pw_iterations = EK_PASSWD_ITERATIONS;
 }
 
 static int set_key(broker__cfg *c, size_t k, const ek_value *v, ek_err *err)
@@ -127,11 +129,12 @@ int broker__cfg_load(broker__cfg *c, const ek_value *sec, ek_err *err)
             if (rc) return rc;
         }
     }
-    int arc = broker__acl_load(c, ek_object_get_ci(sec, "acl"), err);
+    int arc = broker__acl_load(c, sec, err);
     if (!arc) arc = broker__users_load(c, ek_object_get_ci(sec, "users"), err);
     if (!arc) arc = broker__shared_cfg_load(c, ek_object_get_ci(sec, "sharedSubscriptionStrategy"), err);
     if (!arc) arc = broker__autosub_load(c, ek_object_get_ci(sec, "autoSubscribe"), err);
     if (!arc) arc = broker__rewrite_load(c, ek_object_get_ci(sec, "rewrite"), err);
+    if (!arc) arc = broker__jwt_load(c, ek_object_get_ci(sec, "jwt"), err);
     if (arc) return arc;
     const ek_value *ls = ek_object_get_ci(sec, "listeners");
     if (ls && ls->type == EK_T_ARRAY) {

@@ -88,6 +88,8 @@ static const char *reason_text(uint8_t rc)
     case RC_RETAIN_UNSUPPORTED: return "retain not supported";
     case RC_QOS_UNSUPPORTED: return "QoS not supported";
     case RC_SHUTTING_DOWN: return "server shutting down";
+    case RC_BANNED: return "banned";
+    case RC_BUSY: return "server busy";
     default: return NULL;
     }
 }
@@ -107,7 +109,7 @@ static uint8_t v3_connack_code(uint8_t reason)
     case RC_BAD_VERSION: return 1;
     case RC_BAD_CLIENT_ID: return 2;
     case RC_BAD_USER_PASS: return 4;
-    case RC_NOT_AUTHORIZED: return 5;
+    case RC_NOT_AUTHORIZED: case RC_BANNED: return 5;
     default: return 3;
     }
 }
@@ -121,13 +123,15 @@ void broker__conn_close(broker__conn *c, uint8_t reason)
         p.reason = c->version == 5 ? reason : v3_connack_code(reason);
         if (c->version == 5) set_reason(&p, reason);
         if (c->version == 5 || reason == RC_BAD_VERSION || reason == RC_BAD_CLIENT_ID ||
-            reason == RC_BAD_USER_PASS || reason == RC_NOT_AUTHORIZED || reason == RC_UNAVAILABLE)
+            reason == RC_BAD_USER_PASS || reason == RC_NOT_AUTHORIZED || reason == RC_UNAVAILABLE ||
+            reason == RC_BANNED || reason == RC_BUSY)
             broker__conn_send(c, &p);
     } else if (c->state == CONN_ACTIVE && c->version == 5 && reason >= 0x80) {
         broker__pkt p = {.type = BROKER_DISCONNECT, .reason = reason};
         set_reason(&p, reason);
         broker__conn_send(c, &p);
     }
+    broker__check_cancel(c);
     c->close_reason = reason;
     c->state = CONN_CLOSING;
     if (c->s) {
@@ -170,7 +174,7 @@ static int dispatch(broker__conn *c, broker__pkt *p)
 static size_t parse(broker__conn *c, const uint8_t *buf, size_t len)
 {
     size_t off = 0;
-    while (off < len && c->state != CONN_CLOSING) {
+    while (off < len && c->state != CONN_CLOSING && !c->checking) {
         uint32_t hdr;
         long total = broker__pkt_frame(buf + off, len - off, &hdr);
         if (total < 0) {
@@ -196,10 +200,34 @@ static size_t parse(broker__conn *c, const uint8_t *buf, size_t len)
     return off;
 }
 
+/* Handles data (len bytes, which may be c->in itself): whole packets now, the partial rest kept
+ * in c->in for the next read. */
+static void consume(broker__conn *c, const uint8_t *data, size_t len)
+{
+    size_t used = parse(c, data, len);
+    if (c->state == CONN_CLOSING) return;
+    size_t rest = len - used;
+    if (rest && data != c->in) {
+        if (rest > c->in_cap) {
+            c->in_cap = rest < 4096 ? 4096 : rest;
+            c->in = ek_realloc(c->in, c->in_cap);
+        }
+        memcpy(c->in, data + used, rest);
+    } else if (rest && used) {
+        memmove(c->in, c->in + used, rest);
+    }
+    c->in_len = rest;
+    if (!rest && c->in_cap > SHRINK_AT) {
+        ek_free(c->in);
+        c->in = NULL;
+        c->in_cap = 0;
+    }
+}
+
 static void on_readable(broker__conn *c)
 {
     ek_broker *b = c->b;
-    for (int rounds = 0; rounds < 8 && c->state != CONN_CLOSING; rounds++) {
+    for (int rounds = 0; rounds < 8 && c->state != CONN_CLOSING && !c->checking; rounds++) {
         ssize_t n = read(c->io.fd, b->rbuf, b->rbuf_cap);
         if (n == 0) {
             broker__conn_close(c, RC_UNSPECIFIED);
@@ -225,32 +253,26 @@ static void on_readable(broker__conn *c)
             data = c->in;
             len = c->in_len + len;
         }
-        size_t used = parse(c, data, len);
-        if (c->state == CONN_CLOSING) return;
-        size_t rest = len - used;
-        if (rest && data != c->in) {
-            if (rest > c->in_cap) {
-                c->in_cap = rest < 4096 ? 4096 : rest;
-                c->in = ek_realloc(c->in, c->in_cap);
-            }
-            memcpy(c->in, data + used, rest);
-        } else if (rest && used) {
-            memmove(c->in, c->in + used, rest);
-        }
-        c->in_len = rest;
-        if (!rest && c->in_cap > SHRINK_AT) {
-            ek_free(c->in);
-            c->in = NULL;
-            c->in_cap = 0;
-        }
+        consume(c, data, len);
         if ((size_t)n < b->rbuf_cap) return;
     }
+}
+
+void broker__conn_resume(broker__conn *c)
+{
+    if (c->state == CONN_CLOSING) return;
+    broker__io_mod(c->b, &c->io, EPOLLIN | (c->want_out ? EPOLLOUT : 0));
+    if (c->in_len) consume(c, c->in, c->in_len);
 }
 
 static void on_io(broker__io *io, uint32_t events)
 {
     broker__conn *c = (broker__conn *)io;
     if (c->state == CONN_CLOSING) return;
+    if (c->checking && (events & (EPOLLHUP | EPOLLERR))) { /* gone while its password is checked */
+        broker__conn_close(c, RC_UNSPECIFIED);
+        return;
+    }
     if (events & EPOLLOUT) flush_one(c);
     if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) on_readable(c);
 }
@@ -324,7 +346,7 @@ static void flush_one(broker__conn *c)
             if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
                 if (!c->want_out && c->state != CONN_CLOSING) {
                     c->want_out = true;
-                    broker__io_mod(b, &c->io, EPOLLIN | EPOLLOUT);
+                    broker__io_mod(b, &c->io, (c->checking ? 0 : EPOLLIN) | EPOLLOUT);
                 }
                 return;
             }
@@ -340,7 +362,7 @@ static void flush_one(broker__conn *c)
         }
         if (c->want_out && c->state != CONN_CLOSING) {
             c->want_out = false;
-            broker__io_mod(b, &c->io, EPOLLIN);
+            broker__io_mod(b, &c->io, c->checking ? 0 : EPOLLIN);
         }
         if (c->state != CONN_ACTIVE || !c->s || !c->s->qlen) return;
         broker__session_pump(c->s);
@@ -470,7 +492,8 @@ void broker__conn_sweep(ek_broker *b, void *arg)
     for (broker__conn *c = b->conns; c; c = next) {
         next = c->next;
         if (c->state != CONN_ACTIVE) {
-            if (now - c->last_rx > (int64_t)b->cfg.connect_timeout * 1000) broker__conn_close(c, 0);
+            /* A client whose password is still queued for checking is told the server is busy. */
+            if (now - c->last_rx > (int64_t)b->cfg.connect_timeout * 1000) broker__conn_close(c, c->checking ? RC_BUSY : 0);
         } else if (c->keep_alive && now - c->last_rx > (int64_t)c->keep_alive * 1500) {
             broker__conn_close(c, RC_KEEP_ALIVE);
         }

@@ -4,9 +4,11 @@
  * A second connection with the same client id takes the session over: the old connection is
  * closed with 0x8E (its will follows the usual rules, and a will delay is cancelled if the new
  * connection resumes the session). Clean Start / Clean Session discards the stored session.
- * After the CONNACK, the autoSubscribe entries are subscribed for the client (autosub.c).
- * A CONNECT naming an Authentication Method goes through handle_auth.c first, which comes back to
- * broker__connect_accept once the method accepts the client (the user-list check is then skipped). */
+ * A CONNECT from a banned client id, user name or address is refused first (0x8A, banned.c). A
+ * CONNECT naming an Authentication Method goes through handle_auth.c, which comes back to
+ * broker__connect_accept once the method accepts the client (the password checks of auth.c are
+ * then skipped). After the CONNACK, the autoSubscribe entries are subscribed for the client
+ * (autosub.c). */
 #include "broker/broker_int.h"
 #include "engine/mem.h"
 
@@ -90,6 +92,10 @@ int broker__handle_connect(broker__conn *c, broker__pkt *p)
     c->version = p->version;
     if (p->will && p->will_qos > b->cfg.max_qos) return RC_QOS_UNSUPPORTED;
     if (p->will && p->will_retain && !b->cfg.retain_available) return RC_RETAIN_UNSUPPORTED;
+    char *cid = ek_strndup((const char *)p->client_id.p, p->client_id.len);
+    bool banned = broker__banned(c, cid, p);
+    ek_free(cid);
+    if (banned) return RC_BANNED;
     if (p->version == 5 && BP_HAS(&p->props, BP_AUTH_METHOD)) return broker__auth_begin(c, p);
     if (p->version == 5 && BP_HAS(&p->props, BP_AUTH_DATA)) return RC_PROTOCOL;
     return broker__connect_accept(c, p);
@@ -110,12 +116,11 @@ int broker__connect_accept(broker__conn *c, broker__pkt *p)
         id = assigned = idbuf;
         idlen = strlen(idbuf);
     }
-    if (b->auth && !c->enhanced) {
+    if (!c->enhanced && !c->authed) {
         char *cid = ek_strndup(id, idlen);
-        char *user = p->has_user ? ek_strndup((const char *)p->username.p, p->username.len) : NULL;
-        int rc = b->auth(b->auth_arg, cid, user, p->password.p, p->password.len);
+        int rc = broker__authenticate(c, cid, p);
         ek_free(cid);
-        ek_free(user);
+        if (rc == BROKER_CHECK_PENDING) return 0; /* auth_check.c comes back here */
         if (rc) return rc;
     }
 

@@ -146,7 +146,7 @@ int broker__handle_publish(broker__conn *c, broker__pkt *p)
     }
     if (!reason) reason = broker__overload_topic(b, topic, tlen, false); /* 0x90: too long, too many levels */
     if (!reason && tlen >= 4 && memcmp(topic, "$SYS", 4) == 0) reason = RC_NOT_AUTHORIZED; /* the broker's */
-    if (!reason && b->cfg.nacl && !acl_ok(c, topic, tlen)) reason = RC_NOT_AUTHORIZED;
+    if (!reason && (b->cfg.nacl || b->cfg.acl_deny) && !acl_ok(c, topic, tlen)) reason = RC_NOT_AUTHORIZED;
     broker__msg *m = NULL;
     if (!reason) {
         size_t plen = c->version == 5 ? broker__props_filter(p->props.raw, FWD_PROPS, NULL) : 0;

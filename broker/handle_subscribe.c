@@ -29,7 +29,7 @@ uint8_t broker__subscribe_one(broker__conn *c, const char *f, size_t flen, uint8
         code = v5 ? RC_FILTER_INVALID : 0x80;
     else if ((ov = broker__overload_topic(b, real, strlen(real), true))) /* maxTopicLevels/Length: 0x8F */
         code = v5 ? ov : 0x80;
-    else if (!broker__acl_allow(b, c, BROKER_ACL_SUB, fstr))
+    else if (!broker__acl_allow(b, c, BROKER_ACL_SUB, real)) /* without $share/{g}/, $queue/, $exclusive/ */
         code = v5 ? RC_NOT_AUTHORIZED : 0x80;
     else if (excl && !broker__exclusive_free(b, s, real))
         code = v5 ? RC_QUOTA : 0x80;

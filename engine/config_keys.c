@@ -75,6 +75,16 @@ const config_key config__keys[] = {
     {"broker.maxQueuedMessages", CK_INT, "1000"},
     {"broker.maxTopicLevels", CK_INT, "128"},
     {"broker.maxTopicLength", CK_INT, "0"},
+    /* broker: authentication and authorization (the rest of the section: broker/config.c) */
+    {"broker.allowAnonymous", CK_BOOL, "true"},
+    {"broker.passwordIterations", CK_INT, "10000"},
+    {"broker.aclFile", CK_STR, ""},
+    {"broker.aclNoMatch", CK_STR, "allow"},
+    {"broker.jwt.enable", CK_BOOL, "false"},
+    {"broker.jwt.from", CK_STR, "password"},
+    {"broker.jwt.secret", CK_STR, ""},
+    {"broker.jwt.secretBase64", CK_BOOL, "false"},
+    {"broker.jwt.publicKey", CK_STR, ""},
     /* dashboard */
     {"dashboard.enable", CK_BOOL, "true"},
     {"dashboard.ip", CK_STR, "0.0.0.0"},

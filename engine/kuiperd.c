@@ -27,6 +27,7 @@
 typedef struct options {
     const char *etc, *data, *log, *plugins;
     bool broker_only;
+    int cmd;          /* index in argv of a subcommand ("user"), 0 without one */
 } options;
 
 static void usage(FILE *f)
@@ -45,6 +46,9 @@ static void usage(FILE *f)
             "  --version        print the version and exit\n"
             "  --help           print this help and exit\n"
             "\n"
+            "Commands:\n"
+            "  user add|passwd|del|list|hash ...  manage the MQTT broker's users (kuiperd user for help)\n"
+            "\n"
             "Settings come from DIR/kuiper.yaml and may be overridden from the environment,\n"
             "e.g. KUIPER__BASIC__RESTPORT=9090 (see docs/configuration.md).\n");
 }
@@ -59,6 +63,10 @@ static int parse_args(int argc, char **argv, options *o)
     int i;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
+        if (!strcmp(a, "user")) {
+            o->cmd = i;
+            return 0;
+        }
         if (a[0] != '-') goto bad;
         a += a[1] == '-' ? 2 : 1;
         const char *eq = strchr(a, '=');
@@ -91,6 +99,24 @@ static int make_dir(const char *path, ek_err *err)
 {
     if (mkdir(path, 0755) == 0 || errno == EEXIST) return 0;
     return ek_err_set(err, EK_EIO, "cannot create directory %s: %s", path, strerror(errno));
+}
+
+/* kuiperd user ...: the broker's user database, with broker.passwordIterations when etc/ loads. */
+static int user_cmd(const options *o, int argc, char **argv)
+{
+    ek_config *cfg = NULL;
+    ek_err err = {0};
+    uint32_t iterations = 0;
+    if (ek_config_load(o->etc, NULL, &cfg, &err) == 0) {
+        int64_t n = ek_config_int(cfg, "broker.passwordIterations");
+        if (n > 0 && n <= 10000000) iterations = (uint32_t)n;
+    }
+    ek_config_free(cfg);
+    if (make_dir(o->data, &err)) {
+        fprintf(stderr, "kuiperd: %s\n", err.msg);
+        return 1;
+    }
+    return ek_broker_user_cmd(argc - o->cmd - 1, argv + o->cmd + 1, o->data, iterations);
 }
 
 static int start_logging(const ek_app *app, ek_err *err)
@@ -163,6 +189,7 @@ int main(int argc, char **argv)
     options o = {.etc = "etc", .data = "data", .log = "log", .plugins = "plugins"};
     int rc = parse_args(argc, argv, &o);
     if (rc) return rc;
+    if (o.cmd) return user_cmd(&o, argc, argv);
 
     /* Signals are taken by sigwait in the main thread; every thread started later inherits the mask. */
     sigset_t set;

@@ -18,6 +18,7 @@ static const rest_route *const tables[] = {
     rest__routes_connections,
     rest__routes_admin,
     rest__routes_broker_mgmt,
+    rest__routes_broker_auth,
     NULL,
 };
 

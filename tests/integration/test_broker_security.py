@@ -24,8 +24,8 @@ broker:
 """
 
 
-def kuiper_yaml():
-    """etc/kuiper.yaml without its broker: section (if any), plus ours."""
+def kuiper_yaml(broker_yaml=BROKER_YAML):
+    """etc/kuiper.yaml without its broker: section (if any), plus broker_yaml."""
     with open(os.path.join(SOURCE_DIR, "etc", "kuiper.yaml")) as f:
         lines = f.read().splitlines()
     out, skipping = [], False
@@ -34,7 +34,7 @@ def kuiper_yaml():
             skipping = line.startswith("broker:")
         if not skipping:
             out.append(line)
-    return "\n".join(out) + "\n" + BROKER_YAML
+    return "\n".join(out) + "\n" + broker_yaml
 
 
 def connect(port, user=None, password=None, v5=False, cid="c"):
