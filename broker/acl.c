@@ -100,4 +100,6 @@ void broker__cfg_free(broker__cfg *cfg)
     cfg->acl = NULL;
     cfg->nacl = 0;
     broker__users_free(cfg);
+    broker__listeners_free(cfg);
+    broker__bridges_free(cfg);
 }
