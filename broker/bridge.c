@@ -325,34 +325,35 @@ static void on_local(void *arg, ek_broker_msg *m)
     pthread_mutex_unlock(&br->mu);
 }
 
-static void sent_done(broker__bridge *br, qitem *it, bool ok)
+typedef struct send_ctx {
+    struct broker__bridge *br;
+    qitem it;
+} send_ctx;
+
+/* A send ended (Paho's callback, or refused at once): counted, or back to the head of the queue. */
+static void sent_done(send_ctx *s, bool ok)
 {
+    broker__bridge *br = s->br;
     pthread_mutex_lock(&br->mu);
     br->inflight--;
     if (ok) {
         br->forwarded++;
-        item_free(it);
+        item_free(&s->it);
     } else {
-        queue_put(br, *it, true);
+        queue_put(br, s->it, true);
     }
     pthread_cond_signal(&br->cv);
     pthread_mutex_unlock(&br->mu);
-    ek_free(it);
+    ek_free(s);
 }
 
-typedef struct send_ctx {
-    broker__bridge *br;
-    qitem it;
-} send_ctx;
-
-static void on_sent3(void *ctx, MQTTAsync_successData *d) { send_ctx *s = ctx; sent_done(s->br, &s->it, true); }
-static void on_sent5(void *ctx, MQTTAsync_successData5 *d) { send_ctx *s = ctx; sent_done(s->br, &s->it, true); }
-static void on_unsent3(void *ctx, MQTTAsync_failureData *d) { send_ctx *s = ctx; sent_done(s->br, &s->it, false); }
+static void on_sent3(void *ctx, MQTTAsync_successData *d) { sent_done(ctx, true); }
+static void on_sent5(void *ctx, MQTTAsync_successData5 *d) { sent_done(ctx, true); }
+static void on_unsent3(void *ctx, MQTTAsync_failureData *d) { sent_done(ctx, false); }
 static void on_unsent5(void *ctx, MQTTAsync_failureData5 *d)
 {
-    send_ctx *s = ctx;
     /* A reason code from the remote (not authorized, ...) is final: retrying would not help. */
-    sent_done(s->br, &s->it, d && d->reasonCode >= 0x80);
+    sent_done(ctx, d && d->reasonCode >= 0x80);
 }
 
 /* Sends the head of the queue. mu held on entry and exit (released around Paho). */
@@ -377,7 +378,7 @@ static void send_one(broker__bridge *br)
     if (br->cfg->version == 5) ro.onSuccess5 = on_sent5, ro.onFailure5 = on_unsent5;
     else ro.onSuccess = on_sent3, ro.onFailure = on_unsent3;
     int rc = MQTTAsync_sendMessage(br->client, s->it.topic, &msg, &ro);
-    if (rc != MQTTASYNC_SUCCESS) sent_done(br, &s->it, false); /* no callback will come */
+    if (rc != MQTTASYNC_SUCCESS) sent_done(s, false); /* no callback will come */
     pthread_mutex_lock(&br->mu);
 }
 
