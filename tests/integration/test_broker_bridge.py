@@ -2,7 +2,6 @@
 out with remotePrefix, remote topics come in with localPrefix, a topic bridged both ways does not
 loop, and while Mosquitto is down the bridge queues at most maxQueued messages (the oldest dropped
 and counted in $SYS) and delivers them, in order, once Mosquitto is back. Every wait is bounded."""
-import os
 import threading
 import time
 import unittest
@@ -10,17 +9,9 @@ import unittest
 import paho.mqtt.client as mqtt
 
 from broker_net_util import broker_only
-from connectors_util import Listener, Mosquitto
+from connectors_util import Listener
+from fault_util import PersistentMosquitto
 from harness import main, wait_for
-
-
-class PersistentMosquitto(Mosquitto):
-    """Mosquitto keeping sessions across its restarts (saved at shutdown in its directory, which
-    Mosquitto started as root writes as the mosquitto user)."""
-
-    def config(self):
-        os.chmod(self.dir, 0o777)
-        return super().config().replace("persistence false", "persistence true\npersistence_location %s/" % self.dir)
 
 
 BRIDGE = """  bridges:

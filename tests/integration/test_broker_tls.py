@@ -26,19 +26,20 @@ def try_connect(port, ca=None, cert=None, key=None, version=mqtt.MQTTv311, cid="
     c.tls_set(ca_certs=ca, certfile=cert, keyfile=key)
     ok = threading.Event()
     c.on_connect = lambda cl, u, f, rc, *p: ok.set() if (getattr(rc, "value", rc) == 0) else None
+    deadline = time.time() + 5
     try:
         c.connect("127.0.0.1", port, 30)
+        # Loop here rather than in paho's thread, so a refused handshake is an exception we catch.
+        while not ok.is_set() and time.time() < deadline:
+            if c.loop(0.1) != mqtt.MQTT_ERR_SUCCESS:
+                break
     except (ssl.SSLError, OSError):
         return None
+    if not ok.is_set():
+        c.socket() and c.socket().close()
+        return None
     c.loop_start()
-    if ok.wait(5):
-        return c
-    c.loop_stop()
-    try:
-        c.disconnect()
-    except Exception:
-        pass
-    return None
+    return c
 
 
 def done(c):
