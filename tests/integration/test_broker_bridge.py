@@ -1,17 +1,35 @@
 """A bridge from the bundled broker to a real Mosquitto on another loopback port: local topics go
 out with remotePrefix, remote topics come in with localPrefix, a topic bridged both ways does not
 loop, and while Mosquitto is down the bridge queues at most maxQueued messages (the oldest dropped
-and counted in $SYS) and delivers them, in order, once Mosquitto is back. Every wait is bounded."""
+and counted in $SYS) and delivers them, in order, once Mosquitto is back. A second bridge speaks
+MQTT 3.1.1 over TLS to a second Mosquitto with certificates made by the openssl command line.
+Every wait is bounded."""
+import os
+import shutil
+import tempfile
 import threading
 import time
 import unittest
 
 import paho.mqtt.client as mqtt
 
-from broker_net_util import broker_only
-from connectors_util import Listener
+from broker_net_util import broker_only, make_certs
+from connectors_util import Listener, Mosquitto
 from fault_util import PersistentMosquitto
 from harness import main, wait_for
+
+
+class TlsMosquitto(Mosquitto):
+    """Mosquitto with one TLS listener using certs (from make_certs)."""
+
+    def __init__(self, certs):
+        super().__init__()
+        self.certs = certs
+
+    def config(self):
+        return ("listener %d 127.0.0.1\ncafile %s\ncertfile %s\nkeyfile %s\nallow_anonymous true\n"
+                "persistence false\nlog_dest none\n"
+                % (self.port, self.certs["ca.crt"], self.certs["server.crt"], self.certs["server.key"]))
 
 
 BRIDGE = """  bridges:
@@ -26,6 +44,15 @@ BRIDGE = """  bridges:
       subscribe:
         - {remote: "cmd/#", localPrefix: "cloud/", qos: 1}
         - {remote: "x/#", qos: 1}
+    - name: legacy
+      server: ssl://127.0.0.1:%d
+      protocolVersion: "3.1.1"
+      reconnectMax: 1
+      tls: {cafile: %s}
+      forward:
+        - {local: "v3/#", remotePrefix: "edge-v3/"}
+      subscribe:
+        - {remote: "ctl/#", localPrefix: "legacy/"}
 """
 
 
@@ -33,9 +60,16 @@ class BrokerBridge(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.mosq = PersistentMosquitto().start()
-        cls.k = broker_only("", BRIDGE % cls.mosq.port).start()
-        cls.sys = Listener(cls.k.mqtt_port, "$SYS/brokers/kuiperd/bridges/cloud/#")
+        cls.dir = tempfile.mkdtemp(prefix="ek-bridge-")
+        os.chmod(cls.dir, 0o755)  # Mosquitto run as root reads the files as the mosquitto user
+        cls.certs = make_certs(cls.dir)
+        for f in cls.certs.values():
+            os.chmod(f, 0o644)
+        cls.tls_mosq = TlsMosquitto(cls.certs).start()
+        cls.k = broker_only("", BRIDGE % (cls.mosq.port, cls.tls_mosq.port, cls.certs["ca.crt"])).start()
+        cls.sys = Listener(cls.k.mqtt_port, "$SYS/brokers/kuiperd/bridges/#")
         cls.wait_status("connected")
+        cls.wait_status("connected", bridge="legacy")
 
     @classmethod
     def tearDownClass(cls):
@@ -47,15 +81,17 @@ class BrokerBridge(unittest.TestCase):
         finally:
             cls.k.cleanup()
             cls.mosq.cleanup()
+            cls.tls_mosq.cleanup()
+            shutil.rmtree(cls.dir, ignore_errors=True)
 
     @classmethod
-    def sys_value(cls, what):
-        got = cls.sys.messages("$SYS/brokers/kuiperd/bridges/cloud/" + what)
+    def sys_value(cls, what, bridge="cloud"):
+        got = cls.sys.messages("$SYS/brokers/kuiperd/bridges/%s/%s" % (bridge, what))
         return got[-1] if got else None
 
     @classmethod
-    def wait_status(cls, status, timeout=15):
-        wait_for(lambda: cls.sys_value("status") == status, timeout, what="bridge status " + status)
+    def wait_status(cls, status, timeout=15, bridge="cloud"):
+        wait_for(lambda: cls.sys_value("status", bridge) == status, timeout, what="bridge status " + status)
 
     def test_1_forward_out_with_prefix(self):
         remote = Listener(self.mosq.port, "edge1/#")
@@ -87,6 +123,29 @@ class BrokerBridge(unittest.TestCase):
         self.assertEqual(remote.messages("x/from-remote"), ["R"])
         remote.close()
         local.close()
+
+    def test_5_mqtt311_over_tls(self):
+        # The test's own client trusts the same CA as the bridge.
+        got = []
+        c = mqtt.Client(client_id="tls-remote")
+        c.tls_set(ca_certs=self.certs["ca.crt"])
+        ready = threading.Event()
+        c.on_subscribe = lambda *a: ready.set()
+        c.on_message = lambda cl, u, m: got.append((m.topic, m.payload.decode()))
+        c.connect("127.0.0.1", self.tls_mosq.port)
+        c.loop_start()
+        try:
+            c.subscribe("edge-v3/#", 1)
+            self.assertTrue(ready.wait(5))
+            local = Listener(self.k.mqtt_port, "legacy/#")
+            local.publish("v3/hello", "over tls")
+            wait_for(lambda: ("edge-v3/v3/hello", "over tls") in got, 10, what="the forward over TLS")
+            c.publish("ctl/stop", "now", qos=1).wait_for_publish(5)
+            wait_for(lambda: local.messages("legacy/ctl/stop") == ["now"], 10, what="the message from the TLS remote")
+            local.close()
+        finally:
+            c.loop_stop()
+            c.disconnect()
 
     def test_4_remote_outage_queues_and_delivers(self):
         # A persistent subscriber on the remote, so it gets what arrives while it reconnects too.
