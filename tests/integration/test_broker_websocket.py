@@ -291,6 +291,21 @@ class BrokerWebSocket(unittest.TestCase):
 
     # ---- stalled clients ----
 
+    def test_ws_reader_that_never_reads(self):
+        """A WebSocket subscriber that reads nothing while 4 MB are published to it holds up nobody."""
+        slow = self.open_mqtt(b"never-reads")
+        slow.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        slow.send(frame(OP_BIN, subscribe_pkt(1, b"flood")))
+        self.assertEqual(split_packets(slow.read_binary())[0][0], 0x90)
+        flooder = socket.create_connection(("127.0.0.1", self.tcp), timeout=5)
+        flooder.sendall(connect_pkt(b"flooder", v=4))
+        burst = b"".join(publish_pkt(b"flood", b"x" * 2000) for _ in range(200))
+        for _ in range(10):
+            flooder.sendall(burst)
+        self.assert_broker_fine()
+        flooder.close()
+        slow.close()
+
     def test_slow_clients_are_closed_and_harm_nobody(self):
         # Half an upgrade request, never finished.
         half = WsRaw(self.ws, timeout=8)
