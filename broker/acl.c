@@ -236,4 +236,6 @@ void broker__cfg_free(broker__cfg *cfg)
     broker__autosub_free(cfg);
     broker__rewrite_free(cfg);
     broker__jwt_free(cfg);
+    broker__listeners_free(cfg);
+    broker__bridges_free(cfg);
 }

@@ -19,14 +19,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-typedef struct listener {
-    broker__io io;
-    ek_broker *b;
-} listener;
-
 static void on_accept(broker__io *io, uint32_t events)
 {
-    listener *l = (listener *)io;
+    broker__listener *l = (broker__listener *)io;
     broker__conn_accept(l->b, io);
 }
 
@@ -45,13 +40,28 @@ static int open_listener(ek_broker *b, const broker__listener_cfg *lc, ek_err *e
     }
     socklen_t sl = sizeof sa;
     getsockname(fd, (struct sockaddr *)&sa, &sl);
-    listener *l = ek_calloc(1, sizeof *l);
+    void *ctx = NULL;
+    if (lc->tls) {
+        int rc = broker__tls_ctx_new(lc, &ctx, err);
+        if (rc) {
+            close(fd);
+            return rc;
+        }
+    }
+    broker__listener *l = ek_calloc(1, sizeof *l);
     l->io.fd = fd;
     l->io.cb = on_accept;
     l->b = b;
-    b->listeners[b->nlisteners] = &l->io;
+    l->cfg = lc;
+    l->ssl_ctx = ctx;
+    b->listeners[b->nlisteners] = l;
     broker__io_add(b, &l->io, EPOLLIN);
-    if (b->nlisteners == 0) b->port = ntohs(sa.sin_port);
+    /* "The" port is the first plain MQTT listener's (the first listener's without one). */
+    bool plain = !lc->tls && !lc->websocket;
+    if (b->nlisteners == 0 || (plain && !b->port_plain)) {
+        b->port = ntohs(sa.sin_port);
+        b->port_plain = plain;
+    }
     b->nlisteners++;
     return 0;
 }
@@ -101,6 +111,7 @@ int ek_broker_start(const ek_value *section, const char *data_dir, ek_broker **o
     b->persist_timer = (broker__timer){.idx = SIZE_MAX, .fn = persist_cb};
     if (b->db) broker__timer_arm(b, &b->persist_timer, ek_mono_ms() + (int64_t)b->cfg.persist_interval * 1000);
     broker__sys_start(b);
+    broker__bridges_start(b);
     if (pthread_create(&b->thr, NULL, thread_main, b) != 0) {
         ek_broker_stop(b);
         return ek_err_set(err, EK_EIO, "broker: cannot start the reactor thread");
@@ -118,6 +129,7 @@ static void wake_stop(ek_broker *b, void *arg)
 void ek_broker_stop(ek_broker *b)
 {
     if (!b) return;
+    broker__bridges_stop(b); /* while the reactor still runs: they unsubscribe through it */
     if (b->running) {
         broker__post(b, wake_stop, NULL);
         pthread_join(b->thr, NULL);
@@ -145,8 +157,9 @@ void ek_broker_stop(ek_broker *b)
     broker__conn_flush_all(b);
     broker__conn_free_all(b);
     for (int i = 0; i < b->nlisteners; i++) {
-        close(b->listeners[i]->fd);
-        ek_free(b->listeners[i]); /* the io is the first member of its listener */
+        close(b->listeners[i]->io.fd);
+        broker__tls_ctx_free(b->listeners[i]->ssl_ctx);
+        ek_free(b->listeners[i]);
     }
     for (size_t i = 0; i < b->sessions.cap; i++)
         if (b->sessions.e[i].h) broker__session_free(b->sessions.e[i].val);

@@ -45,11 +45,23 @@ void *broker__map_del(broker__map *m, const char *key, size_t klen);
 void broker__map_free(broker__map *m);
 
 /* ---- configuration (config.c) ---- */
-#define BROKER_MAX_LISTENERS 4
+#define BROKER_MAX_LISTENERS 8
+/* TLS of a listener (tls.c); the file names are owned. */
+typedef struct broker__tls_cfg {
+    char *certfile, *keyfile, *cafile;
+    bool verify_peer;          /* ask for a client certificate and verify it against cafile */
+    bool fail_if_no_cert;      /* and refuse clients that send none */
+    int min_version;           /* 12 (TLS 1.2) or 13 */
+} broker__tls_cfg;
 typedef struct broker__listener_cfg {
     char bind[64];
     int port;
+    bool tls, websocket;
+    broker__tls_cfg tlsc;
+    char path[128];            /* WebSocket: the only path upgraded */
+    uint32_t max_frame;        /* WebSocket: largest frame payload; 0 = maxPacketSize */
 } broker__listener_cfg;
+typedef struct broker__bridge_cfg broker__bridge_cfg;  /* bridge.c */
 
 enum { BROKER_ACL_PUB = 1, BROKER_ACL_SUB = 2 };
 typedef struct broker__acl_rule {
@@ -133,6 +145,8 @@ typedef struct broker__cfg {
     uint32_t max_msg_rate;        /* PUBLISH packets per second per client */
     uint32_t max_topic_levels;    /* levels of a published topic or subscribed filter */
     uint32_t max_topic_length;    /* bytes of a published topic or subscribed filter */
+    broker__bridge_cfg *bridges;  /* bridge.c */
+    size_t nbridges;
 } broker__cfg;
 int broker__cfg_load(broker__cfg *cfg, const ek_value *section, ek_err *err);
 void broker__cfg_free(broker__cfg *cfg);
@@ -142,6 +156,15 @@ int broker__autosub_load(broker__cfg *cfg, const ek_value *list, ek_err *err);
 void broker__autosub_free(broker__cfg *cfg);
 int broker__rewrite_load(broker__cfg *cfg, const ek_value *list, ek_err *err);
 void broker__rewrite_free(broker__cfg *cfg);
+void broker__listeners_free(broker__cfg *cfg);  /* config.c: the listeners' TLS file names */
+
+/* ---- bridges to remote brokers (bridge.c) ---- */
+int broker__bridges_load(broker__cfg *cfg, const ek_value *list, ek_err *err);
+void broker__bridges_free(broker__cfg *cfg);
+/* Starts a Paho client and thread per configured bridge (before the reactor runs). */
+void broker__bridges_start(ek_broker *b);
+/* Stops them; called while the reactor still runs (the forward subscriptions are removed through it). */
+void broker__bridges_stop(ek_broker *b);
 
 /* ---- authentication (auth.c, auth_jwt.c) and bans (banned.c) ---- */
 int broker__users_load(broker__cfg *cfg, const ek_value *list, ek_err *err);
@@ -263,6 +286,45 @@ uint8_t broker__overload_topic(ek_broker *b, const char *topic, size_t len, bool
  * and then releases arg with free_arg. */
 int broker__call(ek_broker *b, broker__post_fn fn, void *arg, void (*free_arg)(void *arg), int timeout_ms,
                  ek_err *err);
+/* ---- listeners (broker.c) and transports (tls.c, transport.c, ws.c) ---- */
+typedef struct broker__listener {
+    broker__io io;
+    ek_broker *b;
+    const broker__listener_cfg *cfg;
+    void *ssl_ctx;                  /* SSL_CTX *, for a TLS listener */
+} broker__listener;
+
+/* Loads the certificate, key and CA of a TLS listener into a new SSL_CTX (TLS 1.2 at least);
+ * errors name the listener and the file. */
+int broker__tls_ctx_new(const broker__listener_cfg *lc, void **out, ek_err *err);
+void broker__tls_ctx_free(void *ctx);
+void *broker__tls_new(void *ctx, int fd);   /* an SSL in accept state on fd, or NULL */
+void broker__tls_free(void *ssl);
+void broker__tls_shutdown(void *ssl);
+
+typedef struct broker__wsconn broker__wsconn;
+enum { TP_AGAIN = -1, TP_CLOSED = -2 };
+/* Sets up the transport of a connection accepted on l (TLS session, WebSocket handshake state). */
+int broker__tp_attach(broker__conn *c, const broker__listener *l);
+/* Reads MQTT bytes (after TLS and WebSocket decoding) into buf: returns their count (0 when only
+ * transport bytes arrived), TP_AGAIN when nothing can be read now, or TP_CLOSED when the peer is
+ * gone or broke the transport (the connection may already be closed). *more: read again now. */
+long broker__tp_read(broker__conn *c, uint8_t *buf, size_t cap, bool *more);
+/* Writes the connection's pending output: 1 when all is written, 0 when the socket pushed back
+ * (wait for EPOLLOUT), -1 on a write error. */
+int broker__tp_flush(broker__conn *c);
+/* Bytes the transport still holds for the peer (beyond c->out). */
+size_t broker__tp_pending(const broker__conn *c);
+/* The connection is closing: WebSocket frames the rest of c->out and appends a close frame. */
+void broker__tp_closing(broker__conn *c);
+/* Sends TLS close_notify (best effort) and shuts the socket down for writing. */
+void broker__tp_shutdown(broker__conn *c);
+/* The peer ended the WebSocket (close frame received): close once its last packets are handled. */
+bool broker__tp_peer_closed(const broker__conn *c);
+void broker__tp_free(broker__conn *c);
+/* TLS reads and writes with the same results as broker__tp_read and a lower-layer write. */
+long broker__tls_read(broker__conn *c, uint8_t *buf, size_t cap, bool *more);
+long broker__tls_write(broker__conn *c, const uint8_t *buf, size_t len);
 
 /* ---- connections (conn.c) ---- */
 enum { CONN_NEW, CONN_AUTH, CONN_ACTIVE, CONN_CLOSING };
@@ -307,6 +369,10 @@ struct broker__conn {
     int64_t connected_at;           /* wall ms of the CONNACK */
     uint64_t msgs_in, msgs_out, bytes_in, bytes_out;
     broker__bucket msg_rate;        /* maxMessageRate */
+    int64_t accepted_ms;            /* CONNACK is due within connectTimeout of this */
+    void *tls;                      /* SSL *, on a TLS listener */
+    bool tls_read_wants_write;      /* SSL_read needs the socket writable */
+    broker__wsconn *ws;             /* on a WebSocket listener */
 };
 
 void broker__conn_accept(ek_broker *b, broker__io *listener);
@@ -324,6 +390,7 @@ void broker__conn_flush_all(ek_broker *b);
 void broker__conn_reap(ek_broker *b);  /* frees (or lingers) connections closed in this iteration */
 void broker__conn_free_all(ek_broker *b); /* at stop: frees dead and lingering connections */
 bool broker__conn_writable(const broker__conn *c);  /* below the write high-water mark */
+void broker__conn_want_flush(broker__conn *c);     /* flush c at the end of this iteration */
 void broker__conn_sweep(ek_broker *b, void *arg);  /* keep alive and connect timeout */
 /* Reads from c again after a password check, first handling the bytes that arrived meanwhile. */
 void broker__conn_resume(broker__conn *c);
@@ -557,8 +624,10 @@ struct ek_broker {
     pthread_t thr;
     bool running;
     atomic_bool stopping;
-    broker__io *listeners[BROKER_MAX_LISTENERS];
+    broker__listener *listeners[BROKER_MAX_LISTENERS];
     int nlisteners, port;
+    bool port_plain;               /* port is a plain MQTT listener's */
+    struct broker__bridge **bridges; /* bridge.c, one per configured bridge */
     bool listen_paused;
     broker__io wake;
     pthread_mutex_t post_mu;

@@ -32,6 +32,11 @@ static void want_flush(broker__conn *c)
     c->b->flush_head = c;
 }
 
+void broker__conn_want_flush(broker__conn *c)
+{
+    want_flush(c);
+}
+
 uint8_t *broker__conn_reserve(broker__conn *c, size_t n)
 {
     if (c->out_len + n > c->out_cap) {
@@ -63,7 +68,7 @@ bool broker__conn_send(broker__conn *c, const broker__pkt *pkt)
 
 bool broker__conn_writable(const broker__conn *c)
 {
-    return c->state == CONN_ACTIVE && c->out_len - c->out_off < c->b->cfg.max_out_bytes;
+    return c->state == CONN_ACTIVE && c->out_len - c->out_off + broker__tp_pending(c) < c->b->cfg.max_out_bytes;
 }
 
 /* The Reason String sent with a DISCONNECT or a refused CONNACK (MQTT 5). */
@@ -132,6 +137,7 @@ void broker__conn_close(broker__conn *c, uint8_t reason)
         broker__conn_send(c, &p);
     }
     broker__check_cancel(c);
+    broker__tp_closing(c);
     c->close_reason = reason;
     c->state = CONN_CLOSING;
     if (c->s) {
@@ -228,20 +234,20 @@ static void on_readable(broker__conn *c)
 {
     ek_broker *b = c->b;
     for (int rounds = 0; rounds < 8 && c->state != CONN_CLOSING && !c->checking; rounds++) {
-        ssize_t n = read(c->io.fd, b->rbuf, b->rbuf_cap);
-        if (n == 0) {
-            broker__conn_close(c, RC_UNSPECIFIED);
-            return;
-        }
+        bool more;
+        long n = broker__tp_read(c, b->rbuf, b->rbuf_cap, &more);
+        if (n == TP_AGAIN) return;
         if (n < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK) return;
-            if (errno == EINTR) continue;
-            broker__conn_close(c, RC_UNSPECIFIED);
+            if (c->state != CONN_CLOSING) broker__conn_close(c, RC_UNSPECIFIED);
             return;
         }
-        b->st.bytes_rx += (uint64_t)n;
         c->bytes_in += (uint64_t)n;
         c->last_rx = ek_mono_ms();
+        if (n == 0) { /* transport bytes only (TLS handshake, WebSocket header or control frame) */
+            if (broker__tp_peer_closed(c)) broker__conn_close(c, RC_UNSPECIFIED);
+            if (!more) return;
+            continue;
+        }
         const uint8_t *data = b->rbuf;
         size_t len = (size_t)n;
         if (c->in_len) {
@@ -254,7 +260,12 @@ static void on_readable(broker__conn *c)
             len = c->in_len + len;
         }
         consume(c, data, len);
-        if ((size_t)n < b->rbuf_cap) return;
+        if (c->state == CONN_CLOSING) return;
+        if (broker__tp_peer_closed(c)) { /* the client's WebSocket close frame followed these packets */
+            broker__conn_close(c, RC_UNSPECIFIED);
+            return;
+        }
+        if (!more) return;
     }
 }
 
@@ -263,6 +274,8 @@ void broker__conn_resume(broker__conn *c)
     if (c->state == CONN_CLOSING) return;
     broker__io_mod(c->b, &c->io, EPOLLIN | (c->want_out ? EPOLLOUT : 0));
     if (c->in_len) consume(c, c->in, c->in_len);
+    /* A TLS or WebSocket layer may hold decoded bytes that epoll will not announce again. */
+    if (c->state != CONN_CLOSING && !c->checking && (c->tls || c->ws)) on_readable(c);
 }
 
 static void on_io(broker__io *io, uint32_t events)
@@ -274,7 +287,9 @@ static void on_io(broker__io *io, uint32_t events)
         return;
     }
     if (events & EPOLLOUT) flush_one(c);
-    if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) on_readable(c);
+    bool retry = c->tls_read_wants_write && (events & EPOLLOUT); /* a TLS read waited to write */
+    if (retry) c->tls_read_wants_write = false;
+    if (c->state != CONN_CLOSING && (retry || (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))) on_readable(c);
 }
 
 broker__conn *broker__conn_new(ek_broker *b, int fd)
@@ -286,7 +301,7 @@ broker__conn *broker__conn_new(ek_broker *b, int fd)
     c->io.fd = fd;
     c->io.cb = on_io;
     c->b = b;
-    c->last_rx = ek_mono_ms();
+    c->last_rx = c->accepted_ms = ek_mono_ms();
     c->max_packet_out = b->cfg.max_packet;
     c->recv_max_out = 65535;
     c->next = b->conns;
@@ -321,6 +336,10 @@ void broker__conn_accept(ek_broker *b, broker__io *lio)
             continue;
         }
         broker__conn *c = broker__conn_new(b, fd);
+        if (c && broker__tp_attach(c, (const broker__listener *)lio) != 0) {
+            broker__conn_close(c, 0);
+            continue;
+        }
         if (c && sa.ss_family == AF_INET) {
             struct sockaddr_in *in = (struct sockaddr_in *)&sa;
             char ip[INET_ADDRSTRLEN];
@@ -334,22 +353,15 @@ static void flush_one(broker__conn *c)
 {
     ek_broker *b = c->b;
     for (;;) {
-        while (c->out_off < c->out_len) {
-            ssize_t n = send(c->io.fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
-            if (n > 0) {
-                c->out_off += (size_t)n;
-                b->st.bytes_tx += (uint64_t)n;
-                c->bytes_out += (uint64_t)n;
-                continue;
+        int r = broker__tp_flush(c);
+        if (r == 0) {
+            if (!c->want_out && c->state != CONN_CLOSING) {
+                c->want_out = true;
+                broker__io_mod(b, &c->io, (c->checking ? 0 : EPOLLIN) | EPOLLOUT);
             }
-            if (n < 0 && errno == EINTR) continue;
-            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-                if (!c->want_out && c->state != CONN_CLOSING) {
-                    c->want_out = true;
-                    broker__io_mod(b, &c->io, (c->checking ? 0 : EPOLLIN) | EPOLLOUT);
-                }
-                return;
-            }
+            return;
+        }
+        if (r < 0) {
             c->out_off = c->out_len; /* the peer is gone: drop the output */
             if (c->state != CONN_CLOSING) broker__conn_close(c, RC_UNSPECIFIED);
             return;
@@ -360,7 +372,7 @@ static void flush_one(broker__conn *c)
             c->out = NULL;
             c->out_cap = 0;
         }
-        if (c->want_out && c->state != CONN_CLOSING) {
+        if (c->want_out && c->state != CONN_CLOSING && !c->tls_read_wants_write) {
             c->want_out = false;
             broker__io_mod(b, &c->io, c->checking ? 0 : EPOLLIN);
         }
@@ -404,6 +416,7 @@ static void free_parts(broker__conn *c)
 static void destroy(ek_broker *b, broker__conn *c)
 {
     broker__io_del(b, &c->io);
+    broker__tp_free(c);
     close(c->io.fd);
     free_parts(c);
     ek_free(c->out);
@@ -428,15 +441,14 @@ static void on_linger(broker__io *io, uint32_t events)
 {
     broker__conn *c = (broker__conn *)io;
     ek_broker *b = c->b;
-    if (c->out_off < c->out_len) {
-        ssize_t n = send(c->io.fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
-        if (n > 0) c->out_off += (size_t)n;
-        else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+    if (c->out_off < c->out_len || broker__tp_pending(c)) {
+        int r = broker__tp_flush(c);
+        if (r < 0) {
             linger_end(b, c);
             return;
         }
-        if (c->out_off == c->out_len) {
-            shutdown(c->io.fd, SHUT_WR);
+        if (r == 1) {
+            broker__tp_shutdown(c);
             broker__io_mod(b, &c->io, EPOLLIN);
         }
     }
@@ -465,10 +477,10 @@ void broker__conn_reap(ek_broker *b)
         free_parts(c);
         c->io.cb = on_linger;
         c->last_rx = ek_mono_ms();
-        if (c->out_off < c->out_len) {
+        if (c->out_off < c->out_len || broker__tp_pending(c)) {
             broker__io_mod(b, &c->io, EPOLLIN | EPOLLOUT);
         } else {
-            shutdown(c->io.fd, SHUT_WR);
+            broker__tp_shutdown(c);
             broker__io_mod(b, &c->io, EPOLLIN);
         }
         c->prev = NULL;
@@ -492,15 +504,17 @@ void broker__conn_sweep(ek_broker *b, void *arg)
     for (broker__conn *c = b->conns; c; c = next) {
         next = c->next;
         if (c->state != CONN_ACTIVE) {
-            /* A client whose password is still queued for checking is told the server is busy. */
-            if (now - c->last_rx > (int64_t)b->cfg.connect_timeout * 1000) broker__conn_close(c, c->checking ? RC_BUSY : 0);
+            /* From the accept, not the last byte: a client trickling its handshake or CONNECT
+             * byte by byte is closed all the same; one whose password is still queued for
+             * checking is told the server is busy. */
+            if (now - c->accepted_ms > (int64_t)b->cfg.connect_timeout * 1000) broker__conn_close(c, c->checking ? RC_BUSY : 0);
         } else if (c->keep_alive && now - c->last_rx > (int64_t)c->keep_alive * 1500) {
             broker__conn_close(c, RC_KEEP_ALIVE);
         }
     }
     if (b->listen_paused) {
         b->listen_paused = false;
-        for (int i = 0; i < b->nlisteners; i++) broker__io_mod(b, b->listeners[i], EPOLLIN);
+        for (int i = 0; i < b->nlisteners; i++) broker__io_mod(b, &b->listeners[i]->io, EPOLLIN);
     }
     for (broker__conn *c = b->linger; c; c = next) {
         next = c->next;

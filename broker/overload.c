@@ -35,7 +35,7 @@ bool broker__overload_accept(ek_broker *b, broker__io *lio)
     }
     if (!b->cfg.max_conn_rate) return true;
     for (int i = 0; i < b->nlisteners; i++) {
-        if (b->listeners[i] != lio) continue;
+        if (&b->listeners[i]->io != lio) continue;
         if (broker__bucket_take(&b->conn_rate[i], b->cfg.max_conn_rate, ek_mono_ms())) return true;
         b->st.ov_conn_rate++;
         return false;

@@ -49,9 +49,11 @@ def metric(k, rid, suffix):
 
 class PersistentMosquitto(Mosquitto):
     """Mosquitto on 127.0.0.1:port with persistence in a private directory, so that a persistent
-    session and its queued QoS 1 messages survive a stop and start on the same port."""
+    session and its queued QoS 1 messages survive a stop and start on the same port. Mosquitto
+    started as root drops to the mosquitto user, so the directory must be writable by it."""
 
     def config(self):
+        os.chmod(self.dir, 0o777)
         return ("listener %d 127.0.0.1\nallow_anonymous true\npersistence true\n"
                 "persistence_location %s/\nautosave_interval 1\nlog_dest none\n"
                 "max_queued_messages 100000\n" % (self.port, self.dir))
