@@ -256,13 +256,24 @@ struct rules__run {
     int64_t next_ckpt;          /* when the next checkpoint is due (qos >= 1) */
     int64_t timer_at;           /* guarded by the timer's lock */
     size_t timer_idx;
+    /* A graph rule with branches runs as several parts chained here, each its own actor; the
+     * first is the rule's run. Node and sink numbers continue from the previous part. */
+    rules__run *part_next;
+    size_t part, op_base, sink_base;
 };
 
 /* Parses and checks a rule JSON object (id, sql or graph, actions, options with the config's
  * defaults). *opts is filled. */
 int rules__rule_parse(ek_rules *r, const ek_value *def, rules__opts *opts, ek_err *err);
-/* graph.c: the SELECT text and actions (a new array) a graph rule describes. */
-int rules__graph_sql(ek_rules *r, const ek_value *graph, char **sql, ek_value *actions, ek_err *err);
+/* graph.c: the pipelines a graph rule describes, each a SELECT text and its actions (owned). */
+typedef struct rules__gpart {
+    char *sql;
+    ek_value actions;
+} rules__gpart;
+/* Checks the graph (node types, edges, cycles, inputs) and translates it into *nparts parts (a new
+ * array for rules__graph_parts_free); may create the TEMP streams of inline source nodes. */
+int rules__graph_parts(ek_rules *r, const ek_value *graph, rules__gpart **parts, size_t *nparts, ek_err *err);
+void rules__graph_parts_free(rules__gpart *parts, size_t n);
 /* Plans and opens a run of def (nothing is subscribed yet). */
 int rules__plan(ek_rules *r, const char *id, const ek_value *def, rules__run **out, ek_err *err);
 /* Subscribes the run to its feeds: data starts flowing. */

@@ -221,18 +221,19 @@ int rules__sinks_open(rules__run *run, const ek_value *actions, ek_err *err)
         s->type = ek_strdup(type);
         s->props = props->type == EK_T_OBJECT ? ek_value_ref(props) : ek_object_new(0);
         char name[96];
-        snprintf(name, sizeof name, "sink_%s_%zu_0", type, i);
+        size_t idx = run->sink_base + i;  /* numbered across a graph rule's parts */
+        snprintf(name, sizeof name, "sink_%s_%zu_0", type, idx);
         rules__metrics_init(&s->m, name, true);
         run->nsinks++;
         if (ek_sink_transform_new(&s->props, &s->tf, err) != 0) return ek_err_prefix(err, "sink %s", type);
         s->st = ek_calloc(1, ops->state_size ? ops->state_size : 1);
-        ek_sink_conf conf = {.app = run->eng->app, .rule_id = run->id, .index = (int)i, .props = &s->props};
+        ek_sink_conf conf = {.app = run->eng->app, .rule_id = run->id, .index = (int)idx, .props = &s->props};
         if (ops->open(s->st, &conf, err) != 0) {
             ek_free(s->st);
             s->st = NULL;
             return ek_err_prefix(err, "sink %s", type);
         }
-        if (open_cache(run, s, i, err) != 0) return ek_err_prefix(err, "sink %s", type);
+        if (open_cache(run, s, idx, err) != 0) return ek_err_prefix(err, "sink %s", type);
     }
     return 0;
 }
@@ -263,11 +264,29 @@ void rules__sinks_close(rules__run *run)
     run->nsinks = 0;
 }
 
+/* The number of edge targets of a graph rule: an upper bound of its sinks' indexes. */
+static size_t graph_edge_count(const ek_value *def)
+{
+    const ek_value *g = ek_object_get(def, "graph");
+    const ek_value *topo = g && g->type == EK_T_OBJECT ? ek_object_get(g, "topo") : NULL;
+    const ek_value *edges = topo && topo->type == EK_T_OBJECT ? ek_object_get(topo, "edges") : NULL;
+    size_t n = 0;
+    for (size_t i = 0; edges && edges->type == EK_T_OBJECT && i < ek_object_len(edges); i++) {
+        const ek_value *to = ek_object_val(edges, i);
+        for (size_t k = 0; to->type == EK_T_ARRAY && k < ek_array_len(to); k++) {
+            const ek_value *t = ek_array_get(to, k);
+            n += t->type == EK_T_ARRAY ? ek_array_len(t) : 1;
+        }
+    }
+    return n;
+}
+
 void rules__sinks_purge(ek_rules *r, const char *id, const ek_value *def)
 {
     if (!r->app->data_dir) return;
     const ek_value *actions = ek_object_get(def, "actions");
     size_t n = actions && actions->type == EK_T_ARRAY ? ek_array_len(actions) : 0;
+    if (!actions) n = graph_edge_count(def);  /* at least as many as a graph rule's sink numbers */
     const char *dir = r->app->data_dir ? r->app->data_dir : ".";
     char *path = ek_asprintf("%s/cache.db", dir);
     for (size_t i = 0; i < n; i++) {
