@@ -114,7 +114,8 @@ static int resolve_sources(ek_rules *r, rules__run *run, ek_err *err)
         const char *type = rules__prop(s, EK_PROP_TYPE), *kind = rules__prop(s, EK_PROP_KIND);
         if (!ek_connector_source(type ? type : "mqtt"))
             return ek_err_set(err, EK_EPLAN, "source type %s of %s is not available", type ? type : "mqtt", s->name);
-        if (s->table && kind && strcasecmp(kind, "lookup") == 0 && !rules__prop(s, EK_PROP_KEY))
+        if (s->table && kind && strcasecmp(kind, "lookup") == 0 && !rules__prop(s, EK_PROP_KEY) &&
+            !ek_connector_source(type ? type : "mqtt")->lookup)  /* a queried source needs no KEY */
             return ek_err_set(err, EK_EPLAN, "lookup table %s needs the KEY property", s->name);
         if (run->opts.event_time && !s->table && !rules__prop(s, EK_PROP_TIMESTAMP))
             return ek_err_set(err, EK_EPLAN, "isEventTime needs the TIMESTAMP property of stream %s", s->name);

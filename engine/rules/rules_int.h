@@ -327,6 +327,10 @@ int rules__feed_sub(ek_rules *r, const char *name, bool table, const char *sql, 
 void rules__feed_unsub(ek_rules *r, rules__feed *f, rules__run *run, int src);
 /* Latest rows of a scan table (RETAIN_SIZE), as a new array of row pointers in *rows (refs). */
 size_t rules__feed_table_rows(rules__feed *f, ek_row ***rows);
+/* A lookup table whose source answers queries (sqlite): its rows whose fields equal keys (an
+ * object field -> value), shaped by the table's schema, as a new array of *n new rows. Returns 1
+ * when the table keeps its rows in the feed instead (read them with rules__feed_table_rows). */
+int rules__feed_lookup(rules__feed *f, const ek_value *keys, ek_row ***rows, size_t *n, ek_err *err);
 void rules__feeds_free(ek_rules *r);
 
 /* ------------------------------------------------------------------ the engine */
@@ -363,6 +367,12 @@ int64_t rules__cron_patrol(ek_rules *r);
 static inline int64_t rules__now(const ek_rules *r)
 {
     return r->opts.now_ms ? r->opts.now_ms(r->opts.clock_arg) : ek_now_ms();
+}
+
+/* A property of the CREATE statement of the run's source i (NULL when not set). */
+static inline const char *rules__prop_of(const rules__run *run, size_t i, ek_stream_prop p)
+{
+    return run->src_stmts[i]->create.props[p];
 }
 
 static inline ek_eval_ctx rules__ctx(const rules__run *run, const rules__batch *b, size_t t)
