@@ -1,13 +1,16 @@
 /* bench_rules: throughput of one rule fed from a memory stream, and the memory cost of idle rules.
  *
- *   bench_rules [messages] [idle_rules]      (defaults 200000 and 10000)
+ *   bench_rules [messages] [idle_rules] [shared_rules]     (defaults 200000, 10000 and 300)
  *
  * Each throughput case creates one rule on a schemaless memory stream, publishes `messages`
  * pre-built rows into it from this thread (the memory source does no decoding), waits until the
  * rule has drained its mailbox (a fake clock then closes the window, so a window's firing is part
  * of the measure) and prints rows/second; the sink is a memory topic counted by a
  * subscriber. Cases: a filter, a projection with functions, and a 1 s tumbling-window avg GROUP BY
- * over 1,000 keys. Then it creates `idle_rules` rules on one shared stream and prints the resident
+ * over 1,000 keys. Then `shared_rules` rules (`SELECT id, temp FROM bench WHERE temp > k`, k spread
+ * so that half the rows pass on average) on the one shared stream: the input messages per second
+ * times the number of rules gives eKuiper's "rule-messages per second". Then it creates
+ * `idle_rules` rules on one shared stream and prints the resident
  * memory they added per rule. Run from the source tree (it reads etc/kuiper.yaml) or set
  * EK_SOURCE_DIR. Results go in bench/RESULTS.md under "Rule engine". */
 #include "connectors/memory.h"
@@ -95,6 +98,8 @@ int main(int argc, char **argv)
 {
     long n = argc > 1 ? atol(argv[1]) : 200000;
     long idle = argc > 2 ? atol(argv[2]) : 10000;
+    long shared = argc > 3 ? atol(argv[3]) : 300;
+    int only_shared = getenv("EK_BENCH_SHARED_ONLY") != NULL;  /* for profiling */
     const char *src = getenv("EK_SOURCE_DIR") ? getenv("EK_SOURCE_DIR") : ".";
     char etc[512], dir[] = "/tmp/ek-bench-rules-XXXXXX", path[128];
     snprintf(etc, sizeof etc, "%s/etc", src);
@@ -119,13 +124,30 @@ int main(int argc, char **argv)
         {"tumbling 1s avg GROUP BY 1000 keys", "SELECT key, avg(temp) AS a FROM bench GROUP BY key, TUMBLINGWINDOW(ss, 1)"},
     };
     printf("Rule engine, one rule, %ld messages from a memory stream:\n", n);
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0] && !only_shared; i++) {
         char id[16];
         snprintf(id, sizeof id, "b%zu", i);
         rule(r, id, cases[i].sql, "out/b");
         atomic_store(&results, 0);
         double rate = run(r, n);
         printf("  %-40s %10.0f rows/s  (%ld result rows)\n", cases[i].name, rate, atomic_load(&results));
+        if (ek_rules_rule_delete(r, id, &err)) die("delete", &err);
+    }
+
+    for (long i = 0; i < shared; i++) {
+        char id[32], sql[128];
+        snprintf(id, sizeof id, "s%ld", i);
+        snprintf(sql, sizeof sql, "SELECT id, temp FROM bench WHERE temp > %ld", i % 100);
+        rule(r, id, sql, "out/s");
+    }
+    atomic_store(&results, 0);
+    long sn = n / 4 > 1000 ? n / 4 : n;
+    double srate = run(r, sn);
+    printf("%ld rules on one shared stream, %ld messages: %.0f messages/s, %.0f rule-messages/s (%ld result rows)\n",
+           shared, sn, srate, srate * (double)shared, atomic_load(&results));
+    for (long i = 0; i < shared; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "s%ld", i);
         if (ek_rules_rule_delete(r, id, &err)) die("delete", &err);
     }
 

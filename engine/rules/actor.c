@@ -97,7 +97,30 @@ static void enqueue(rules__pool *p, rules__actor *a)
     pthread_mutex_unlock(&p->lock);
 }
 
+void rules__sched_flush(ek_rules *r, rules__sched *s)
+{
+    if (s->n == 0) return;
+    rules__pool *p = pool_of(r, s->v[0]);
+    pthread_mutex_lock(&p->lock);
+    for (size_t i = 0; i < s->n; i++) {
+        rules__actor *a = s->v[i];
+        a->next_ready = NULL;
+        if (p->tail) p->tail->next_ready = a;
+        else p->head = a;
+        p->tail = a;
+        p->busy++;
+    }
+    pthread_cond_broadcast(&p->work);  /* one wake-up round for the lot */
+    pthread_mutex_unlock(&p->lock);
+    s->n = 0;
+}
+
 int rules__actor_post(ek_rules *r, rules__actor *a, rules__mail *m)
+{
+    return rules__actor_post_to(r, a, m, NULL);
+}
+
+int rules__actor_post_to(ek_rules *r, rules__actor *a, rules__mail *m, rules__sched *later)
 {
     int rc = 0;
     pthread_mutex_lock(&a->lock);
@@ -120,7 +143,15 @@ int rules__actor_post(ek_rules *r, rules__actor *a, rules__mail *m)
     a->len++;
     if (!a->scheduled && pool_of(r, a)) {
         a->scheduled = true;
-        enqueue(pool_of(r, a), a);
+        if (!later) {
+            enqueue(pool_of(r, a), a);
+        } else {  /* scheduled by rules__sched_flush; a is ours to queue until then */
+            if (later->n == later->cap) {
+                later->cap = later->cap ? later->cap * 2 : 16;
+                later->v = ek_realloc(later->v, later->cap * sizeof *later->v);
+            }
+            later->v[later->n++] = a;
+        }
     }
     pthread_mutex_unlock(&a->lock);
     return rc;
@@ -140,61 +171,67 @@ void rules__actor_post_tick(ek_rules *r, rules__actor *a, int64_t now)
     pthread_mutex_unlock(&a->lock);
 }
 
-/* One turn of an actor on a worker: up to BATCH_PER_TURN mails, then the pending tick. */
-static void run_turn(rules__pool *p, rules__actor *a)
+/* One turn of an actor on a worker: up to BATCH_PER_TURN mails, taken TAKE at a time under one
+ * lock (a busy rule pays one lock round per TAKE mails), then the pending tick. Returns whether
+ * the actor has more to do (it stays scheduled and goes back on the run queue). */
+static bool run_turn(rules__actor *a)
 {
-    for (int n = 0; n < BATCH_PER_TURN; n++) {
-        pthread_mutex_lock(&a->lock);
-        if (a->len == 0 || a->closed) {
-            pthread_mutex_unlock(&a->lock);
-            break;
+    enum { TAKE = 16 };
+    rules__mail got[TAKE];
+    pthread_mutex_lock(&a->lock);
+    for (int done = 0; done < BATCH_PER_TURN;) {
+        size_t k = 0, len0 = a->len;
+        while (k < TAKE && a->len > 0 && !a->closed) {
+            got[k++] = a->ring[a->head];
+            a->ring[a->head] = (rules__mail){0};
+            a->head = (a->head + 1) % a->cap;
+            a->len--;
         }
-        rules__mail m = a->ring[a->head];
-        a->ring[a->head] = (rules__mail){0};
-        a->head = (a->head + 1) % a->cap;
-        a->len--;
-        pthread_cond_broadcast(&a->cond);
+        if (k == 0) break;
+        pthread_cond_broadcast(&a->cond);  /* room for a waiting poster */
         pthread_mutex_unlock(&a->lock);
-        a->handle(a, &m);
-        rules__mail_free(&m);
+        for (size_t i = 0; i < k; i++) {
+            a->len_at_take = len0 - i;
+            a->handle(a, &got[i]);
+            rules__mail_free(&got[i]);
+        }
+        done += (int)k;
+        pthread_mutex_lock(&a->lock);
     }
-    pthread_mutex_lock(&a->lock);
-    bool tick = a->tick_pending && !a->closed;
-    int64_t at = a->tick_at;
-    a->tick_pending = false;
-    pthread_mutex_unlock(&a->lock);
-    if (tick) a->tick(a, at);
-
-    pthread_mutex_lock(&a->lock);
+    if (a->tick_pending && !a->closed) {
+        int64_t at = a->tick_at;
+        a->tick_pending = false;
+        pthread_mutex_unlock(&a->lock);
+        a->tick(a, at);
+        pthread_mutex_lock(&a->lock);
+    }
     bool again = !a->closed && (a->len > 0 || a->tick_pending);
     if (!again) a->scheduled = false;
     pthread_cond_broadcast(&a->cond);
     pthread_mutex_unlock(&a->lock);
-
-    pthread_mutex_lock(&p->lock);
-    p->busy--;
-    if (again) push_ready(p, a);
-    if (p->busy == 0) pthread_cond_broadcast(&p->idle);
-    pthread_mutex_unlock(&p->lock);
+    return again;
 }
 
 static void *worker(void *arg)
 {
     rules__pool *p = arg;
     on_pool = p->kind;
+    pthread_mutex_lock(&p->lock);
     for (;;) {
-        pthread_mutex_lock(&p->lock);
         while (!p->head && !p->stopping) pthread_cond_wait(&p->work, &p->lock);
-        if (!p->head) {
-            pthread_mutex_unlock(&p->lock);
-            return NULL;
-        }
+        if (!p->head) break;
         rules__actor *a = p->head;
         p->head = a->next_ready;
         if (!p->head) p->tail = NULL;
         pthread_mutex_unlock(&p->lock);
-        run_turn(p, a);
+        bool again = run_turn(a);
+        pthread_mutex_lock(&p->lock);  /* held on to take the next actor */
+        p->busy--;
+        if (again) push_ready(p, a);
+        if (p->busy == 0) pthread_cond_broadcast(&p->idle);
     }
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
 }
 
 static void pool_free(rules__pool *p)

@@ -48,6 +48,7 @@ struct rules__feed {
     size_t retain_size, retain_len, retain_head;
     char *lookup_key;           /* lookup table: KEY; the latest row per key value */
     bool queried;               /* lookup table whose source answers queries (ops->lookup) */
+    rules__sched sched;         /* post_row's actors to queue at once (guarded by lock) */
     ek_row **keyed;
     size_t nkeyed, keyed_cap;
 };
@@ -159,11 +160,13 @@ static void post_row(rules__feed *f, ek_row *row)
         }
         f->retain[slot] = ek_row_ref(row);
     }
+    /* Many rules on one stream: the runnable ones join the run queue together at the end. */
     for (size_t i = 0; i < f->nsubs && !f->table; i++) {
         rules__mail m = {.kind = MAIL_ROW, .src = f->subs[i].src, .row = ek_row_ref(row)};
-        if (rules__actor_post(f->eng, &f->subs[i].run->actor, &m) == 1)
+        if (rules__actor_post_to(f->eng, &f->subs[i].run->actor, &m, &f->sched) == 1)
             ek_log_rule(EK_LOG_WARN, f->subs[i].run->id, "buffer full, dropped the oldest message");
     }
+    rules__sched_flush(f->eng, &f->sched);
     pthread_mutex_unlock(&f->lock);
 }
 
@@ -246,6 +249,7 @@ static void feed_free(rules__feed *f)
     ek_free(f->keyed);
     ek_free(f->lookup_key);
     ek_free(f->subs);
+    ek_free(f->sched.v);
     ek_value_unref(&f->props);
     ek_stmt_free(f->stmt);
     ek_free(f->name);

@@ -27,32 +27,29 @@
 
 /* ------------------------------------------------------------------ node plumbing */
 
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
+/* Runs node n on batch b, counting (the run's wall_ms is the time of the mail being handled). */
 static void node_feed(rules__node *n, rules__batch *b)
 {
-    atomic_fetch_add(&n->m.in, b->window ? 1 : (long long)b->ntuples);
-    atomic_store(&n->m.last_invocation, ek_now_ms());
-    int64_t t0 = mono_us();
+    rules__m_add(&n->m.in, b->window ? 1 : (long long)b->ntuples);
+    rules__m_set(&n->m.last_invocation, n->run->wall_ms);
+    bool timed = rules__m_timed(&n->m, b->window);
+    int64_t t0 = timed ? rules__mono_us() : 0;
     rules__out out = {n};
-    ek_err err = {0};
+    ek_err err;
+    err.code = 0;
+    err.msg[0] = '\0';
     if (n->ops->on_row(n->st, b, &out, &err) != 0) {
         rules__metrics_exception(&n->m, err.msg);
         rules__send_error(n->run, err.msg);
     }
-    atomic_fetch_add(&n->m.processed, 1);
-    atomic_store(&n->m.latency_us, mono_us() - t0);
+    rules__m_add(&n->m.processed, 1);
+    if (timed) rules__m_set(&n->m.latency_us, rules__mono_us() - t0);
 }
 
 void rules__emit(rules__out *o, rules__batch *b)
 {
     rules__node *n = o->from;
-    atomic_fetch_add(&n->m.out, b->window ? 1 : (long long)b->ntuples);
+    rules__m_add(&n->m.out, b->window ? 1 : (long long)b->ntuples);
     if (n->next) node_feed(n->next, b);
     else rules__sinks_collect(n->run, b);
 }
@@ -345,34 +342,34 @@ void rules__run_handle(rules__actor *a, rules__mail *m)
 {
     rules__run *run = (rules__run *)a;
     rules__metrics *sm = &run->src_m[m->src];
-    pthread_mutex_lock(&run->actor.lock);
-    atomic_store(&sm->buffer_len, (long long)run->actor.len);
-    pthread_mutex_unlock(&run->actor.lock);
-    atomic_fetch_add(&sm->in, 1);
-    atomic_store(&sm->last_invocation, ek_now_ms());
+    run->wall_ms = rules__coarse_ms();
+    rules__m_set(&sm->buffer_len, (long long)run->actor.len_at_take);
+    rules__m_add(&sm->in, 1);
+    rules__m_set(&sm->last_invocation, run->wall_ms);
     if (m->kind == MAIL_ERROR) {
         rules__metrics_exception(sm, m->err);
         ek_log_rule(EK_LOG_WARN, run->id, "source %s: %s", run->stmt->select.sources[m->src].name, m->err);
         rules__send_error(run, m->err);
         return;
     }
-    atomic_fetch_add(&sm->out, 1);
-    atomic_fetch_add(&sm->processed, 1);
-    rules__batch b;
-    rules__batch_init(&b, 1);
-    b.src = m->src;
-    rules__batch_push(&b, &m->row);
+    rules__m_add(&sm->out, 1);
+    rules__m_add(&sm->processed, 1);
+    /* The mail's row reference serves the batch: no copy, no allocation per event. */
+    rules__batch b = {.rows = &m->row, .ntuples = 1, .width = 1, .cap = 1, .src = m->src};
     node_feed(&run->nodes[0], &b);
-    rules__batch_free(&b);
-    int64_t now = rules__now(run->eng);
-    if (run->opts.qos >= 1) rules__checkpoint_maybe(run, now, false);
-    int64_t want = rules__sinks_tick(run, now);  /* a batch waiting for lingerInterval, cached data */
-    if (want != INT64_MAX) rules__timer_set(run->eng, run, want);
+    ek_free(b.groups);
+    ek_value_unref(&b.out);
+    if (run->opts.qos >= 1) rules__checkpoint_maybe(run, rules__now(run->eng), false);
+    if (rules__sinks_waiting(run)) {  /* a batch waiting for lingerInterval, cached data */
+        int64_t want = rules__sinks_tick(run, rules__now(run->eng));
+        if (want != INT64_MAX) rules__timer_set(run->eng, run, want);
+    }
 }
 
 void rules__run_tick(rules__actor *a, int64_t now)
 {
     rules__run *run = (rules__run *)a;
+    run->wall_ms = rules__coarse_ms();
     rules__checkpoint_maybe(run, now, false);
     int64_t want = run->opts.qos >= 1 ? run->next_ckpt : INT64_MAX;
     for (size_t i = 0; i < run->nnodes && !run->opts.event_time; i++) {

@@ -56,6 +56,25 @@ typedef struct rules__metrics {
     atomic_llong cache_dropped; /* messages the full cache dropped (ek_cache_stats.dropped) */
 } rules__metrics;
 
+/* Hot-path metric updates. A node's, source's or sink's counters are written only by the thread
+ * running its actor, one at a time, so a relaxed load and store replaces a locked
+ * read-modify-write; REST readers see a recent value. */
+static inline void rules__m_add(atomic_llong *c, long long d)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + d, memory_order_relaxed);
+}
+static inline void rules__m_set(atomic_llong *c, long long v) { atomic_store_explicit(c, v, memory_order_relaxed); }
+/* Whether this invocation measures process_latency_us: one in 16 (the clock reads cost as much as a
+ * simple operator), the first one, and every window firing. */
+static inline bool rules__m_timed(rules__metrics *m, bool window)
+{
+    return window || (atomic_load_explicit(&m->processed, memory_order_relaxed) & 15) == 0;
+}
+/* Wall clock in ms at the kernel tick's resolution (a few ms): enough for last_invocation. */
+int64_t rules__coarse_ms(void);
+/* Monotonic clock in µs, for latencies. */
+int64_t rules__mono_us(void);
+
 void rules__metrics_init(rules__metrics *m, const char *name, bool connection);
 void rules__metrics_destroy(rules__metrics *m);
 void rules__metrics_exception(rules__metrics *m, const char *msg);
@@ -87,6 +106,7 @@ typedef struct rules__actor {
     bool closed;                /* refuses new mail */
     int pool_kind;              /* RULES_POOL_RULE (default when 0) or RULES_POOL_SINK */
     int64_t dropped;            /* mail dropped because the ring was full and the poster a worker */
+    size_t len_at_take;         /* queue length when the mail being handled was taken (buffer_length) */
     struct rules__actor *next_ready;
     void (*handle)(struct rules__actor *a, rules__mail *m);   /* runs on a worker */
     void (*tick)(struct rules__actor *a, int64_t now);
@@ -108,6 +128,16 @@ void rules__actor_destroy(rules__actor *a);
  * when the actor is closed (the mail is freed). */
 int rules__actor_post(ek_rules *r, rules__actor *a, rules__mail *m);
 void rules__actor_post_tick(ek_rules *r, rules__actor *a, int64_t now);
+/* Actors made runnable by posts, to put on their pool's run queue together (one lock round, one
+ * wake-up) when a source fans one message out to many rules. All must share one pool. */
+typedef struct rules__sched {
+    rules__actor **v;
+    size_t n, cap;
+} rules__sched;
+/* rules__actor_post, except that an actor it makes runnable is added to later instead of being
+ * queued: the caller must call rules__sched_flush(later) soon (without holding a->lock). */
+int rules__actor_post_to(ek_rules *r, rules__actor *a, rules__mail *m, rules__sched *later);
+void rules__sched_flush(ek_rules *r, rules__sched *s);
 void rules__mail_free(rules__mail *m);
 
 /* ------------------------------------------------------------------ timers (timer.c) */
@@ -225,6 +255,9 @@ typedef struct rules__sink {
     ek_value props;
     struct ek_sink_transform *tf;   /* sendSingle, omitIfEmpty, dataTemplate, format ... */
     struct ek_sink_cache *cache;    /* enableCache, or NULL */
+    bool batches;               /* batchSize or lingerInterval: the transform reads the clock */
+    bool direct;                /* a nonblocking sink without cache or batching: the rule's thread
+                                 * runs it instead of posting to its mailbox */
     rules__metrics m;
 } rules__sink;
 
@@ -260,6 +293,7 @@ struct rules__run {
      * first is the rule's run. Node and sink numbers continue from the previous part. */
     rules__run *part_next;
     size_t part, op_base, sink_base;
+    int64_t wall_ms;            /* the (coarse) wall clock when the current mail or tick was taken */
 };
 
 /* Parses and checks a rule JSON object (id, sql or graph, actions, options with the config's
@@ -287,6 +321,9 @@ int rules__sinks_open(rules__run *run, const ek_value *actions, ek_err *err);
 void rules__sinks_stop(rules__run *run);
 void rules__sinks_close(rules__run *run);
 void rules__sinks_purge(ek_rules *r, const char *id, const ek_value *def);
+/* Whether a sink waits for a tick (a batch for lingerInterval, cached data): only then does a
+ * rule read the clock for its sinks after each event. */
+bool rules__sinks_waiting(const rules__run *run);
 /* Flushes batches and resends cached data when due; returns when the sinks next need a tick. */
 int64_t rules__sinks_tick(rules__run *run, int64_t now);
 /* Delivers a final batch (after project) to the sinks. */

@@ -23,22 +23,16 @@
 #include <string.h>
 #include <time.h>
 
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* The connector's collect with metrics; what the cache calls to deliver or resend. */
 static int collect(void *arg, const ek_sink_data *d, ek_err *err)
 {
     rules__sink *s = arg;
-    int64_t t0 = mono_us();
+    bool timed = rules__m_timed(&s->m, false);
+    int64_t t0 = timed ? rules__mono_us() : 0;
     int rc = s->ops->collect(s->st, d, err);
-    atomic_store(&s->m.latency_us, mono_us() - t0);
+    if (timed) rules__m_set(&s->m.latency_us, rules__mono_us() - t0);
     if (rc == 0) {
-        atomic_fetch_add(&s->m.out, 1);
+        rules__m_add(&s->m.out, 1);
         if (atomic_load(&s->m.conn_status) != 1) atomic_store(&s->m.conn_status, 1);
     } else {
         rules__metrics_exception(&s->m, err->msg[0] ? err->msg : ek_strerror(rc));
@@ -84,10 +78,11 @@ static int emit(void *arg, const ek_sink_data *d)
 static void send(rules__sink *s, const ek_value *v, const ek_value *meta)
 {
     ek_err err = {0};
-    atomic_fetch_add(&s->m.in, 1);
-    atomic_fetch_add(&s->m.processed, 1);
-    atomic_store(&s->m.last_invocation, ek_now_ms());
-    if (ek_sink_transform_apply(s->tf, v, meta, ek_mono_ms(), emit, s, &err) != 0)
+    rules__m_add(&s->m.in, 1);
+    rules__m_add(&s->m.processed, 1);
+    rules__m_set(&s->m.last_invocation, rules__coarse_ms());
+    int64_t mono = s->batches ? ek_mono_ms() : 0;  /* only batching reads the clock */
+    if (ek_sink_transform_apply(s->tf, v, meta, mono, emit, s, &err) != 0)
         rules__metrics_exception(&s->m, err.msg[0] ? err.msg : ek_strerror(err.code));
 }
 
@@ -95,8 +90,14 @@ static void send(rules__sink *s, const ek_value *v, const ek_value *meta)
 static void post_all(rules__run *run, const ek_value *v, const ek_value *meta)
 {
     for (size_t i = 0; i < run->nsinks; i++) {
+        rules__sink *s = &run->sinks[i];
+        if (s->direct) {  /* a memory sink: one hop less, the rule's thread hands the value on */
+            s->actor.len_at_take = 0;
+            send(s, v, meta);
+            continue;
+        }
         rules__mail m = {.kind = MAIL_RESULT, .v = ek_value_ref(v), .meta = meta ? ek_value_ref(meta) : ek_null()};
-        rules__actor_post(run->eng, &run->sinks[i].actor, &m);
+        rules__actor_post(run->eng, &s->actor, &m);
     }
 }
 
@@ -148,9 +149,7 @@ static void service(rules__sink *s, int64_t now)
 static void sink_handle(rules__actor *a, rules__mail *m)
 {
     rules__sink *s = (rules__sink *)a;
-    pthread_mutex_lock(&a->lock);
-    atomic_store(&s->m.buffer_len, (long long)a->len);
-    pthread_mutex_unlock(&a->lock);
+    rules__m_set(&s->m.buffer_len, (long long)a->len_at_take);
     send(s, &m->v, m->meta.type == EK_T_NULL ? NULL : &m->meta);
     if (ek_sink_transform_deadline(s->tf) >= 0 || ek_sink_cache_deadline(s->cache) >= 0)
         service(s, rules__now(s->run->eng));
@@ -159,6 +158,13 @@ static void sink_handle(rules__actor *a, rules__mail *m)
 static void sink_tick(rules__actor *a, int64_t now)
 {
     service((rules__sink *)a, now);
+}
+
+bool rules__sinks_waiting(const rules__run *run)
+{
+    for (size_t i = 0; i < run->nsinks; i++)
+        if (atomic_load_explicit(&run->sinks[i].want, memory_order_relaxed) != INT64_MAX) return true;
+    return false;
 }
 
 int64_t rules__sinks_tick(rules__run *run, int64_t now)
@@ -234,6 +240,9 @@ int rules__sinks_open(rules__run *run, const ek_value *actions, ek_err *err)
             return ek_err_prefix(err, "sink %s", type);
         }
         if (open_cache(run, s, idx, err) != 0) return ek_err_prefix(err, "sink %s", type);
+        if (ops->values_only && !s->cache) ek_sink_transform_values_only(s->tf);  /* a cache stores payloads */
+        s->batches = ek_sink_transform_batches(s->tf);
+        s->direct = ops->nonblocking && !s->cache && !s->batches;
     }
     return 0;
 }
