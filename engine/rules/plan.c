@@ -130,10 +130,9 @@ static bool needs_groups(const ek_select *sel)
     return sel->having && sel->having->bound.aggregate;
 }
 
-static int build_nodes(rules__run *run, ek_err *err)
+/* The ordinary operator chain of a statement. */
+static void build_chain(rules__run *run, const ek_sql_program *p, const ek_select *sel)
 {
-    const ek_sql_program *p = run->prog;
-    const ek_select *sel = &run->stmt->select;
     if (run->opts.event_time) add_node(run, &rules__op_watermark);
     if (p->has_analytic) add_node(run, &rules__op_analytic);
     if (sel->window) add_node(run, &rules__op_window);
@@ -143,6 +142,17 @@ static int build_nodes(rules__run *run, ek_err *err)
     if (p->having) add_node(run, &rules__op_having);
     if (p->norder) add_node(run, &rules__op_order);
     add_node(run, &rules__op_project);
+}
+
+static int build_nodes(rules__run *run, ek_err *err)
+{
+    const ek_sql_program *p = run->prog;
+    const ek_select *sel = &run->stmt->select;
+    if (rules__incagg_fits(run)) {
+        add_node(run, &rules__op_incagg);  /* window, filter, aggregate and project in one */
+    } else {
+        build_chain(run, p, sel);
+    }
     for (size_t i = 0; i < run->nnodes; i++) {
         rules__node *n = &run->nodes[i];
         n->next = i + 1 < run->nnodes ? &run->nodes[i + 1] : NULL;

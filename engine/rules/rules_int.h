@@ -200,7 +200,18 @@ struct rules__node {
 static inline ek_eval_ctx rules__ctx(const rules__run *run, const rules__batch *b, size_t t);
 
 extern const ek_op_ops rules__op_watermark, rules__op_analytic, rules__op_window, rules__op_join, rules__op_filter,
-    rules__op_aggregate, rules__op_having, rules__op_order, rules__op_project;
+    rules__op_aggregate, rules__op_having, rules__op_order, rules__op_project, rules__op_incagg;
+
+/* op_window.c, shared with op_incagg.c: basic.timezone for window alignment, and the next window
+ * boundary after ts on its wall clock. */
+struct ek_tz;
+struct ek_config;
+int rules__window_zone(const struct ek_config *cfg, struct ek_tz **tz, int64_t *off, ek_err *err);
+void rules__window_zone_free(struct ek_tz *tz);
+int64_t rules__window_align(const struct ek_tz *tz, int64_t off, int64_t ts, int64_t len);
+struct rules__run;
+/* op_incagg.c: whether the run's statement can use the incremental tumbling window. */
+bool rules__incagg_fits(const struct rules__run *run);
 
 /* ------------------------------------------------------------------ rules (rule.c, plan.c) */
 
@@ -222,6 +233,7 @@ int64_t rules__cron_next(const rules__cron *c, int64_t after_ms, const struct ek
 
 typedef struct rules__opts {
     bool event_time, send_meta, send_error, send_nil;
+    bool inc_window;            /* planOptimizeStrategy.enableIncrementalWindow */
     int64_t late_tolerance, buffer_length, qos, checkpoint_interval, restart_attempts;
     bool has_cron;              /* options.cron: run for `duration` at each match */
     rules__cron cron;
