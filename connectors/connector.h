@@ -81,7 +81,6 @@ typedef struct ek_sink_ops {
     int (*collect)(void *st, const ek_sink_data *data, ek_err *err);
     void (*close)(void *st);
     bool values_only;         /* collect reads data->value only: the payload need not be encoded */
-    bool nonblocking;         /* collect never waits on I/O: a rule may call it on its own thread */
 } ek_sink_ops;
 
 /* ---- registry ---- */

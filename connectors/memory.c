@@ -156,5 +156,4 @@ const ek_sink_ops ek_memory_sink_ops = {
     .collect = sink_collect,
     .close = sink_close,
     .values_only = true,
-    .nonblocking = true,
 };

@@ -19,6 +19,7 @@
 #define BATCH_PER_TURN 64
 
 struct rules__pool {
+    ek_rules *eng;
     int kind;                   /* RULES_POOL_RULE or RULES_POOL_SINK */
     pthread_mutex_t lock;
     pthread_cond_t work;        /* the run queue got an actor, or stopping */
@@ -34,6 +35,9 @@ struct rules__pool {
 };
 
 static _Thread_local int on_pool;  /* 0: not a worker, else RULES_POOL_RULE or RULES_POOL_SINK */
+/* On a rule worker: the sink actors its rules' results made runnable, queued together after each
+ * batch of mails rather than one by one. */
+static _Thread_local rules__sched turn_sinks;
 
 void rules__mail_free(rules__mail *m)
 {
@@ -131,6 +135,15 @@ int rules__actor_post_to(ek_rules *r, rules__actor *a, rules__mail *m, rules__sc
     pthread_mutex_lock(&a->lock);
     if (a->len == a->cap && a->cap < a->limit) grow(a);
     bool may_wait = on_pool == 0 || (on_pool == RULES_POOL_RULE && a->pool_kind == RULES_POOL_SINK);
+    if (!later && on_pool == RULES_POOL_RULE && a->pool_kind == RULES_POOL_SINK) later = &turn_sinks;
+    if (!a->closed && a->len == a->cap && may_wait && later && later->n) {
+        /* Before waiting for room, queue what this thread made runnable: the actor we wait for
+         * may be among them. (a->lock, then the pool's: the order enqueue uses.) */
+        pthread_mutex_unlock(&a->lock);
+        rules__sched_flush(r, later);
+        pthread_mutex_lock(&a->lock);
+        if (a->len == a->cap && a->cap < a->limit) grow(a);
+    }
     while (!a->closed && a->len == a->cap && may_wait) pthread_cond_wait(&a->cond, &a->lock);
     if (a->closed) {
         pthread_mutex_unlock(&a->lock);
@@ -179,7 +192,7 @@ void rules__actor_post_tick(ek_rules *r, rules__actor *a, int64_t now)
 /* One turn of an actor on a worker: up to BATCH_PER_TURN mails, taken TAKE at a time under one
  * lock (a busy rule pays one lock round per TAKE mails), then the pending tick. Returns whether
  * the actor has more to do (it stays scheduled and goes back on the run queue). */
-static bool run_turn(rules__actor *a)
+static bool run_turn(ek_rules *eng, rules__actor *a)
 {
     enum { TAKE = 16 };
     rules__mail got[TAKE];
@@ -200,6 +213,7 @@ static bool run_turn(rules__actor *a)
             a->handle(a, &got[i]);
             rules__mail_free(&got[i]);
         }
+        if (turn_sinks.n) rules__sched_flush(eng, &turn_sinks);
         done += (int)k;
         pthread_mutex_lock(&a->lock);
     }
@@ -208,6 +222,7 @@ static bool run_turn(rules__actor *a)
         a->tick_pending = false;
         pthread_mutex_unlock(&a->lock);
         a->tick(a, at);
+        if (turn_sinks.n) rules__sched_flush(eng, &turn_sinks);
         pthread_mutex_lock(&a->lock);
     }
     bool again = !a->closed && (a->len > 0 || a->tick_pending);
@@ -239,7 +254,7 @@ static void *worker(void *arg)
     on_pool = p->kind;
     pthread_mutex_lock(&p->lock);
     for (;;) {
-        if (!p->head && !p->stopping) {
+        if (!p->head && !p->stopping && p->kind == RULES_POOL_RULE) {  /* sinks are fed in batches */
             pthread_mutex_unlock(&p->lock);
             spin_for_work(p);
             pthread_mutex_lock(&p->lock);
@@ -253,13 +268,15 @@ static void *worker(void *arg)
             atomic_store_explicit(&p->queued, 0, memory_order_relaxed);
         }
         pthread_mutex_unlock(&p->lock);
-        bool again = run_turn(a);
+        bool again = run_turn(p->eng, a);
         pthread_mutex_lock(&p->lock);  /* held on to take the next actor */
         p->busy--;
         if (again) push_ready(p, a);
         if (p->busy == 0) pthread_cond_broadcast(&p->idle);
     }
     pthread_mutex_unlock(&p->lock);
+    ek_free(turn_sinks.v);
+    turn_sinks = (rules__sched){0};
     return NULL;
 }
 
@@ -278,9 +295,10 @@ static void pool_free(rules__pool *p)
     ek_free(p);
 }
 
-static int pool_new(int kind, int nthreads, rules__pool **out, ek_err *err)
+static int pool_new(ek_rules *r, int kind, int nthreads, rules__pool **out, ek_err *err)
 {
     rules__pool *p = ek_calloc(1, sizeof *p);
+    p->eng = r;
     p->kind = kind;
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->work, NULL);
@@ -299,8 +317,8 @@ static int pool_new(int kind, int nthreads, rules__pool **out, ek_err *err)
 
 int rules__pool_start(ek_rules *r, int nthreads, ek_err *err)
 {
-    int rc = pool_new(RULES_POOL_RULE, nthreads, &r->pool, err);
-    if (rc == 0) rc = pool_new(RULES_POOL_SINK, nthreads < 2 ? 2 : nthreads, &r->sink_pool, err);
+    int rc = pool_new(r, RULES_POOL_RULE, nthreads, &r->pool, err);
+    if (rc == 0) rc = pool_new(r, RULES_POOL_SINK, nthreads < 2 ? 2 : nthreads, &r->sink_pool, err);
     if (rc) rules__pool_stop(r);
     return rc;
 }

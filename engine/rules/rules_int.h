@@ -268,8 +268,6 @@ typedef struct rules__sink {
     struct ek_sink_transform *tf;   /* sendSingle, omitIfEmpty, dataTemplate, format ... */
     struct ek_sink_cache *cache;    /* enableCache, or NULL */
     bool batches;               /* batchSize or lingerInterval: the transform reads the clock */
-    bool direct;                /* a nonblocking sink without cache or batching: the rule's thread
-                                 * runs it instead of posting to its mailbox */
     rules__metrics m;
 } rules__sink;
 

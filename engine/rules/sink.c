@@ -91,11 +91,6 @@ static void post_all(rules__run *run, const ek_value *v, const ek_value *meta)
 {
     for (size_t i = 0; i < run->nsinks; i++) {
         rules__sink *s = &run->sinks[i];
-        if (s->direct) {  /* a memory sink: one hop less, the rule's thread hands the value on */
-            s->actor.len_at_take = 0;
-            send(s, v, meta);
-            continue;
-        }
         rules__mail m = {.kind = MAIL_RESULT, .v = ek_value_ref(v), .meta = meta ? ek_value_ref(meta) : ek_null()};
         rules__actor_post(run->eng, &s->actor, &m);
     }
@@ -242,7 +237,6 @@ int rules__sinks_open(rules__run *run, const ek_value *actions, ek_err *err)
         if (open_cache(run, s, idx, err) != 0) return ek_err_prefix(err, "sink %s", type);
         if (ops->values_only && !s->cache) ek_sink_transform_values_only(s->tf);  /* a cache stores payloads */
         s->batches = ek_sink_transform_batches(s->tf);
-        s->direct = ops->nonblocking && !s->cache && !s->batches;
     }
     return 0;
 }
