@@ -1,7 +1,8 @@
 """Graph rules (eKuiper's rule JSON "graph" with nodes and topo) through a real kuiperd: each test
 POSTs a graph to /rules, publishes fixed messages to the rule's sources over the bundled broker (or
 a memory topic fed by another rule) and compares the sinks' output exactly. Covers switch nodes
-(with and without stopAtFirstMatch), branches to several sinks, a join of two streams in a window,
+(with and without stopAtFirstMatch), branches to several sinks, a join of two streams in a window
+and of a stream with a lookup table,
 window/groupby/aggfunc/filter-as-having/orderby/pick chains on event time, an inline memory source,
 the status and topo of a branched rule, and the errors for bad graphs."""
 import unittest
@@ -76,6 +77,9 @@ class Graph(unittest.TestCase):
         topo = k.request("GET", "/rules/first/topo")[1]
         self.assertEqual(topo["sources"], ["source_sw"])
         self.assertEqual(len(topo["edges"]["source_sw"]), 3)  # one pipeline per distinct path
+        status, plan = k.request("GET", "/rules/first/explain")
+        self.assertEqual(status, 200)
+        self.assertEqual(sum(1 for p in plan if p["op"].startswith("DataSourcePlan")), 3, plan)
 
     def test_join_of_two_streams_in_a_window(self):
         k, lis = self.k, self.lis
@@ -140,6 +144,35 @@ class Graph(unittest.TestCase):
         for v in (1, 2, 3):
             lis.publish("t/feed", {"v": v})
         expect(self, lis, "out/mem", [[{"v": 1, "sq": 1}], [{"v": 3, "sq": 9}]])
+
+    def test_join_of_a_stream_with_a_lookup_table(self):
+        k, lis = self.k, self.lis
+        create_streams(self, k, 'CREATE STREAM lk_in (id BIGINT, name STRING) WITH (DATASOURCE="t/lk_in")',
+                       'CREATE STREAM orders (id BIGINT, qty BIGINT) WITH (DATASOURCE="t/orders")')
+        status, body = k.request("POST", "/tables", {
+            "sql": 'CREATE TABLE products (id BIGINT, name STRING) WITH (DATASOURCE="lk/products", TYPE="memory", '
+                   'KIND="lookup", KEY="id")'})
+        self.assertEqual(status, 201, body)
+        create_rule(self, k, {"id": "fill_products", "sql": "SELECT * FROM lk_in",
+                              "actions": [{"memory": {"topic": "lk/products", "sendSingle": True}}]})
+        body = {"id": "glookup", "graph": {
+            "nodes": {
+                "orders": src("orders"),
+                "products": {"type": "source", "nodeType": "memory",
+                             "props": {"sourceName": "products", "sourceType": "table"}},
+                "j": op("join", **{"from": "orders", "joins": [
+                    {"name": "products", "type": "left", "on": "orders.id = products.id"}]}),
+                "p": op("pick", fields=["orders.id", "qty", "name"]),
+                "out": sink(k, "out/glookup")},
+            "topo": {"sources": ["orders", "products"],
+                     "edges": {"orders": ["j"], "products": ["j"], "j": ["p"], "p": ["out"]}}}}
+        create_rule(self, k, body)
+        lis.publish("t/lk_in", {"id": 1, "name": "bolt"})
+        wait_for(lambda: k.request("GET", "/rules/fill_products/status")[1].get("sink_memory_0_0_records_out_total") == 1,
+                 what="the product written")
+        lis.publish("t/orders", {"id": 1, "qty": 5})
+        lis.publish("t/orders", {"id": 2, "qty": 7})
+        expect(self, lis, "out/glookup", [[{"id": 1, "qty": 5, "name": "bolt"}], [{"id": 2, "qty": 7}]])
 
     def test_bad_graphs_are_refused_with_clear_errors(self):
         k = self.k
