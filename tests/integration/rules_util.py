@@ -62,10 +62,16 @@ def records_in(k, rid, key):
     return k.request("GET", "/rules/%s/status" % rid)[1].get(key)
 
 
-def expect(tc, lis, topic, expected, timeout=10, settle=0.3):
+def expect(tc, lis, topic, expected, timeout=10, settle=0.3, any_order=False):
     """Waits until topic received len(expected) messages, lets stragglers arrive, then compares
-    the exact payloads (parsed as JSON, so key order is eKuiper's alphabetical one anyway)."""
+    the exact payloads (parsed as JSON, so key order is eKuiper's alphabetical one anyway).
+    any_order: the messages come from several rules running in parallel, whose relative order is
+    not defined; the same messages must arrive, in any order."""
     wait_for(lambda: len(lis.messages(topic)) >= len(expected), timeout=timeout,
              what="%d messages on %s (got %r)" % (len(expected), topic, lis.messages(topic)))
     time.sleep(settle)
-    tc.assertEqual([json.loads(p) for p in lis.messages(topic)], expected)
+    got = [json.loads(p) for p in lis.messages(topic)]
+    if any_order:
+        key = lambda m: json.dumps(m, sort_keys=True)
+        got, expected = sorted(got, key=key), sorted(expected, key=key)
+    tc.assertEqual(got, expected)
