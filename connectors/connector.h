@@ -80,6 +80,7 @@ typedef struct ek_sink_ops {
     int (*open)(void *st, const ek_sink_conf *conf, ek_err *err);
     int (*collect)(void *st, const ek_sink_data *data, ek_err *err);
     void (*close)(void *st);
+    bool values_only;         /* collect reads data->value only: the payload need not be encoded */
 } ek_sink_ops;
 
 /* ---- registry ---- */

@@ -155,4 +155,5 @@ const ek_sink_ops ek_memory_sink_ops = {
     .open = sink_open,
     .collect = sink_collect,
     .close = sink_close,
+    .values_only = true,
 };

@@ -30,7 +30,12 @@ struct ek_sink_transform {
     ek_value pending;      /* batched rows (an array) or null */
     ek_value pending_meta;
     int64_t first_ms;      /* when the first pending row came */
+    bool values_only;      /* the sink never reads the payload: do not encode one */
 };
+
+void ek_sink_transform_values_only(ek_sink_transform *t) { t->values_only = true; }
+
+bool ek_sink_transform_batches(const ek_sink_transform *t) { return t->batch_size > 0 || t->linger_ms > 0; }
 
 static int read_fields(const ek_value *v, const char *key, ek_sink_transform *t, ek_err *err)
 {
@@ -225,6 +230,7 @@ static int encode(const ek_sink_transform *t, const ek_value *v, ek_value *shape
         }
     } else {
         *shaped = select_value(t, v);
+        if (t->values_only) return 0;
         encode_format(t, shaped, &raw);
     }
     rc = ek_compress(t->compression, raw.data ? raw.data : "", raw.len, out, err);

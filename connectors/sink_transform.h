@@ -36,6 +36,11 @@ typedef int (*ek_sink_emit_fn)(void *arg, const ek_sink_data *d);
  * Unknown keys are ignored (they belong to the connector). EK_EINVAL with err naming the property. */
 int ek_sink_transform_new(const ek_value *props, ek_sink_transform **out, ek_err *err);
 void ek_sink_transform_free(ek_sink_transform *t);  /* accepts NULL */
+/* For a sink that reads only ek_sink_data.value (the memory sink, when nothing caches payloads):
+ * no payload is encoded (data->payload is "" and len 0) unless a dataTemplate shapes the value. */
+void ek_sink_transform_values_only(ek_sink_transform *t);
+/* Whether batchSize or lingerInterval keeps rows back (the transform then needs ticks). */
+bool ek_sink_transform_batches(const ek_sink_transform *t);
 
 /* Feeds one rule result (an array of objects, or a single object) with its metadata (the first
  * row's meta, or NULL). Without batching, emits the messages at once; with batchSize/lingerInterval,

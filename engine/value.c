@@ -79,11 +79,12 @@ ek_value ek_bytes(const void *p, size_t len)
 
 ek_value ek_array_new(size_t cap_hint)
 {
-    ek_array *a = ek_malloc(sizeof *a);
+    ek_array *a = ek_malloc(sizeof *a + cap_hint * sizeof(ek_value));
     atomic_init(&a->refs, 1);
     a->len = 0;
     a->cap = cap_hint;
-    a->items = cap_hint ? ek_malloc(cap_hint * sizeof *a->items) : NULL;
+    a->inl = cap_hint > 0;
+    a->items = cap_hint ? (ek_value *)(a + 1) : NULL;
     ek_value v = {.type = EK_T_ARRAY, .a = a};
     return v;
 }
@@ -94,7 +95,14 @@ void ek_array_push(ek_value *arr, ek_value item)
     ek_array *a = arr->a;
     if (a->len == a->cap) {
         a->cap = a->cap ? a->cap * 2 : 4;
-        a->items = ek_realloc(a->items, a->cap * sizeof *a->items);
+        if (a->inl) {
+            ek_value *items = ek_malloc(a->cap * sizeof *items);
+            if (a->len) memcpy(items, a->items, a->len * sizeof *items);
+            a->items = items;
+            a->inl = false;
+        } else {
+            a->items = ek_realloc(a->items, a->cap * sizeof *a->items);
+        }
     }
     a->items[a->len++] = item;
 }
@@ -102,7 +110,7 @@ void ek_array_push(ek_value *arr, ek_value item)
 static void array_free(ek_array *a)
 {
     for (size_t i = 0; i < a->len; i++) ek_value_unref(&a->items[i]);
-    ek_free(a->items);
+    if (!a->inl) ek_free(a->items);
     ek_free(a);
 }
 
@@ -110,14 +118,36 @@ static void array_free(ek_array *a)
 
 ek_value ek_object_new(size_t cap_hint)
 {
-    ek_object *o = ek_malloc(sizeof *o);
+    /* Header, then vals, then keys: the ek_value array stays 8-byte aligned after the header. */
+    ek_object *o = ek_malloc(sizeof *o + cap_hint * (sizeof(ek_value) + sizeof(ek_str *)));
     atomic_init(&o->refs, 1);
     o->len = 0;
     o->cap = cap_hint;
-    o->keys = cap_hint ? ek_malloc(cap_hint * sizeof *o->keys) : NULL;
-    o->vals = cap_hint ? ek_malloc(cap_hint * sizeof *o->vals) : NULL;
+    o->inl = cap_hint > 0;
+    o->vals = cap_hint ? (ek_value *)(o + 1) : NULL;
+    o->keys = cap_hint ? (ek_str **)(o->vals + cap_hint) : NULL;
     ek_value v = {.type = EK_T_OBJECT, .o = o};
     return v;
+}
+
+/* Doubles the room for fields, moving inline storage to its own allocations. */
+static void object_grow(ek_object *o)
+{
+    o->cap = o->cap ? o->cap * 2 : 4;
+    if (o->inl) {
+        ek_str **keys = ek_malloc(o->cap * sizeof *keys);
+        ek_value *vals = ek_malloc(o->cap * sizeof *vals);
+        if (o->len) {
+            memcpy(keys, o->keys, o->len * sizeof *keys);
+            memcpy(vals, o->vals, o->len * sizeof *vals);
+        }
+        o->keys = keys;
+        o->vals = vals;
+        o->inl = false;
+    } else {
+        o->keys = ek_realloc(o->keys, o->cap * sizeof *o->keys);
+        o->vals = ek_realloc(o->vals, o->cap * sizeof *o->vals);
+    }
 }
 
 static long find_key(const ek_object *o, const char *key, size_t keylen)
@@ -138,12 +168,22 @@ void ek_object_set_n(ek_value *obj, const char *key, size_t keylen, ek_value v)
         o->vals[i] = v;
         return;
     }
-    if (o->len == o->cap) {
-        o->cap = o->cap ? o->cap * 2 : 4;
-        o->keys = ek_realloc(o->keys, o->cap * sizeof *o->keys);
-        o->vals = ek_realloc(o->vals, o->cap * sizeof *o->vals);
-    }
+    if (o->len == o->cap) object_grow(o);
     o->keys[o->len] = str_from(key, keylen);
+    o->vals[o->len] = v;
+    o->len++;
+}
+
+void ek_object_set_str(ek_value *obj, ek_str *key, ek_value v)
+{
+    assert(obj->type == EK_T_OBJECT && atomic_load(&obj->o->refs) == 1);
+    ek_object *o = obj->o;
+    if (o->len && find_key(o, key->data, key->len) >= 0) {
+        ek_object_set_n(obj, key->data, key->len, v);
+        return;
+    }
+    if (o->len == o->cap) object_grow(o);
+    o->keys[o->len] = str_ref(key);
     o->vals[o->len] = v;
     o->len++;
 }
@@ -202,8 +242,10 @@ static void object_free(ek_object *o)
         str_unref(o->keys[i]);
         ek_value_unref(&o->vals[i]);
     }
-    ek_free(o->keys);
-    ek_free(o->vals);
+    if (!o->inl) {
+        ek_free(o->keys);
+        ek_free(o->vals);
+    }
     ek_free(o);
 }
 

@@ -54,14 +54,18 @@ typedef struct ek_value {
     };
 } ek_value;
 
+/* items (and keys, vals) start in the same allocation as the header when made with a capacity
+ * hint (inl), so a small array or object costs one malloc; they move to their own on growth. */
 struct ek_array {
     atomic_int refs;
+    bool inl;
     size_t len, cap;
     ek_value *items;
 };
 
 struct ek_object {
     atomic_int refs;
+    bool inl;
     size_t len, cap;
     ek_str **keys;
     ek_value *vals;
@@ -105,6 +109,9 @@ void ek_object_set_n(ek_value *obj, const char *key, size_t keylen, ek_value v);
 bool ek_object_del(ek_value *obj, const char *key);
 /* Borrowed pointer to the value of key, or NULL. */
 const ek_value *ek_object_get(const ek_value *obj, const char *key);
+/* Like ek_object_set, sharing the key string (a reference is taken) instead of copying it: for
+ * hot paths that set the same keys on many objects (a projection's output names). */
+void ek_object_set_str(ek_value *obj, ek_str *key, ek_value v);
 const ek_value *ek_object_get_n(const ek_value *obj, const char *key, size_t keylen);
 /* The same with ASCII case-insensitive key comparison. */
 const ek_value *ek_object_get_ci(const ek_value *obj, const char *key);

@@ -77,6 +77,7 @@ typedef struct ek_eval_ctx {
 /* One output column of the projection. */
 typedef struct ek_proj_field {
     const char *name;           /* output key (borrowed from the statement) */
+    ek_value key;               /* the same as a shared string, set on every output object */
     ek_cexpr *expr;             /* NULL for a wildcard */
     bool wildcard;              /* * or s.*: copies the row's fields */
     int src;                    /* s.*: the source index; -1 for * (every source) */

@@ -24,6 +24,7 @@ static void compile_fields(ek_sql_program *p, const ek_select *sel, ek_compile_e
         const ek_select_field *f = &sel->fields[i];
         ek_proj_field *pf = &p->fields[i];
         pf->name = f->out_name;
+        pf->key = ek_string(f->out_name ? f->out_name : "");
         pf->invisible = f->invisible;
         if (f->expr->kind == EK_E_WILDCARD) {
             pf->wildcard = true;
@@ -152,6 +153,7 @@ void ek_sql_program_free(ek_sql_program *p)
     program_int *pi = (program_int *)p;
     for (size_t i = 0; i < p->nfields; i++) {
         ek_cexpr_free(p->fields[i].expr);
+        ek_value_unref(&p->fields[i].key);
         if (p->fields[i].replace) free_list(p->fields[i].replace, p->fields[i].wild->replace.count);
         ek_value_unref(&pi->alias_vals[i]);
     }
@@ -185,7 +187,7 @@ static void put_field(const ek_proj_field *f, ek_value v, ek_value *out)
             ek_object_set(out, ek_object_key(&v, k), ek_value_ref(ek_object_val(&v, k)));
         ek_value_unref(&v);
     } else {
-        ek_object_set(out, f->name, v);
+        ek_object_set_str(out, f->key.s, v);
     }
 }
 

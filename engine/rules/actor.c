@@ -9,7 +9,11 @@
  * rule) on the sink pool, so a slow destination holds a sink worker, not the rules.
  * Back-pressure: a full mailbox makes a source thread wait, and a rule worker wait on a full sink
  * mailbox (the sink pool never waits on the rule pool, so this cannot deadlock); a worker posting
- * into a rule (memory pipelines) never waits, it drops the oldest mail and the caller counts it. */
+ * into a rule (memory pipelines) never waits, it drops the oldest mail and the caller counts it.
+ * Cost per message matters when hundreds of rules share a stream: a source fanning a message out
+ * queues the rules it made runnable in one lock round (rules__sched), a rule worker does the same
+ * for the sinks its batch of mails fed, a worker takes up to 16 mails per lock, and an idle rule
+ * worker polls the run queue briefly before sleeping, so a steady source finds it awake. */
 #include "engine/log.h"
 #include "engine/mem.h"
 #include "engine/rules/rules_int.h"
@@ -19,6 +23,7 @@
 #define BATCH_PER_TURN 64
 
 struct rules__pool {
+    ek_rules *eng;
     int kind;                   /* RULES_POOL_RULE or RULES_POOL_SINK */
     pthread_mutex_t lock;
     pthread_cond_t work;        /* the run queue got an actor, or stopping */
@@ -26,11 +31,17 @@ struct rules__pool {
     rules__actor *head, *tail;
     size_t busy;                /* actors scheduled (queued or running) */
     bool stopping;
+    atomic_int queued;          /* the run queue is not empty (read without the lock by spinners) */
+    atomic_bool halt;           /* stopping, for spinners */
+    atomic_bool spinner;        /* a worker is polling (the others sleep) */
     pthread_t *threads;
     int nthreads;
 };
 
 static _Thread_local int on_pool;  /* 0: not a worker, else RULES_POOL_RULE or RULES_POOL_SINK */
+/* On a rule worker: the sink actors its rules' results made runnable, queued together after each
+ * batch of mails rather than one by one. */
+static _Thread_local rules__sched turn_sinks;
 
 void rules__mail_free(rules__mail *m)
 {
@@ -86,6 +97,7 @@ static void push_ready(rules__pool *p, rules__actor *a)
     else p->head = a;
     p->tail = a;
     p->busy++;
+    atomic_store_explicit(&p->queued, 1, memory_order_relaxed);
     pthread_cond_signal(&p->work);
 }
 
@@ -97,12 +109,45 @@ static void enqueue(rules__pool *p, rules__actor *a)
     pthread_mutex_unlock(&p->lock);
 }
 
+void rules__sched_flush(ek_rules *r, rules__sched *s)
+{
+    if (s->n == 0) return;
+    rules__pool *p = pool_of(r, s->v[0]);
+    pthread_mutex_lock(&p->lock);
+    for (size_t i = 0; i < s->n; i++) {
+        rules__actor *a = s->v[i];
+        a->next_ready = NULL;
+        if (p->tail) p->tail->next_ready = a;
+        else p->head = a;
+        p->tail = a;
+        p->busy++;
+    }
+    atomic_store_explicit(&p->queued, 1, memory_order_relaxed);
+    pthread_cond_broadcast(&p->work);  /* one wake-up round for the lot */
+    pthread_mutex_unlock(&p->lock);
+    s->n = 0;
+}
+
 int rules__actor_post(ek_rules *r, rules__actor *a, rules__mail *m)
+{
+    return rules__actor_post_to(r, a, m, NULL);
+}
+
+int rules__actor_post_to(ek_rules *r, rules__actor *a, rules__mail *m, rules__sched *later)
 {
     int rc = 0;
     pthread_mutex_lock(&a->lock);
     if (a->len == a->cap && a->cap < a->limit) grow(a);
     bool may_wait = on_pool == 0 || (on_pool == RULES_POOL_RULE && a->pool_kind == RULES_POOL_SINK);
+    if (!later && on_pool == RULES_POOL_RULE && a->pool_kind == RULES_POOL_SINK) later = &turn_sinks;
+    if (!a->closed && a->len == a->cap && may_wait && later && later->n) {
+        /* Before waiting for room, queue what this thread made runnable: the actor we wait for
+         * may be among them. (a->lock, then the pool's: the order enqueue uses.) */
+        pthread_mutex_unlock(&a->lock);
+        rules__sched_flush(r, later);
+        pthread_mutex_lock(&a->lock);
+        if (a->len == a->cap && a->cap < a->limit) grow(a);
+    }
     while (!a->closed && a->len == a->cap && may_wait) pthread_cond_wait(&a->cond, &a->lock);
     if (a->closed) {
         pthread_mutex_unlock(&a->lock);
@@ -120,7 +165,15 @@ int rules__actor_post(ek_rules *r, rules__actor *a, rules__mail *m)
     a->len++;
     if (!a->scheduled && pool_of(r, a)) {
         a->scheduled = true;
-        enqueue(pool_of(r, a), a);
+        if (!later) {
+            enqueue(pool_of(r, a), a);
+        } else {  /* scheduled by rules__sched_flush; a is ours to queue until then */
+            if (later->n == later->cap) {
+                later->cap = later->cap ? later->cap * 2 : 16;
+                later->v = ek_realloc(later->v, later->cap * sizeof *later->v);
+            }
+            later->v[later->n++] = a;
+        }
     }
     pthread_mutex_unlock(&a->lock);
     return rc;
@@ -140,67 +193,104 @@ void rules__actor_post_tick(ek_rules *r, rules__actor *a, int64_t now)
     pthread_mutex_unlock(&a->lock);
 }
 
-/* One turn of an actor on a worker: up to BATCH_PER_TURN mails, then the pending tick. */
-static void run_turn(rules__pool *p, rules__actor *a)
+/* One turn of an actor on a worker: up to BATCH_PER_TURN mails, taken TAKE at a time under one
+ * lock (a busy rule pays one lock round per TAKE mails), then the pending tick. Returns whether
+ * the actor has more to do (it stays scheduled and goes back on the run queue). */
+static bool run_turn(ek_rules *eng, rules__actor *a)
 {
-    for (int n = 0; n < BATCH_PER_TURN; n++) {
-        pthread_mutex_lock(&a->lock);
-        if (a->len == 0 || a->closed) {
-            pthread_mutex_unlock(&a->lock);
-            break;
+    enum { TAKE = 16 };
+    rules__mail got[TAKE];
+    pthread_mutex_lock(&a->lock);
+    for (int done = 0; done < BATCH_PER_TURN;) {
+        size_t k = 0, len0 = a->len;
+        while (k < TAKE && a->len > 0 && !a->closed) {
+            got[k++] = a->ring[a->head];
+            a->ring[a->head] = (rules__mail){0};
+            a->head = (a->head + 1) % a->cap;
+            a->len--;
         }
-        rules__mail m = a->ring[a->head];
-        a->ring[a->head] = (rules__mail){0};
-        a->head = (a->head + 1) % a->cap;
-        a->len--;
-        pthread_cond_broadcast(&a->cond);
+        if (k == 0) break;
+        pthread_cond_broadcast(&a->cond);  /* room for a waiting poster */
         pthread_mutex_unlock(&a->lock);
-        a->handle(a, &m);
-        rules__mail_free(&m);
+        for (size_t i = 0; i < k; i++) {
+            a->len_at_take = len0 - i;
+            a->handle(a, &got[i]);
+            rules__mail_free(&got[i]);
+        }
+        if (turn_sinks.n) rules__sched_flush(eng, &turn_sinks);
+        done += (int)k;
+        pthread_mutex_lock(&a->lock);
     }
-    pthread_mutex_lock(&a->lock);
-    bool tick = a->tick_pending && !a->closed;
-    int64_t at = a->tick_at;
-    a->tick_pending = false;
-    pthread_mutex_unlock(&a->lock);
-    if (tick) a->tick(a, at);
-
-    pthread_mutex_lock(&a->lock);
+    if (a->tick_pending && !a->closed) {
+        int64_t at = a->tick_at;
+        a->tick_pending = false;
+        pthread_mutex_unlock(&a->lock);
+        a->tick(a, at);
+        if (turn_sinks.n) rules__sched_flush(eng, &turn_sinks);
+        pthread_mutex_lock(&a->lock);
+    }
     bool again = !a->closed && (a->len > 0 || a->tick_pending);
     if (!again) a->scheduled = false;
     pthread_cond_broadcast(&a->cond);
     pthread_mutex_unlock(&a->lock);
+    return again;
+}
 
-    pthread_mutex_lock(&p->lock);
-    p->busy--;
-    if (again) push_ready(p, a);
-    if (p->busy == 0) pthread_cond_broadcast(&p->idle);
-    pthread_mutex_unlock(&p->lock);
+/* A worker out of work polls the run queue for a short while before sleeping: a source posting
+ * event after event then finds it awake, and each post costs a queue append instead of a futex
+ * wake-up and a context switch. Bounded (about 50 µs), so an idle engine sleeps. */
+static void spin_for_work(rules__pool *p)
+{
+    if (atomic_exchange_explicit(&p->spinner, true, memory_order_acquire)) return;  /* one spinner is enough */
+    for (int i = 0; i < 2000; i++) {
+        if (atomic_load_explicit(&p->queued, memory_order_relaxed) || atomic_load_explicit(&p->halt, memory_order_relaxed))
+            break;
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#elif defined(__aarch64__) || defined(__arm__)
+        __asm__ volatile("yield");
+#endif
+    }
+    atomic_store_explicit(&p->spinner, false, memory_order_release);
 }
 
 static void *worker(void *arg)
 {
     rules__pool *p = arg;
     on_pool = p->kind;
+    pthread_mutex_lock(&p->lock);
     for (;;) {
-        pthread_mutex_lock(&p->lock);
-        while (!p->head && !p->stopping) pthread_cond_wait(&p->work, &p->lock);
-        if (!p->head) {
+        if (!p->head && !p->stopping && p->kind == RULES_POOL_RULE) {  /* sinks are fed in batches */
             pthread_mutex_unlock(&p->lock);
-            return NULL;
+            spin_for_work(p);
+            pthread_mutex_lock(&p->lock);
         }
+        while (!p->head && !p->stopping) pthread_cond_wait(&p->work, &p->lock);
+        if (!p->head) break;
         rules__actor *a = p->head;
         p->head = a->next_ready;
-        if (!p->head) p->tail = NULL;
+        if (!p->head) {
+            p->tail = NULL;
+            atomic_store_explicit(&p->queued, 0, memory_order_relaxed);
+        }
         pthread_mutex_unlock(&p->lock);
-        run_turn(p, a);
+        bool again = run_turn(p->eng, a);
+        pthread_mutex_lock(&p->lock);  /* held on to take the next actor */
+        p->busy--;
+        if (again) push_ready(p, a);
+        if (p->busy == 0) pthread_cond_broadcast(&p->idle);
     }
+    pthread_mutex_unlock(&p->lock);
+    ek_free(turn_sinks.v);
+    turn_sinks = (rules__sched){0};
+    return NULL;
 }
 
 static void pool_free(rules__pool *p)
 {
     pthread_mutex_lock(&p->lock);
     p->stopping = true;
+    atomic_store(&p->halt, true);
     pthread_cond_broadcast(&p->work);
     pthread_mutex_unlock(&p->lock);
     for (int i = 0; i < p->nthreads; i++) pthread_join(p->threads[i], NULL);
@@ -211,9 +301,10 @@ static void pool_free(rules__pool *p)
     ek_free(p);
 }
 
-static int pool_new(int kind, int nthreads, rules__pool **out, ek_err *err)
+static int pool_new(ek_rules *r, int kind, int nthreads, rules__pool **out, ek_err *err)
 {
     rules__pool *p = ek_calloc(1, sizeof *p);
+    p->eng = r;
     p->kind = kind;
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->work, NULL);
@@ -232,8 +323,8 @@ static int pool_new(int kind, int nthreads, rules__pool **out, ek_err *err)
 
 int rules__pool_start(ek_rules *r, int nthreads, ek_err *err)
 {
-    int rc = pool_new(RULES_POOL_RULE, nthreads, &r->pool, err);
-    if (rc == 0) rc = pool_new(RULES_POOL_SINK, nthreads < 2 ? 2 : nthreads, &r->sink_pool, err);
+    int rc = pool_new(r, RULES_POOL_RULE, nthreads, &r->pool, err);
+    if (rc == 0) rc = pool_new(r, RULES_POOL_SINK, nthreads < 2 ? 2 : nthreads, &r->sink_pool, err);
     if (rc) rules__pool_stop(r);
     return rc;
 }

@@ -135,24 +135,32 @@ static ek_value entry(const char *op, size_t k, ek_buf *info)
     return o;
 }
 
-void rules__run_explain(rules__run *run, ek_value *out)
+/* Appends one part's plan (a graph rule runs as several parts) to out. */
+static void explain_part(rules__run *run, ek_value *out, size_t *k)
 {
-    *out = ek_array_new(run->nnodes + run->nsrc);
     ek_buf info = EK_BUF_INIT;
-    size_t k = 0;
-    for (size_t i = run->nnodes; i-- > 0; k++) {
+    size_t depth = 0;
+    for (size_t i = run->nnodes; i-- > 0; (*k)++, depth++) {
         const char *op = describe(run, &run->nodes[i], &info);
-        ek_value o = entry(op, k, &info);
-        ek_object_set(&o, "depth", ek_int((int64_t)k));
+        ek_value o = entry(op, *k, &info);
+        ek_object_set(&o, "depth", ek_int((int64_t)depth));
         ek_array_push(out, o);
     }
     for (size_t i = 0; i < run->nsrc; i++) {
         describe_source(run, i, &info);
-        ek_value o = entry("DataSourcePlan", k + i, &info);
-        ek_object_set(&o, "depth", ek_int((int64_t)k));
+        ek_value o = entry("DataSourcePlan", *k + i, &info);
+        ek_object_set(&o, "depth", ek_int((int64_t)depth));
         ek_array_push(out, o);
     }
+    *k += run->nsrc;
     ek_buf_free(&info);
+}
+
+void rules__run_explain(rules__run *run, ek_value *out)
+{
+    *out = ek_array_new(run->nnodes + run->nsrc);
+    size_t k = 0;
+    for (rules__run *p = run; p; p = p->part_next) explain_part(p, out, &k);
 }
 
 void rules__run_explain_text(rules__run *run, ek_value *out)

@@ -47,6 +47,8 @@ struct rules__feed {
     ek_row **retain;            /* scan table: ring of the latest rows */
     size_t retain_size, retain_len, retain_head;
     char *lookup_key;           /* lookup table: KEY; the latest row per key value */
+    bool queried;               /* lookup table whose source answers queries (ops->lookup) */
+    rules__sched sched;         /* post_row's actors to queue at once (guarded by lock) */
     ek_row **keyed;
     size_t nkeyed, keyed_cap;
 };
@@ -158,11 +160,13 @@ static void post_row(rules__feed *f, ek_row *row)
         }
         f->retain[slot] = ek_row_ref(row);
     }
+    /* Many rules on one stream: the runnable ones join the run queue together at the end. */
     for (size_t i = 0; i < f->nsubs && !f->table; i++) {
         rules__mail m = {.kind = MAIL_ROW, .src = f->subs[i].src, .row = ek_row_ref(row)};
-        if (rules__actor_post(f->eng, &f->subs[i].run->actor, &m) == 1)
+        if (rules__actor_post_to(f->eng, &f->subs[i].run->actor, &m, &f->sched) == 1)
             ek_log_rule(EK_LOG_WARN, f->subs[i].run->id, "buffer full, dropped the oldest message");
     }
+    rules__sched_flush(f->eng, &f->sched);
     pthread_mutex_unlock(&f->lock);
 }
 
@@ -245,6 +249,7 @@ static void feed_free(rules__feed *f)
     ek_free(f->keyed);
     ek_free(f->lookup_key);
     ek_free(f->subs);
+    ek_free(f->sched.v);
     ek_value_unref(&f->props);
     ek_stmt_free(f->stmt);
     ek_free(f->name);
@@ -279,7 +284,9 @@ static int feed_open(ek_rules *r, const char *name, bool table, const char *sql,
     const char *fmt = prop(f, EK_PROP_FORMAT);
     f->binary = fmt && strcasecmp(fmt, "binary") == 0;
     const char *kind = prop(f, EK_PROP_KIND);
-    if (table && kind && strcasecmp(kind, "lookup") == 0) {
+    if (table && kind && strcasecmp(kind, "lookup") == 0 && ops->lookup) {
+        f->queried = true;  /* the source answers each lookup itself (sqlite) */
+    } else if (table && kind && strcasecmp(kind, "lookup") == 0) {
         const char *key = prop(f, EK_PROP_KEY);
         if (!key) {
             feed_free(f);
@@ -389,6 +396,27 @@ void rules__feed_unsub(ek_rules *r, rules__feed *f, rules__run *run, int src)
     }
     pthread_mutex_unlock(&r->lock);
     if (last) feed_free(f);  /* the source's close, with no lock held */
+}
+
+int rules__feed_lookup(rules__feed *f, const ek_value *keys, ek_row ***rows, size_t *n, ek_err *err)
+{
+    if (!f->queried) return 1;
+    ek_value found = ek_null();
+    pthread_mutex_lock(&f->lock);  /* one query at a time on the source's connection */
+    int rc = f->ops->lookup(f->st, keys, &found, err);
+    pthread_mutex_unlock(&f->lock);
+    if (rc) return rc;
+    size_t len = found.type == EK_T_ARRAY ? ek_array_len(&found) : 0;
+    *rows = ek_calloc(len ? len : 1, sizeof **rows);
+    *n = 0;
+    for (size_t i = 0; i < len; i++) {
+        ek_value shaped;
+        ek_err e = {0};
+        if (shape(f, (ek_value *)ek_array_get(&found, i), &shaped, &e) != 0) continue;
+        (*rows)[(*n)++] = ek_row_new(shaped, ek_null(), 0, f->name);
+    }
+    ek_value_unref(&found);
+    return 0;
 }
 
 size_t rules__feed_table_rows(rules__feed *f, ek_row ***rows)

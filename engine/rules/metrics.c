@@ -89,6 +89,20 @@ void rules__metrics_put(rules__metrics *m, ek_value *obj)
 
 /* ------------------------------------------------------------------ batches */
 
+int64_t rules__coarse_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t rules__mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 void rules__batch_init(rules__batch *b, size_t width)
 {
     memset(b, 0, sizeof *b);

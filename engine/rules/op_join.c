@@ -4,14 +4,25 @@
  * unmatched right rows with NULL left rows, FULL both, CROSS every pair. A scan table contributes
  * its latest RETAIN_SIZE rows, read from its feed at the moment the stream side triggers.
  * Rows of the window are assigned to a source by their emitter (stream name). The ON condition
- * sees the tuple built so far, with NULL for sources not joined yet. */
+ * sees the tuple built so far, with NULL for sources not joined yet.
+ * A lookup table whose source answers queries (sqlite) is queried per tuple instead: the equalities
+ * `table.col = <expression of the other sources>` of its ON condition give the keys (eKuiper needs at
+ * least one), and the rows found are joined INNER or LEFT as the JOIN says. */
 #include "engine/mem.h"
 #include "engine/rules/rules_int.h"
 
 #include <string.h>
+#include <strings.h>
+
+typedef struct lkey {
+    const char *col;            /* borrowed from the statement */
+    ek_cexpr *val;
+} lkey;
 
 typedef struct join_st {
     rules__run *run;
+    lkey **keys;                /* per source: the lookup keys of its ON condition (NULL: none) */
+    size_t *nkeys;
 } join_st;
 
 typedef struct rowlist {
@@ -35,10 +46,72 @@ static void tuples_add(tuples *t, ek_row *const *row)
     t->n++;
 }
 
+/* Whether e reads a field of source j (named name or alias). */
+static bool mentions(const ek_expr *e, size_t j, const ek_source *src)
+{
+    if (!e) return false;
+    if (e->kind == EK_E_FIELD) {
+        if (e->bound.src == (int)j) return true;
+        return e->qualifier && (strcmp(e->qualifier, src->name) == 0 || (src->alias && strcmp(e->qualifier, src->alias) == 0));
+    }
+    if (mentions(e->a, j, src) || mentions(e->b, j, src) || mentions(e->c, j, src)) return true;
+    for (size_t i = 0; i < e->args.count; i++)
+        if (mentions(e->args.items[i], j, src)) return true;
+    return false;
+}
+
+/* Collects the `j.col = expr` equalities under the AND chain of e. */
+static int collect_keys(join_st *js, const ek_expr *e, size_t j, const ek_source *src, ek_err *err)
+{
+    if (!e || e->kind != EK_E_BINARY) return 0;
+    if (e->op == EK_OP_AND) {
+        int rc = collect_keys(js, e->a, j, src, err);
+        return rc ? rc : collect_keys(js, e->b, j, src, err);
+    }
+    if (e->op != EK_OP_EQ) return 0;
+    const ek_expr *col = e->a, *val = e->b;
+    if (!(col->kind == EK_E_FIELD && mentions(col, j, src) && !mentions(val, j, src))) {
+        col = e->b;
+        val = e->a;
+        if (!(col->kind == EK_E_FIELD && mentions(col, j, src) && !mentions(val, j, src))) return 0;
+    }
+    ek_cexpr *c = NULL;
+    int rc = ek_cexpr_compile(val, &c, err);
+    if (rc) return rc;
+    js->keys[j] = ek_realloc(js->keys[j], (js->nkeys[j] + 1) * sizeof **js->keys);
+    js->keys[j][js->nkeys[j]++] = (lkey){col->name, c};
+    return 0;
+}
+
 static int join_open(void *st, rules__run *run, ek_err *err)
 {
-    ((join_st *)st)->run = run;
+    join_st *js = st;
+    js->run = run;
+    js->keys = ek_calloc(run->nsrc, sizeof *js->keys);
+    js->nkeys = ek_calloc(run->nsrc, sizeof *js->nkeys);
+    for (size_t j = 1; j < run->nsrc; j++) {
+        const ek_source *src = &run->stmt->select.sources[j];
+        const char *type = rules__prop_of(run, j, EK_PROP_TYPE), *kind = rules__prop_of(run, j, EK_PROP_KIND);
+        const ek_source_ops *ops = ek_connector_source(type ? type : "mqtt");
+        if (!kind || strcasecmp(kind, "lookup") != 0 || !ops || !ops->lookup) continue;
+        int rc = collect_keys(js, src->on, j, src, err);
+        if (rc) return rc;
+        if (js->nkeys[j] == 0)
+            return ek_err_set(err, EK_EPLAN, "join with lookup table %s needs at least one equi-join predicate (%s.col = ...)",
+                              src->name, src->alias ? src->alias : src->name);
+    }
     return 0;
+}
+
+static void join_close(void *st)
+{
+    join_st *js = st;
+    for (size_t j = 0; js->keys && j < js->run->nsrc; j++) {
+        for (size_t k = 0; k < js->nkeys[j]; k++) ek_cexpr_free(js->keys[j][k].val);
+        ek_free(js->keys[j]);
+    }
+    ek_free(js->keys);
+    ek_free(js->nkeys);
 }
 
 static int source_of(const rules__run *run, const ek_row *row)
@@ -60,9 +133,9 @@ static int on_true(rules__run *run, size_t j, ek_row **tuple, bool *ok, ek_err *
 }
 
 /* Joins the tuples in cur with the rows of source j into next. */
-static int join_step(rules__run *run, size_t j, const tuples *cur, const rowlist *right, tuples *next, ek_err *err)
+static int join_step(rules__run *run, size_t j, ek_join_kind kind, const tuples *cur, const rowlist *right, tuples *next,
+                     ek_err *err)
 {
-    ek_join_kind kind = run->stmt->select.sources[j].join;
     size_t w = run->nsrc;
     ek_row **tmp = ek_calloc(w, sizeof *tmp);
     bool *rmatched = ek_calloc(right->n ? right->n : 1, sizeof *rmatched);
@@ -95,13 +168,42 @@ static int join_step(rules__run *run, size_t j, const tuples *cur, const rowlist
     return rc;
 }
 
+/* Joins each tuple of cur with the rows the lookup table's source finds for its keys; the rows
+ * found are added to keep (the tuples borrow them until the batch is built). */
+static int lookup_step(join_st *js, size_t j, const tuples *cur, tuples *next, rowlist *keep, ek_err *err)
+{
+    rules__run *run = js->run;
+    ek_join_kind kind = run->stmt->select.sources[j].join == EK_JOIN_LEFT ? EK_JOIN_LEFT : EK_JOIN_INNER;
+    int rc = 0;
+    for (size_t t = 0; t < cur->n && rc == 0; t++) {
+        tuples one = {.v = &cur->v[t * cur->width], .n = 1, .width = cur->width};
+        ek_eval_ctx c = {.rows = (const ek_row *const *)one.v, .nrows = run->nsrc, .rule_id = run->id,
+                         .rule_start_ms = run->start_ms};
+        ek_value keys = ek_object_new(js->nkeys[j]);
+        for (size_t k = 0; k < js->nkeys[j] && rc == 0; k++) {
+            ek_value v = ek_null();
+            rc = ek_cexpr_eval(js->keys[j][k].val, &c, &v, err);
+            ek_object_set(&keys, js->keys[j][k].col, v);
+        }
+        rowlist found = {0};
+        if (rc == 0) rc = rules__feed_lookup(run->subs[j].feed, &keys, &found.v, &found.n, err);
+        if (rc == 0) rc = join_step(run, j, kind, &one, &found, next, err);
+        keep->v = ek_realloc(keep->v, (keep->n + found.n + 1) * sizeof *keep->v);
+        for (size_t k = 0; k < found.n; k++) keep->v[keep->n++] = found.v[k];
+        ek_free(found.v);
+        ek_value_unref(&keys);
+    }
+    return rc;
+}
+
 static int join_row(void *st, rules__batch *in, rules__out *emit, ek_err *err)
 {
-    rules__run *run = ((join_st *)st)->run;
+    join_st *js = st;
+    rules__run *run = js->run;
     size_t w = run->nsrc;
     rowlist *parts = ek_calloc(w, sizeof *parts);
     for (size_t i = 0; i < w; i++) {
-        if (run->subs[i].table && run->subs[i].feed) {
+        if (run->subs[i].table && run->subs[i].feed && !js->nkeys[i]) {
             parts[i].n = rules__feed_table_rows(run->subs[i].feed, &parts[i].v);
             parts[i].owned = true;
         } else {
@@ -114,6 +216,7 @@ static int join_row(void *st, rules__batch *in, rules__out *emit, ek_err *err)
         if (s >= 0 && !parts[s].owned) parts[s].v[parts[s].n++] = row;
     }
     tuples cur = {.width = w};
+    rowlist keep = {0};         /* rows found in lookup tables, referenced until the batch holds them */
     ek_row **first = ek_calloc(w, sizeof *first);
     for (size_t k = 0; k < parts[0].n; k++) {
         first[0] = parts[0].v[k];
@@ -123,7 +226,8 @@ static int join_row(void *st, rules__batch *in, rules__out *emit, ek_err *err)
     int rc = 0;
     for (size_t j = 1; j < w && rc == 0; j++) {
         tuples next = {.width = w};
-        rc = join_step(run, j, &cur, &parts[j], &next, err);
+        if (js->nkeys[j]) rc = lookup_step(js, j, &cur, &next, &keep, err);
+        else rc = join_step(run, j, run->stmt->select.sources[j].join, &cur, &parts[j], &next, err);
         ek_free(cur.v);
         cur = next;
     }
@@ -138,6 +242,8 @@ static int join_row(void *st, rules__batch *in, rules__out *emit, ek_err *err)
         rules__batch_free(&b);
     }
     ek_free(cur.v);
+    for (size_t k = 0; k < keep.n; k++) ek_row_unref(keep.v[k]);
+    ek_free(keep.v);
     for (size_t i = 0; i < w; i++) {
         if (parts[i].owned)
             for (size_t k = 0; k < parts[i].n; k++) ek_row_unref(parts[i].v[k]);
@@ -148,5 +254,5 @@ static int join_row(void *st, rules__batch *in, rules__out *emit, ek_err *err)
 }
 
 const ek_op_ops rules__op_join = {
-    .name = "join", .state_size = sizeof(join_st), .open = join_open, .on_row = join_row,
+    .name = "join", .state_size = sizeof(join_st), .open = join_open, .on_row = join_row, .close = join_close,
 };

@@ -70,6 +70,13 @@ const ek_op_ops rules__op_analytic = {
 static int filter_row(void *st, rules__batch *in, rules__out *emit, ek_err *err)
 {
     rules__run *run = ((sel_st *)st)->run;
+    if (!in->window && in->ntuples == 1) {  /* one event: pass the batch itself on, or nothing */
+        ek_eval_ctx c = rules__ctx(run, in, 0);
+        bool keep = false;
+        int rc = ek_cexpr_eval_bool(run->prog->where, &c, &keep, err);
+        if (rc == 0 && keep) rules__emit(emit, in);
+        return rc;
+    }
     rules__batch b;
     copy_frame(&b, in);
     int rc = 0;

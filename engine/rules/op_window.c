@@ -298,6 +298,23 @@ static int open_zone(win_st *s, const ek_config *cfg, ek_err *err)
     return ek_err_set(err, EK_EPLAN, "basic.timezone: %s", e.msg);
 }
 
+int rules__window_zone(const ek_config *cfg, ek_tz **tz, int64_t *off, ek_err *err)
+{
+    win_st s = {0};
+    int rc = open_zone(&s, cfg, err);
+    *tz = s.tz;
+    *off = s.tz_off;
+    return rc;
+}
+
+void rules__window_zone_free(ek_tz *tz) { ek_tz_free(tz); }
+
+int64_t rules__window_align(const ek_tz *tz, int64_t off, int64_t ts, int64_t len)
+{
+    win_st s = {.tz = (ek_tz *)tz, .tz_off = off};
+    return align_local(ts, len, &s);
+}
+
 typedef struct spart {
     ek_value key;
     items it;

@@ -27,32 +27,29 @@
 
 /* ------------------------------------------------------------------ node plumbing */
 
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
+/* Runs node n on batch b, counting (the run's wall_ms is the time of the mail being handled). */
 static void node_feed(rules__node *n, rules__batch *b)
 {
-    atomic_fetch_add(&n->m.in, b->window ? 1 : (long long)b->ntuples);
-    atomic_store(&n->m.last_invocation, ek_now_ms());
-    int64_t t0 = mono_us();
+    rules__m_add(&n->m.in, b->window ? 1 : (long long)b->ntuples);
+    rules__m_set(&n->m.last_invocation, n->run->wall_ms);
+    bool timed = rules__m_timed(&n->m, b->window);
+    int64_t t0 = timed ? rules__mono_us() : 0;
     rules__out out = {n};
-    ek_err err = {0};
+    ek_err err;
+    err.code = 0;
+    err.msg[0] = '\0';
     if (n->ops->on_row(n->st, b, &out, &err) != 0) {
         rules__metrics_exception(&n->m, err.msg);
         rules__send_error(n->run, err.msg);
     }
-    atomic_fetch_add(&n->m.processed, 1);
-    atomic_store(&n->m.latency_us, mono_us() - t0);
+    rules__m_add(&n->m.processed, 1);
+    if (timed) rules__m_set(&n->m.latency_us, rules__mono_us() - t0);
 }
 
 void rules__emit(rules__out *o, rules__batch *b)
 {
     rules__node *n = o->from;
-    atomic_fetch_add(&n->m.out, b->window ? 1 : (long long)b->ntuples);
+    rules__m_add(&n->m.out, b->window ? 1 : (long long)b->ntuples);
     if (n->next) node_feed(n->next, b);
     else rules__sinks_collect(n->run, b);
 }
@@ -114,7 +111,8 @@ static int resolve_sources(ek_rules *r, rules__run *run, ek_err *err)
         const char *type = rules__prop(s, EK_PROP_TYPE), *kind = rules__prop(s, EK_PROP_KIND);
         if (!ek_connector_source(type ? type : "mqtt"))
             return ek_err_set(err, EK_EPLAN, "source type %s of %s is not available", type ? type : "mqtt", s->name);
-        if (s->table && kind && strcasecmp(kind, "lookup") == 0 && !rules__prop(s, EK_PROP_KEY))
+        if (s->table && kind && strcasecmp(kind, "lookup") == 0 && !rules__prop(s, EK_PROP_KEY) &&
+            !ek_connector_source(type ? type : "mqtt")->lookup)  /* a queried source needs no KEY */
             return ek_err_set(err, EK_EPLAN, "lookup table %s needs the KEY property", s->name);
         if (run->opts.event_time && !s->table && !rules__prop(s, EK_PROP_TIMESTAMP))
             return ek_err_set(err, EK_EPLAN, "isEventTime needs the TIMESTAMP property of stream %s", s->name);
@@ -132,10 +130,9 @@ static bool needs_groups(const ek_select *sel)
     return sel->having && sel->having->bound.aggregate;
 }
 
-static int build_nodes(rules__run *run, ek_err *err)
+/* The ordinary operator chain of a statement. */
+static void build_chain(rules__run *run, const ek_sql_program *p, const ek_select *sel)
 {
-    const ek_sql_program *p = run->prog;
-    const ek_select *sel = &run->stmt->select;
     if (run->opts.event_time) add_node(run, &rules__op_watermark);
     if (p->has_analytic) add_node(run, &rules__op_analytic);
     if (sel->window) add_node(run, &rules__op_window);
@@ -145,11 +142,22 @@ static int build_nodes(rules__run *run, ek_err *err)
     if (p->having) add_node(run, &rules__op_having);
     if (p->norder) add_node(run, &rules__op_order);
     add_node(run, &rules__op_project);
+}
+
+static int build_nodes(rules__run *run, ek_err *err)
+{
+    const ek_sql_program *p = run->prog;
+    const ek_select *sel = &run->stmt->select;
+    if (rules__incagg_fits(run)) {
+        add_node(run, &rules__op_incagg);  /* window, filter, aggregate and project in one */
+    } else {
+        build_chain(run, p, sel);
+    }
     for (size_t i = 0; i < run->nnodes; i++) {
         rules__node *n = &run->nodes[i];
         n->next = i + 1 < run->nnodes ? &run->nodes[i + 1] : NULL;
         char name[96];
-        snprintf(name, sizeof name, "op_%zu_%s_0", i + 2, n->ops->name);
+        snprintf(name, sizeof name, "op_%zu_%s_0", run->op_base + i + 2, n->ops->name);
         rules__metrics_init(&n->m, name, false);
         n->st = ek_calloc(1, n->ops->state_size ? n->ops->state_size : 1);
         if (n->ops->open && n->ops->open(n->st, run, err) != 0) {
@@ -160,29 +168,30 @@ static int build_nodes(rules__run *run, ek_err *err)
     return 0;
 }
 
-int rules__plan(ek_rules *r, const char *id, const ek_value *def, rules__run **out, ek_err *err)
+/* Plans one pipeline: sql_text (NULL: the rule's "sql") with its actions, numbering nodes and sinks
+ * from the bases (a graph rule's later parts continue the numbers of the earlier ones). */
+static int plan_one(ek_rules *r, const char *id, const ek_value *def, const char *sql_text, const ek_value *actions,
+                    rules__run *prev, rules__run **out, ek_err *err)
 {
     rules__run *run = ek_calloc(1, sizeof *run);
     run->eng = r;
     run->id = ek_strdup(id);
     run->timer_idx = SIZE_MAX;
     run->start_ms = ek_now_ms();
-    char *gsql_text = NULL;
-    ek_value gactions = ek_null();
-    const ek_value *actions = ek_object_get(def, "actions");
+    if (prev) {
+        run->part = prev->part + 1;
+        run->op_base = prev->op_base + prev->nnodes;
+        run->sink_base = prev->sink_base + prev->nsinks;
+    }
     int rc = rules__rule_parse(r, def, &run->opts, err);
     if (rc) goto fail;
     rules__actor_init(&run->actor, (size_t)run->opts.buffer_length);
     run->actor.handle = rules__run_handle;
     run->actor.tick = rules__run_tick;
-    const ek_value *sql = ek_object_get(def, "sql");
-    const ek_value *graph = ek_object_get(def, "graph");
-    if ((!sql || sql->type != EK_T_STRING) && graph && graph->type == EK_T_OBJECT) {
-        if ((rc = rules__graph_sql(r, graph, &gsql_text, &gactions, err)) != 0) goto fail;
-        ek_log_rule(EK_LOG_DEBUG, id, "graph rule %s runs as: %s", id, gsql_text);
-        actions = &gactions;
-        rc = ek_sql_parse_n(gsql_text, strlen(gsql_text), &run->stmt, err);
+    if (sql_text) {
+        rc = ek_sql_parse_n(sql_text, strlen(sql_text), &run->stmt, err);
     } else {
+        const ek_value *sql = ek_object_get(def, "sql");
         rc = ek_sql_parse_n(ek_str_ptr(sql), ek_str_len(sql), &run->stmt, err);
     }
     if (rc) goto fail;
@@ -201,18 +210,56 @@ int rules__plan(ek_rules *r, const char *id, const ek_value *def, rules__run **o
     if ((rc = ek_sql_compile(run->stmt, &co, &run->prog, err)) != 0) goto fail;
     if ((rc = build_nodes(run, err)) != 0) goto fail;
     if ((rc = rules__sinks_open(run, actions, err)) != 0) goto fail;
-    ek_free(gsql_text);
-    ek_value_unref(&gactions);
     *out = run;
     return 0;
 fail:
-    ek_free(gsql_text);
-    ek_value_unref(&gactions);
     rules__run_free(run);
     return rc ? rc : EK_EPLAN;
 }
 
+int rules__plan(ek_rules *r, const char *id, const ek_value *def, rules__run **out, ek_err *err)
+{
+    const ek_value *sql = ek_object_get(def, "sql");
+    const ek_value *graph = ek_object_get(def, "graph");
+    *out = NULL;
+    if ((sql && sql->type == EK_T_STRING) || !graph || graph->type != EK_T_OBJECT) {
+        rules__opts o;
+        int rc = rules__rule_parse(r, def, &o, err);  /* reports a missing sql before it is read */
+        return rc ? rc : plan_one(r, id, def, NULL, ek_object_get(def, "actions"), NULL, out, err);
+    }
+    rules__gpart *parts = NULL;
+    size_t nparts = 0;
+    int rc = rules__graph_parts(r, graph, &parts, &nparts, err);
+    rules__run *last = NULL;
+    for (size_t i = 0; i < nparts && rc == 0; i++) {
+        ek_log_rule(EK_LOG_DEBUG, id, "graph rule %s part %zu runs as: %s", id, i, parts[i].sql);
+        rules__run *run = NULL;
+        rc = plan_one(r, id, def, parts[i].sql, &parts[i].actions, last, &run, err);
+        if (rc == 0) {
+            if (last) last->part_next = run;
+            else *out = run;
+            last = run;
+        }
+    }
+    rules__graph_parts_free(parts, nparts);
+    if (rc) {
+        if (!strstr(err->msg, "graph")) ek_err_prefix(err, "graph rule %s", id);
+        rules__run_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+static int go_one(rules__run *run, ek_err *err);
+
 int rules__run_go(rules__run *run, ek_err *err)
+{
+    int rc = 0;
+    for (rules__run *p = run; p && rc == 0; p = p->part_next) rc = go_one(p, err);
+    return rc;
+}
+
+static int go_one(rules__run *run, ek_err *err)
 {
     ek_rules *r = run->eng;
     int64_t now = rules__now(r);
@@ -265,6 +312,7 @@ int rules__run_go(rules__run *run, ek_err *err)
 void rules__run_free(rules__run *run)
 {
     if (!run) return;
+    rules__run_free(run->part_next);
     ek_rules *r = run->eng;
     for (size_t i = 0; i < run->nsubs; i++)  /* no lock held: a source's close may block */
         if (run->subs[i].feed) rules__feed_unsub(r, run->subs[i].feed, run, run->subs[i].src);
@@ -304,34 +352,34 @@ void rules__run_handle(rules__actor *a, rules__mail *m)
 {
     rules__run *run = (rules__run *)a;
     rules__metrics *sm = &run->src_m[m->src];
-    pthread_mutex_lock(&run->actor.lock);
-    atomic_store(&sm->buffer_len, (long long)run->actor.len);
-    pthread_mutex_unlock(&run->actor.lock);
-    atomic_fetch_add(&sm->in, 1);
-    atomic_store(&sm->last_invocation, ek_now_ms());
+    run->wall_ms = rules__coarse_ms();
+    rules__m_set(&sm->buffer_len, (long long)run->actor.len_at_take);
+    rules__m_add(&sm->in, 1);
+    rules__m_set(&sm->last_invocation, run->wall_ms);
     if (m->kind == MAIL_ERROR) {
         rules__metrics_exception(sm, m->err);
         ek_log_rule(EK_LOG_WARN, run->id, "source %s: %s", run->stmt->select.sources[m->src].name, m->err);
         rules__send_error(run, m->err);
         return;
     }
-    atomic_fetch_add(&sm->out, 1);
-    atomic_fetch_add(&sm->processed, 1);
-    rules__batch b;
-    rules__batch_init(&b, 1);
-    b.src = m->src;
-    rules__batch_push(&b, &m->row);
+    rules__m_add(&sm->out, 1);
+    rules__m_add(&sm->processed, 1);
+    /* The mail's row reference serves the batch: no copy, no allocation per event. */
+    rules__batch b = {.rows = &m->row, .ntuples = 1, .width = 1, .cap = 1, .src = m->src};
     node_feed(&run->nodes[0], &b);
-    rules__batch_free(&b);
-    int64_t now = rules__now(run->eng);
-    if (run->opts.qos >= 1) rules__checkpoint_maybe(run, now, false);
-    int64_t want = rules__sinks_tick(run, now);  /* a batch waiting for lingerInterval, cached data */
-    if (want != INT64_MAX) rules__timer_set(run->eng, run, want);
+    ek_free(b.groups);
+    ek_value_unref(&b.out);
+    if (run->opts.qos >= 1) rules__checkpoint_maybe(run, rules__now(run->eng), false);
+    if (rules__sinks_waiting(run)) {  /* a batch waiting for lingerInterval, cached data */
+        int64_t want = rules__sinks_tick(run, rules__now(run->eng));
+        if (want != INT64_MAX) rules__timer_set(run->eng, run, want);
+    }
 }
 
 void rules__run_tick(rules__actor *a, int64_t now)
 {
     rules__run *run = (rules__run *)a;
+    run->wall_ms = rules__coarse_ms();
     rules__checkpoint_maybe(run, now, false);
     int64_t want = run->opts.qos >= 1 ? run->next_ckpt : INT64_MAX;
     for (size_t i = 0; i < run->nnodes && !run->opts.event_time; i++) {
@@ -347,11 +395,23 @@ void rules__run_tick(rules__actor *a, int64_t now)
 
 /* ------------------------------------------------------------------ status, topo */
 
+/* Whether an earlier part of the rule reads the same source (its metrics are shown once). */
+static bool source_seen(const rules__run *first, const rules__run *run, const char *name)
+{
+    for (const rules__run *p = first; p != run; p = p->part_next)
+        for (size_t i = 0; i < p->nsrc; i++)
+            if (strcmp(p->src_m[i].name, name) == 0) return true;
+    return false;
+}
+
 void rules__run_metrics(rules__run *run, ek_value *obj)
 {
-    for (size_t i = 0; i < run->nsrc; i++) rules__metrics_put(&run->src_m[i], obj);
-    for (size_t i = 0; i < run->nnodes; i++) rules__metrics_put(&run->nodes[i].m, obj);
-    for (size_t i = 0; i < run->nsinks; i++) rules__metrics_put(&run->sinks[i].m, obj);
+    for (rules__run *p = run; p; p = p->part_next) {
+        for (size_t i = 0; i < p->nsrc; i++)
+            if (!source_seen(run, p, p->src_m[i].name)) rules__metrics_put(&p->src_m[i], obj);
+        for (size_t i = 0; i < p->nnodes; i++) rules__metrics_put(&p->nodes[i].m, obj);
+        for (size_t i = 0; i < p->nsinks; i++) rules__metrics_put(&p->sinks[i].m, obj);
+    }
 }
 
 /* A node's topo name: its metric name without the trailing "_0" instance. */
@@ -361,16 +421,30 @@ static ek_value topo_name(const rules__metrics *m)
     return ek_string_n(m->name, n >= 2 ? n - 2 : n);
 }
 
-void rules__run_topo(rules__run *run, ek_value *out)
+/* Adds to to the edges of the node named name (a source read by several parts feeds each). */
+static void add_edges(ek_value *edges, ek_value *srcs, ek_value name, ek_value to)
 {
-    ek_value srcs = ek_array_new(run->nsrc), edges = ek_object_new(4);
+    const ek_value *had = ek_object_get(edges, ek_str_ptr(&name));
+    if (had) {
+        ek_value all = ek_value_ref(had);
+        ek_value_unshare(&all);
+        for (size_t i = 0; i < ek_array_len(&to); i++) ek_array_push(&all, ek_value_ref(ek_array_get(&to, i)));
+        ek_value_unref(&to);
+        to = all;
+    } else if (srcs) {
+        ek_array_push(srcs, ek_value_ref(&name));
+    }
+    ek_object_set(edges, ek_str_ptr(&name), to);
+    ek_value_unref(&name);
+}
+
+static void topo_part(rules__run *run, ek_value *srcs, ek_value *edges)
+{
     const rules__metrics *first = run->nnodes ? &run->nodes[0].m : NULL;
     for (size_t i = 0; i < run->nsrc; i++) {
-        ek_value name = topo_name(&run->src_m[i]);
         ek_value to = ek_array_new(1);
         if (first) ek_array_push(&to, topo_name(first));
-        ek_object_set(&edges, ek_str_ptr(&name), to);
-        ek_array_push(&srcs, name);
+        add_edges(edges, srcs, topo_name(&run->src_m[i]), to);
     }
     for (size_t i = 0; i < run->nnodes; i++) {
         ek_value name = topo_name(&run->nodes[i].m);
@@ -380,9 +454,15 @@ void rules__run_topo(rules__run *run, ek_value *out)
         } else {
             for (size_t k = 0; k < run->nsinks; k++) ek_array_push(&to, topo_name(&run->sinks[k].m));
         }
-        ek_object_set(&edges, ek_str_ptr(&name), to);
+        ek_object_set(edges, ek_str_ptr(&name), to);
         ek_value_unref(&name);
     }
+}
+
+void rules__run_topo(rules__run *run, ek_value *out)
+{
+    ek_value srcs = ek_array_new(run->nsrc), edges = ek_object_new(4);
+    for (rules__run *p = run; p; p = p->part_next) topo_part(p, &srcs, &edges);
     *out = ek_object_new(2);
     ek_object_set(out, "sources", srcs);
     ek_object_set(out, "edges", edges);
@@ -410,6 +490,13 @@ ek_row *rules__row_load(const ek_value *v, int *src)
     return ek_row_new(ek_value_ref(m), ek_null(), t->i, e && e->type == EK_T_STRING ? ek_str_ptr(e) : NULL);
 }
 
+/* The store key of a part's checkpoint: the rule id, then "<id>/<part>" (ids never hold '/'). */
+static void ckpt_key(const rules__run *run, char *key, size_t size)
+{
+    if (run->part) snprintf(key, size, "%s/%zu", run->id, run->part);
+    else snprintf(key, size, "%s", run->id);
+}
+
 void rules__checkpoint_maybe(rules__run *run, int64_t now, bool force)
 {
     if (run->opts.qos < 1) return;
@@ -425,7 +512,9 @@ void rules__checkpoint_maybe(rules__run *run, int64_t now, bool force)
     ek_object_set(&doc, "nodes", nodes);
     char *text = ek_json_encode_str(&doc, 0);
     ek_err err = {0};
-    if (ek_store_set(run->eng->app->store, RULES_NS_CHECKPOINT, run->id, text, strlen(text), &err) != 0)
+    char key[EK_ERR_MSG_MAX];
+    ckpt_key(run, key, sizeof key);
+    if (ek_store_set(run->eng->app->store, RULES_NS_CHECKPOINT, key, text, strlen(text), &err) != 0)
         ek_log_rule(EK_LOG_WARN, run->id, "checkpoint not saved: %s", err.msg);
     ek_free(text);
     ek_value_unref(&doc);
@@ -437,7 +526,9 @@ void rules__checkpoint_restore(rules__run *run)
     char *text = NULL;
     size_t len = 0;
     ek_err err = {0};
-    if (ek_store_get(run->eng->app->store, RULES_NS_CHECKPOINT, run->id, &text, &len, &err) != 0) return;
+    char key[EK_ERR_MSG_MAX];
+    ckpt_key(run, key, sizeof key);
+    if (ek_store_get(run->eng->app->store, RULES_NS_CHECKPOINT, key, &text, &len, &err) != 0) return;
     ek_value doc;
     if (ek_json_decode(text, len, 0, &doc, &err) == 0) {
         const ek_value *nodes = doc.type == EK_T_OBJECT ? ek_object_get(&doc, "nodes") : NULL;
@@ -459,4 +550,12 @@ void rules__checkpoint_delete(ek_rules *r, const char *id)
 {
     ek_err err = {0};
     ek_store_delete(r->app->store, RULES_NS_CHECKPOINT, id, &err);
+    for (size_t part = 1;; part++) {  /* the later parts of a graph rule, while there are some */
+        char key[EK_ERR_MSG_MAX], *text = NULL;
+        size_t len = 0;
+        snprintf(key, sizeof key, "%s/%zu", id, part);
+        if (ek_store_get(r->app->store, RULES_NS_CHECKPOINT, key, &text, &len, &err) != 0) break;
+        ek_free(text);
+        ek_store_delete(r->app->store, RULES_NS_CHECKPOINT, key, &err);
+    }
 }

@@ -676,6 +676,8 @@ static int parse_options(const ek_value *opts, rules__opts *o, ek_err *err)
         (rc = want_int(opts, "qos", &o->qos, err)) ||
         (rc = want_duration(opts, "checkpointInterval", &o->checkpoint_interval, err)))
         return rc;
+    const ek_value *pos = ek_object_get(opts, "planOptimizeStrategy");
+    if (pos && pos->type == EK_T_OBJECT && (rc = want_bool(pos, "enableIncrementalWindow", &o->inc_window, err))) return rc;
     const ek_value *rs = ek_object_get(opts, "restartStrategy");
     if (rs && rs->type == EK_T_OBJECT && (rc = want_int(rs, "attempts", &o->restart_attempts, err))) return rc;
     if ((rc = parse_schedule(opts, o, err)) != 0) return rc;

@@ -56,6 +56,25 @@ typedef struct rules__metrics {
     atomic_llong cache_dropped; /* messages the full cache dropped (ek_cache_stats.dropped) */
 } rules__metrics;
 
+/* Hot-path metric updates. A node's, source's or sink's counters are written only by the thread
+ * running its actor, one at a time, so a relaxed load and store replaces a locked
+ * read-modify-write; REST readers see a recent value. */
+static inline void rules__m_add(atomic_llong *c, long long d)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + d, memory_order_relaxed);
+}
+static inline void rules__m_set(atomic_llong *c, long long v) { atomic_store_explicit(c, v, memory_order_relaxed); }
+/* Whether this invocation measures process_latency_us: one in 16 (the clock reads cost as much as a
+ * simple operator), the first one, and every window firing. */
+static inline bool rules__m_timed(rules__metrics *m, bool window)
+{
+    return window || (atomic_load_explicit(&m->processed, memory_order_relaxed) & 15) == 0;
+}
+/* Wall clock in ms at the kernel tick's resolution (a few ms): enough for last_invocation. */
+int64_t rules__coarse_ms(void);
+/* Monotonic clock in µs, for latencies. */
+int64_t rules__mono_us(void);
+
 void rules__metrics_init(rules__metrics *m, const char *name, bool connection);
 void rules__metrics_destroy(rules__metrics *m);
 void rules__metrics_exception(rules__metrics *m, const char *msg);
@@ -87,6 +106,7 @@ typedef struct rules__actor {
     bool closed;                /* refuses new mail */
     int pool_kind;              /* RULES_POOL_RULE (default when 0) or RULES_POOL_SINK */
     int64_t dropped;            /* mail dropped because the ring was full and the poster a worker */
+    size_t len_at_take;         /* queue length when the mail being handled was taken (buffer_length) */
     struct rules__actor *next_ready;
     void (*handle)(struct rules__actor *a, rules__mail *m);   /* runs on a worker */
     void (*tick)(struct rules__actor *a, int64_t now);
@@ -108,6 +128,16 @@ void rules__actor_destroy(rules__actor *a);
  * when the actor is closed (the mail is freed). */
 int rules__actor_post(ek_rules *r, rules__actor *a, rules__mail *m);
 void rules__actor_post_tick(ek_rules *r, rules__actor *a, int64_t now);
+/* Actors made runnable by posts, to put on their pool's run queue together (one lock round, one
+ * wake-up) when a source fans one message out to many rules. All must share one pool. */
+typedef struct rules__sched {
+    rules__actor **v;
+    size_t n, cap;
+} rules__sched;
+/* rules__actor_post, except that an actor it makes runnable is added to later instead of being
+ * queued: the caller must call rules__sched_flush(later) soon (without holding a->lock). */
+int rules__actor_post_to(ek_rules *r, rules__actor *a, rules__mail *m, rules__sched *later);
+void rules__sched_flush(ek_rules *r, rules__sched *s);
 void rules__mail_free(rules__mail *m);
 
 /* ------------------------------------------------------------------ timers (timer.c) */
@@ -170,7 +200,18 @@ struct rules__node {
 static inline ek_eval_ctx rules__ctx(const rules__run *run, const rules__batch *b, size_t t);
 
 extern const ek_op_ops rules__op_watermark, rules__op_analytic, rules__op_window, rules__op_join, rules__op_filter,
-    rules__op_aggregate, rules__op_having, rules__op_order, rules__op_project;
+    rules__op_aggregate, rules__op_having, rules__op_order, rules__op_project, rules__op_incagg;
+
+/* op_window.c, shared with op_incagg.c: basic.timezone for window alignment, and the next window
+ * boundary after ts on its wall clock. */
+struct ek_tz;
+struct ek_config;
+int rules__window_zone(const struct ek_config *cfg, struct ek_tz **tz, int64_t *off, ek_err *err);
+void rules__window_zone_free(struct ek_tz *tz);
+int64_t rules__window_align(const struct ek_tz *tz, int64_t off, int64_t ts, int64_t len);
+struct rules__run;
+/* op_incagg.c: whether the run's statement can use the incremental tumbling window. */
+bool rules__incagg_fits(const struct rules__run *run);
 
 /* ------------------------------------------------------------------ rules (rule.c, plan.c) */
 
@@ -192,6 +233,7 @@ int64_t rules__cron_next(const rules__cron *c, int64_t after_ms, const struct ek
 
 typedef struct rules__opts {
     bool event_time, send_meta, send_error, send_nil;
+    bool inc_window;            /* planOptimizeStrategy.enableIncrementalWindow */
     int64_t late_tolerance, buffer_length, qos, checkpoint_interval, restart_attempts;
     bool has_cron;              /* options.cron: run for `duration` at each match */
     rules__cron cron;
@@ -225,6 +267,7 @@ typedef struct rules__sink {
     ek_value props;
     struct ek_sink_transform *tf;   /* sendSingle, omitIfEmpty, dataTemplate, format ... */
     struct ek_sink_cache *cache;    /* enableCache, or NULL */
+    bool batches;               /* batchSize or lingerInterval: the transform reads the clock */
     rules__metrics m;
 } rules__sink;
 
@@ -256,13 +299,25 @@ struct rules__run {
     int64_t next_ckpt;          /* when the next checkpoint is due (qos >= 1) */
     int64_t timer_at;           /* guarded by the timer's lock */
     size_t timer_idx;
+    /* A graph rule with branches runs as several parts chained here, each its own actor; the
+     * first is the rule's run. Node and sink numbers continue from the previous part. */
+    rules__run *part_next;
+    size_t part, op_base, sink_base;
+    int64_t wall_ms;            /* the (coarse) wall clock when the current mail or tick was taken */
 };
 
 /* Parses and checks a rule JSON object (id, sql or graph, actions, options with the config's
  * defaults). *opts is filled. */
 int rules__rule_parse(ek_rules *r, const ek_value *def, rules__opts *opts, ek_err *err);
-/* graph.c: the SELECT text and actions (a new array) a graph rule describes. */
-int rules__graph_sql(ek_rules *r, const ek_value *graph, char **sql, ek_value *actions, ek_err *err);
+/* graph.c: the pipelines a graph rule describes, each a SELECT text and its actions (owned). */
+typedef struct rules__gpart {
+    char *sql;
+    ek_value actions;
+} rules__gpart;
+/* Checks the graph (node types, edges, cycles, inputs) and translates it into *nparts parts (a new
+ * array for rules__graph_parts_free); may create the TEMP streams of inline source nodes. */
+int rules__graph_parts(ek_rules *r, const ek_value *graph, rules__gpart **parts, size_t *nparts, ek_err *err);
+void rules__graph_parts_free(rules__gpart *parts, size_t n);
 /* Plans and opens a run of def (nothing is subscribed yet). */
 int rules__plan(ek_rules *r, const char *id, const ek_value *def, rules__run **out, ek_err *err);
 /* Subscribes the run to its feeds: data starts flowing. */
@@ -276,6 +331,9 @@ int rules__sinks_open(rules__run *run, const ek_value *actions, ek_err *err);
 void rules__sinks_stop(rules__run *run);
 void rules__sinks_close(rules__run *run);
 void rules__sinks_purge(ek_rules *r, const char *id, const ek_value *def);
+/* Whether a sink waits for a tick (a batch for lingerInterval, cached data): only then does a
+ * rule read the clock for its sinks after each event. */
+bool rules__sinks_waiting(const rules__run *run);
 /* Flushes batches and resends cached data when due; returns when the sinks next need a tick. */
 int64_t rules__sinks_tick(rules__run *run, int64_t now);
 /* Delivers a final batch (after project) to the sinks. */
@@ -316,6 +374,10 @@ int rules__feed_sub(ek_rules *r, const char *name, bool table, const char *sql, 
 void rules__feed_unsub(ek_rules *r, rules__feed *f, rules__run *run, int src);
 /* Latest rows of a scan table (RETAIN_SIZE), as a new array of row pointers in *rows (refs). */
 size_t rules__feed_table_rows(rules__feed *f, ek_row ***rows);
+/* A lookup table whose source answers queries (sqlite): its rows whose fields equal keys (an
+ * object field -> value), shaped by the table's schema, as a new array of *n new rows. Returns 1
+ * when the table keeps its rows in the feed instead (read them with rules__feed_table_rows). */
+int rules__feed_lookup(rules__feed *f, const ek_value *keys, ek_row ***rows, size_t *n, ek_err *err);
 void rules__feeds_free(ek_rules *r);
 
 /* ------------------------------------------------------------------ the engine */
@@ -352,6 +414,12 @@ int64_t rules__cron_patrol(ek_rules *r);
 static inline int64_t rules__now(const ek_rules *r)
 {
     return r->opts.now_ms ? r->opts.now_ms(r->opts.clock_arg) : ek_now_ms();
+}
+
+/* A property of the CREATE statement of the run's source i (NULL when not set). */
+static inline const char *rules__prop_of(const rules__run *run, size_t i, ek_stream_prop p)
+{
+    return run->src_stmts[i]->create.props[p];
 }
 
 static inline ek_eval_ctx rules__ctx(const rules__run *run, const rules__batch *b, size_t t)

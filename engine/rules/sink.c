@@ -23,22 +23,16 @@
 #include <string.h>
 #include <time.h>
 
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* The connector's collect with metrics; what the cache calls to deliver or resend. */
 static int collect(void *arg, const ek_sink_data *d, ek_err *err)
 {
     rules__sink *s = arg;
-    int64_t t0 = mono_us();
+    bool timed = rules__m_timed(&s->m, false);
+    int64_t t0 = timed ? rules__mono_us() : 0;
     int rc = s->ops->collect(s->st, d, err);
-    atomic_store(&s->m.latency_us, mono_us() - t0);
+    if (timed) rules__m_set(&s->m.latency_us, rules__mono_us() - t0);
     if (rc == 0) {
-        atomic_fetch_add(&s->m.out, 1);
+        rules__m_add(&s->m.out, 1);
         if (atomic_load(&s->m.conn_status) != 1) atomic_store(&s->m.conn_status, 1);
     } else {
         rules__metrics_exception(&s->m, err->msg[0] ? err->msg : ek_strerror(rc));
@@ -84,10 +78,11 @@ static int emit(void *arg, const ek_sink_data *d)
 static void send(rules__sink *s, const ek_value *v, const ek_value *meta)
 {
     ek_err err = {0};
-    atomic_fetch_add(&s->m.in, 1);
-    atomic_fetch_add(&s->m.processed, 1);
-    atomic_store(&s->m.last_invocation, ek_now_ms());
-    if (ek_sink_transform_apply(s->tf, v, meta, ek_mono_ms(), emit, s, &err) != 0)
+    rules__m_add(&s->m.in, 1);
+    rules__m_add(&s->m.processed, 1);
+    rules__m_set(&s->m.last_invocation, rules__coarse_ms());
+    int64_t mono = s->batches ? ek_mono_ms() : 0;  /* only batching reads the clock */
+    if (ek_sink_transform_apply(s->tf, v, meta, mono, emit, s, &err) != 0)
         rules__metrics_exception(&s->m, err.msg[0] ? err.msg : ek_strerror(err.code));
 }
 
@@ -95,8 +90,9 @@ static void send(rules__sink *s, const ek_value *v, const ek_value *meta)
 static void post_all(rules__run *run, const ek_value *v, const ek_value *meta)
 {
     for (size_t i = 0; i < run->nsinks; i++) {
+        rules__sink *s = &run->sinks[i];
         rules__mail m = {.kind = MAIL_RESULT, .v = ek_value_ref(v), .meta = meta ? ek_value_ref(meta) : ek_null()};
-        rules__actor_post(run->eng, &run->sinks[i].actor, &m);
+        rules__actor_post(run->eng, &s->actor, &m);
     }
 }
 
@@ -148,9 +144,7 @@ static void service(rules__sink *s, int64_t now)
 static void sink_handle(rules__actor *a, rules__mail *m)
 {
     rules__sink *s = (rules__sink *)a;
-    pthread_mutex_lock(&a->lock);
-    atomic_store(&s->m.buffer_len, (long long)a->len);
-    pthread_mutex_unlock(&a->lock);
+    rules__m_set(&s->m.buffer_len, (long long)a->len_at_take);
     send(s, &m->v, m->meta.type == EK_T_NULL ? NULL : &m->meta);
     if (ek_sink_transform_deadline(s->tf) >= 0 || ek_sink_cache_deadline(s->cache) >= 0)
         service(s, rules__now(s->run->eng));
@@ -159,6 +153,13 @@ static void sink_handle(rules__actor *a, rules__mail *m)
 static void sink_tick(rules__actor *a, int64_t now)
 {
     service((rules__sink *)a, now);
+}
+
+bool rules__sinks_waiting(const rules__run *run)
+{
+    for (size_t i = 0; i < run->nsinks; i++)
+        if (atomic_load_explicit(&run->sinks[i].want, memory_order_relaxed) != INT64_MAX) return true;
+    return false;
 }
 
 int64_t rules__sinks_tick(rules__run *run, int64_t now)
@@ -221,18 +222,21 @@ int rules__sinks_open(rules__run *run, const ek_value *actions, ek_err *err)
         s->type = ek_strdup(type);
         s->props = props->type == EK_T_OBJECT ? ek_value_ref(props) : ek_object_new(0);
         char name[96];
-        snprintf(name, sizeof name, "sink_%s_%zu_0", type, i);
+        size_t idx = run->sink_base + i;  /* numbered across a graph rule's parts */
+        snprintf(name, sizeof name, "sink_%s_%zu_0", type, idx);
         rules__metrics_init(&s->m, name, true);
         run->nsinks++;
         if (ek_sink_transform_new(&s->props, &s->tf, err) != 0) return ek_err_prefix(err, "sink %s", type);
         s->st = ek_calloc(1, ops->state_size ? ops->state_size : 1);
-        ek_sink_conf conf = {.app = run->eng->app, .rule_id = run->id, .index = (int)i, .props = &s->props};
+        ek_sink_conf conf = {.app = run->eng->app, .rule_id = run->id, .index = (int)idx, .props = &s->props};
         if (ops->open(s->st, &conf, err) != 0) {
             ek_free(s->st);
             s->st = NULL;
             return ek_err_prefix(err, "sink %s", type);
         }
-        if (open_cache(run, s, i, err) != 0) return ek_err_prefix(err, "sink %s", type);
+        if (open_cache(run, s, idx, err) != 0) return ek_err_prefix(err, "sink %s", type);
+        if (ops->values_only && !s->cache) ek_sink_transform_values_only(s->tf);  /* a cache stores payloads */
+        s->batches = ek_sink_transform_batches(s->tf);
     }
     return 0;
 }
@@ -263,11 +267,29 @@ void rules__sinks_close(rules__run *run)
     run->nsinks = 0;
 }
 
+/* The number of edge targets of a graph rule: an upper bound of its sinks' indexes. */
+static size_t graph_edge_count(const ek_value *def)
+{
+    const ek_value *g = ek_object_get(def, "graph");
+    const ek_value *topo = g && g->type == EK_T_OBJECT ? ek_object_get(g, "topo") : NULL;
+    const ek_value *edges = topo && topo->type == EK_T_OBJECT ? ek_object_get(topo, "edges") : NULL;
+    size_t n = 0;
+    for (size_t i = 0; edges && edges->type == EK_T_OBJECT && i < ek_object_len(edges); i++) {
+        const ek_value *to = ek_object_val(edges, i);
+        for (size_t k = 0; to->type == EK_T_ARRAY && k < ek_array_len(to); k++) {
+            const ek_value *t = ek_array_get(to, k);
+            n += t->type == EK_T_ARRAY ? ek_array_len(t) : 1;
+        }
+    }
+    return n;
+}
+
 void rules__sinks_purge(ek_rules *r, const char *id, const ek_value *def)
 {
     if (!r->app->data_dir) return;
     const ek_value *actions = ek_object_get(def, "actions");
     size_t n = actions && actions->type == EK_T_ARRAY ? ek_array_len(actions) : 0;
+    if (!actions) n = graph_edge_count(def);  /* at least as many as a graph rule's sink numbers */
     const char *dir = r->app->data_dir ? r->app->data_dir : ".";
     char *path = ek_asprintf("%s/cache.db", dir);
     for (size_t i = 0; i < n; i++) {

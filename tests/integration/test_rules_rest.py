@@ -3,46 +3,13 @@ errors, a rule fed over MQTT by the bundled broker and writing back to it, malfo
 counted in the status metrics while the rule keeps running, rule lifecycle (stop, start, update,
 delete), and rules and streams surviving a restart (running rules come back running)."""
 import json
-import threading
 import time
 import unittest
 
-import paho.mqtt.client as mqtt
-
 from harness import Kuiperd, main, wait_for
+from rules_util import Listener
 
 STREAM = 'CREATE STREAM demo (color STRING, size BIGINT) WITH (DATASOURCE="t/demo", FORMAT="json")'
-
-
-class Listener:
-    """A paho client collecting every message on out/# of the bundled broker."""
-
-    def __init__(self, port):
-        self.got = []
-        self.lock = threading.Lock()
-        self.ready = threading.Event()
-        self.c = mqtt.Client()
-        self.c.on_message = self._on_message
-        self.c.on_subscribe = lambda *a: self.ready.set()
-        self.c.connect("127.0.0.1", port)
-        self.c.subscribe("out/#", 1)
-        self.c.loop_start()
-        self.ready.wait(5)
-
-    def _on_message(self, client, userdata, m):
-        with self.lock:
-            self.got.append((m.topic, m.payload.decode()))
-
-    def messages(self, topic):
-        with self.lock:
-            return [p for t, p in self.got if t == topic]
-
-    def publish(self, topic, payload):
-        self.c.publish(topic, payload if isinstance(payload, str) else json.dumps(payload), qos=1).wait_for_publish()
-
-    def close(self):
-        self.c.loop_stop()
-        self.c.disconnect()
 
 
 def rule(k, rid, sql, **extra):
@@ -184,35 +151,6 @@ class Rules(unittest.TestCase):
             self.assertEqual(k.request("GET", "/rules/up/status")[1]["status"], "running")
         finally:
             k.cleanup()
-
-    def test_graph_rule_over_mqtt(self):
-        with Kuiperd() as k:
-            server = "tcp://127.0.0.1:%d" % k.mqtt_port
-            body = {"id": "g1", "graph": {
-                "nodes": {
-                    "src": {"type": "source", "nodeType": "mqtt", "props": {"datasource": "t/graph"}},
-                    "hot": {"type": "operator", "nodeType": "filter", "props": {"expr": "temperature > 20"}},
-                    "f": {"type": "operator", "nodeType": "function", "props": {"expr": "temperature * 2 AS t2"}},
-                    "pick": {"type": "operator", "nodeType": "pick", "props": {"fields": ["t2", "id"]}},
-                    "out": {"type": "sink", "nodeType": "mqtt", "props": {"server": server, "topic": "out/g1"}}},
-                "topo": {"sources": ["src"], "edges": {"src": ["hot"], "hot": ["f"], "f": ["pick"], "pick": ["out"]}}}}
-            self.assertEqual(k.request("POST", "/rules", body), (201, "Rule g1 was created successfully."))
-            self.assertIn("graph", k.request("GET", "/rules/g1")[1])
-            lis = Listener(k.mqtt_port)
-            try:
-                wait_for(lambda: k.request("GET", "/rules/g1/status")[1]["status"] == "running", what="running")
-                lis.publish("t/graph", {"id": 1, "temperature": 10})
-                lis.publish("t/graph", {"id": 2, "temperature": 30})
-                wait_for(lambda: lis.messages("out/g1"), what="the graph rule's result")
-                self.assertEqual(lis.messages("out/g1"), ['[{"id":2,"t2":60}]'])
-            finally:
-                lis.close()
-            status, body = k.request("POST", "/rules", {"id": "g2", "graph": {
-                "nodes": {"s": {"type": "source", "nodeType": "mqtt", "props": {"datasource": "x"}},
-                          "sw": {"type": "operator", "nodeType": "switch", "props": {}}},
-                "topo": {"sources": ["s"], "edges": {"s": ["sw"]}}}})
-            self.assertEqual(status, 400)
-            self.assertIn("switch", body["message"])
 
     def test_event_window_checkpoint_survives_kill9(self):
         k = Kuiperd().start()

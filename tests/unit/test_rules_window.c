@@ -61,6 +61,25 @@ static const fx_case processing[] = {
      {{1000, "demo", "{\"color\":\"red\"}"}, {2000, "demo", "{\"color\":\"blue\"}"},
       {3000, "demo", "{\"color\":\"red\"}"}, {10000, NULL, NULL}},
      {"[{\"c\":2,\"color\":\"red\"},{\"c\":1,\"color\":\"blue\"}]"}},
+    {"incremental tumbling", "SELECT count(*) AS c, avg(size) AS a FROM demo GROUP BY TUMBLINGWINDOW(ss, 10)",
+     "{\"planOptimizeStrategy\":{\"enableIncrementalWindow\":true}}",
+     {{1000, "demo", "{\"size\":1}"}, {2000, "demo", "{\"size\":3}"}, {10000, NULL, NULL}, {20000, NULL, NULL}},
+     {"[{\"a\":2,\"c\":2}]", "[]"}},
+    {"incremental group by", "SELECT color, count(*) AS c, sum(size) AS s, min(size) AS lo, max(size) AS hi, "
+     "avg(size) AS a FROM demo WHERE size > 0 GROUP BY color, TUMBLINGWINDOW(ss, 10)",
+     "{\"planOptimizeStrategy\":{\"enableIncrementalWindow\":true}}",
+     {{1000, "demo", "{\"color\":\"red\",\"size\":4}"}, {2000, "demo", "{\"color\":\"blue\",\"size\":1.5}"},
+      {3000, "demo", "{\"color\":\"red\",\"size\":2}"}, {4000, "demo", "{\"color\":\"red\",\"size\":-1}"},
+      {10000, NULL, NULL}},
+     {"[{\"a\":3,\"c\":2,\"color\":\"red\",\"hi\":4,\"lo\":2,\"s\":6},"
+      "{\"a\":1.5,\"c\":1,\"color\":\"blue\",\"hi\":1.5,\"lo\":1.5,\"s\":1.5}]"}},
+    {"ordinary group by, same output", "SELECT color, count(*) AS c, sum(size) AS s, min(size) AS lo, max(size) AS hi, "
+     "avg(size) AS a FROM demo WHERE size > 0 GROUP BY color, TUMBLINGWINDOW(ss, 10)", NULL,
+     {{1000, "demo", "{\"color\":\"red\",\"size\":4}"}, {2000, "demo", "{\"color\":\"blue\",\"size\":1.5}"},
+      {3000, "demo", "{\"color\":\"red\",\"size\":2}"}, {4000, "demo", "{\"color\":\"red\",\"size\":-1}"},
+      {10000, NULL, NULL}},
+     {"[{\"a\":3,\"c\":2,\"color\":\"red\",\"hi\":4,\"lo\":2,\"s\":6},"
+      "{\"a\":1.5,\"c\":1,\"color\":\"blue\",\"hi\":1.5,\"lo\":1.5,\"s\":1.5}]"}},
     {"having and order", "SELECT color, count(*) AS c FROM demo GROUP BY color, TUMBLINGWINDOW(ss, 10) "
      "HAVING count(*) < 3 ORDER BY color", NULL,
      {{1000, "demo", "{\"color\":\"red\"}"}, {2000, "demo", "{\"color\":\"blue\"}"},
