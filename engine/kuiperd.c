@@ -190,6 +190,7 @@ int main(int argc, char **argv)
     if (!o.broker_only) {
         ek_plugins_load_all(&app); /* before rules are restored; a bad plugin is logged, not fatal */
         if (ek_rules_new(&app, NULL, &app.rules, &err)) goto out;
+        if (ek_rest_restore_configs(&app, &err)) goto out; /* PATCH /configs changes, before rules run */
         if (ek_rules_start(app.rules, &err)) goto out;
         ek_provision_run(&app, app.rules); /* data/init.json, data/rules/: a bad file is logged, not fatal */
         const char *ip = ek_config_str(app.config, "basic.restIp");

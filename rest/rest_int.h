@@ -75,6 +75,7 @@ extern const rest_route rest__routes_uploads[];
 extern const rest_route rest__routes_metadata[];
 extern const rest_route rest__routes_connections[];
 extern const rest_route rest__routes_admin[];
+extern const rest_route rest__routes_configs[];
 
 /* Store namespace of the last data import's status (res_ruleset.c). */
 #define REST_NS_IMPORT "import_status"

@@ -16,6 +16,7 @@ static const rest_route *const tables[] = {
     rest__routes_metadata,
     rest__routes_connections,
     rest__routes_admin,
+    rest__routes_configs,
     NULL,
 };
 

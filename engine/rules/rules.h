@@ -38,6 +38,10 @@ int ek_rules_new(ek_app *app, const ek_rules_opts *opts, ek_rules **out, ek_err 
 /* Starts the worker pool and the timer, then every rule that was running when kuiperd stopped
  * (a rule that fails to start is left "stopped: <reason>" and logged). */
 int ek_rules_start(ek_rules *r, ek_err *err);
+/* Sets the engine's time zone (basic.timezone: "Local", "UTC" or an IANA name), read from then on by
+ * cron schedules, windows planned later and the SQL time functions (format_time ...). EK_EINVAL with
+ * err naming the zone when it is unknown. Safe from any thread. */
+int ek_rules_set_timezone(ek_rules *r, const char *name, ek_err *err);
 /* Stops every rule (keeping in the store whether it was running), joins the threads, frees all.
  * Accepts NULL. */
 void ek_rules_free(ek_rules *r);

@@ -335,7 +335,12 @@ struct ek_rules {
     rules__pool *sink_pool;     /* sink actors */
     struct rules__timer *timer;
     struct rules__patrol *patrol;
-    struct ek_tz *tz;           /* basic.timezone for cron schedules (NULL: UTC) */
+    /* basic.timezone (PATCH /configs changes it): cron schedules, window alignment and the SQL time
+     * functions read it through rules__tz. A replaced zone is kept in old_tz until ek_rules_free, so
+     * a pointer read once stays valid without any lock. NULL: UTC. */
+    struct ek_tz *_Atomic tz;
+    struct ek_tz **old_tz;
+    size_t nold_tz;
     bool started;
 };
 
@@ -354,9 +359,13 @@ static inline int64_t rules__now(const ek_rules *r)
     return r->opts.now_ms ? r->opts.now_ms(r->opts.clock_arg) : ek_now_ms();
 }
 
+/* The engine's current basic.timezone, or NULL (UTC); valid until ek_rules_free. */
+static inline const struct ek_tz *rules__tz(const ek_rules *r) { return atomic_load(&((ek_rules *)r)->tz); }
+
 static inline ek_eval_ctx rules__ctx(const rules__run *run, const rules__batch *b, size_t t)
 {
     ek_eval_ctx c = {0};
+    c.tz = rules__tz(run->eng);
     c.rows = (const ek_row *const *)&b->rows[t * b->width];
     c.nrows = b->width;
     c.window_start_ms = b->wstart;
