@@ -17,6 +17,8 @@ static const rest_route *const tables[] = {
     rest__routes_connections,
     rest__routes_admin,
     rest__routes_configs,
+    rest__routes_async,
+    rest__routes_data_v2,
     NULL,
 };
 

@@ -75,6 +75,7 @@ int ek_rest_start(ek_app *app, const char *ip, int port, ek_rest **out, ek_err *
         return ek_err_set(err, EK_EIO, "cannot start the REST server on %s:%d%s", ip, bound,
                           cert ? " (check basic.restTls certfile and keyfile)" : "");
     }
+    rest__tasks_new(app);
     ek_info("REST API listening on %s://%s:%d", cert ? "https" : "http", ip, bound);
     *out = srv;
     return 0;
@@ -89,6 +90,7 @@ void ek_rest_stop(ek_rest *r)
 {
     if (!r) return;
     MHD_stop_daemon(r->mhd); /* closes the listening socket too */
+    rest__tasks_free(r->app);  /* no request can start another task now */
     ek_free(r->cert);
     ek_free(r->key);
     ek_free(r);
