@@ -142,14 +142,20 @@ static void topo(rest_req *req, rest_resp *resp)
     reply_value(resp, rc, &v, &err);
 }
 
+/* eKuiper answers the plan as text: one {"op","info"} JSON object per line, indented by depth. */
 static void explain(rest_req *req, rest_resp *resp)
 {
     ek_rules *r = engine(req, resp);
     if (!r) return;
     ek_value v;
     ek_err err = {0};
-    int rc = ek_rules_rule_explain(r, req->params[0], &v, &err);
-    reply_value(resp, rc, &v, &err);
+    if (ek_rules_rule_explain_text(r, req->params[0], &v, &err) != 0) {
+        if (err.code == EK_ENOTFOUND) rest__err(resp, &err);
+        else rest__error(resp, 400, 1000, "explain rules error: %s", err.msg);
+        return;
+    }
+    rest__text(resp, 200, v.type == EK_T_STRING ? ek_str_ptr(&v) : "");
+    ek_value_unref(&v);
 }
 
 static void validate(rest_req *req, rest_resp *resp)
