@@ -70,6 +70,8 @@ const config_key config__keys[] = {
     {"dashboard.enable", CK_BOOL, "true"},
     {"dashboard.ip", CK_STR, "0.0.0.0"},
     {"dashboard.port", CK_INT, "9082"},
+    {"dashboard.restUpstream", CK_STR, ""},
+    {"dashboard.tapUpstream", CK_STR, ""},
     {NULL, CK_STR, NULL},
 };
 

@@ -26,7 +26,8 @@
 
 typedef struct options {
     const char *etc, *data, *log, *plugins;
-    bool broker_only;
+    const char *rest_upstream, *tap_upstream;
+    bool broker_only, dashboard_only;
 } options;
 
 static void usage(FILE *f)
@@ -42,6 +43,9 @@ static void usage(FILE *f)
             "  --log DIR        log directory for stream.log (default: log)\n"
             "  --plugins DIR    plugin directory (default: plugins)\n"
             "  --broker-only    run only the MQTT broker (no rule engine, no REST API)\n"
+            "  --dashboard-only serve only the dashboard, forwarding its REST calls to\n"
+            "                   --rest-upstream URL (dashboard.restUpstream) and its live\n"
+            "                   message views to --tap-upstream URL (dashboard.tapUpstream)\n"
             "  --version        print the version and exit\n"
             "  --help           print this help and exit\n"
             "\n"
@@ -55,6 +59,7 @@ static int parse_args(int argc, char **argv, options *o)
     static const struct { const char *name; size_t off; } dirs[] = {
         {"etc", offsetof(options, etc)}, {"data", offsetof(options, data)},
         {"log", offsetof(options, log)}, {"plugins", offsetof(options, plugins)},
+        {"rest-upstream", offsetof(options, rest_upstream)}, {"tap-upstream", offsetof(options, tap_upstream)},
     };
     int i;
     for (i = 1; i < argc; i++) {
@@ -66,12 +71,13 @@ static int parse_args(int argc, char **argv, options *o)
         if (n == 7 && !strncmp(a, "version", n)) { printf("kuiperd version %s\n", EK_VERSION); exit(0); }
         if (n == 4 && !strncmp(a, "help", n)) { usage(stdout); exit(0); }
         if (n == 11 && !strncmp(a, "broker-only", n)) { o->broker_only = true; continue; }
+        if (n == 14 && !strncmp(a, "dashboard-only", n)) { o->dashboard_only = true; continue; }
         bool matched = false;
         for (size_t d = 0; d < sizeof dirs / sizeof dirs[0]; d++) {
             if (strlen(dirs[d].name) != n || strncmp(a, dirs[d].name, n) != 0) continue;
             const char *val = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
             if (!val || !*val) {
-                fprintf(stderr, "kuiperd: --%s needs a directory\n", dirs[d].name);
+                fprintf(stderr, "kuiperd: --%s needs a value\n", dirs[d].name);
                 return 2;
             }
             *(const char **)((char *)o + dirs[d].off) = val;
@@ -163,6 +169,14 @@ int main(int argc, char **argv)
     options o = {.etc = "etc", .data = "data", .log = "log", .plugins = "plugins"};
     int rc = parse_args(argc, argv, &o);
     if (rc) return rc;
+    if (o.broker_only && o.dashboard_only) {
+        fprintf(stderr, "kuiperd: --broker-only and --dashboard-only exclude each other\n");
+        return 2;
+    }
+    /* The flags win over kuiper.yaml and the environment: they become the environment overrides
+     * ek_config_load reads (no other thread runs yet). */
+    if (o.rest_upstream) setenv("KUIPER__DASHBOARD__RESTUPSTREAM", o.rest_upstream, 1);
+    if (o.tap_upstream) setenv("KUIPER__DASHBOARD__TAPUPSTREAM", o.tap_upstream, 1);
 
     /* Signals are taken by sigwait in the main thread; every thread started later inherits the mask. */
     sigset_t set;
@@ -185,9 +199,22 @@ int main(int argc, char **argv)
 
     if (ek_config_load(app.etc_dir, NULL, &app.config, &err)) goto out;
     if (start_logging(&app, &err)) goto out;
+    if (o.dashboard_only) {
+        if (!*ek_config_str(app.config, "dashboard.restUpstream")) {
+            ek_err_set(&err, EK_ECONF, "--dashboard-only needs --rest-upstream URL (or dashboard.restUpstream)");
+            goto out;
+        }
+        const char *ip = ek_config_str(app.config, "dashboard.ip");
+        if (ek_dashboard_start(&app, ip, (int)ek_config_int(app.config, "dashboard.port"), &dashboard, &err)) goto out;
+        printf("Dashboard on http://%s:%d, forwarding to %s.\n", ip, ek_dashboard_port(dashboard),
+               ek_config_str(app.config, "dashboard.restUpstream"));
+        goto started;
+    }
     if (start_store(&app, &err)) goto out;
     if (start_broker(&app, &err)) goto out;
-    if (!o.broker_only) {
+    if (o.broker_only) {
+        if (start_dashboard(&app, &dashboard, &err)) goto out; /* its /tap: live views of this broker */
+    } else {
         ek_plugins_load_all(&app); /* before rules are restored; a bad plugin is logged, not fatal */
         if (ek_rules_new(&app, NULL, &app.rules, &err)) goto out;
         if (ek_rest_restore_configs(&app, &err)) goto out; /* PATCH /configs changes, before rules run */
@@ -204,6 +231,7 @@ int main(int argc, char **argv)
             goto out;
     }
     if (app.broker) printf("MQTT broker listening on port %d.\n", ek_broker_port(app.broker));
+started:
     fflush(stdout);
     ek_info("kuiperd %s started", EK_VERSION);
 

@@ -150,7 +150,6 @@ async function main(page) {
       await page.waitForSelector('.badge[data-status=running]', { timeout: 15000 });
     });
     await step('the rule page shows the plan GET /rules/{id}/explain answers as text', async () => {
-      await page.click('[data-testid=rule-detail] details summary').catch(() => {});
       await page.waitForSelector('[data-testid=rule-plan] [data-op^=ProjectPlan]', { state: 'attached', timeout: 10000 });
       await page.waitForSelector('[data-testid=rule-plan] [data-op^=DataSourcePlan]', { state: 'attached' });
     });
