@@ -8,6 +8,7 @@
 #include "engine/buf.h"
 #include "engine/err.h"
 #include "engine/value.h"
+#include "engine/rules/rules.h"
 
 #include <stddef.h>
 
@@ -79,6 +80,7 @@ extern const rest_route rest__routes_admin[];
 extern const rest_route rest__routes_configs[];
 extern const rest_route rest__routes_async[];
 extern const rest_route rest__routes_data_v2[];
+extern const rest_route rest__routes_rule_tags[];
 
 /* Store namespace of the last data import's status (res_ruleset.c). */
 #define REST_NS_IMPORT "import_status"
@@ -100,6 +102,8 @@ bool rest__import_doc(ek_app *app, const ek_value *doc, bool partial, ek_value *
 bool rest__read_doc(const rest_req *req, rest_resp *resp, const char *what, ek_value *doc);
 /* A query flag: ?name=1 or ?name=true. */
 bool rest__flag(const rest_req *req, const char *key);
+/* res_rule_tags.c: the ids (a new array) of the rules carrying every tag of tags (strings). */
+void rest__rules_tagged(ek_rules *r, const ek_value *tags, ek_value *ids);
 /* res_async.c: the background import tasks in app->rest_tasks, made when the REST server starts
  * and joined and freed when it stops. */
 void rest__tasks_new(ek_app *app);

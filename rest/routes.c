@@ -10,6 +10,7 @@ static const rest_route *const tables[] = {
     rest__routes_info,
     rest__routes_streams,
     rest__routes_rules,
+    rest__routes_rule_tags,
     rest__routes_plugins,
     rest__routes_ruleset,
     rest__routes_uploads,

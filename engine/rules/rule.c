@@ -220,6 +220,28 @@ int ek_rules_rule_validate(ek_rules *r, const char *json, size_t len, ek_err *er
     return rc;
 }
 
+int ek_rules_rule_set_tags(ek_rules *r, const char *id, const ek_value *tags, ek_err *err)
+{
+    pthread_mutex_lock(&r->op_lock);
+    pthread_mutex_lock(&r->lock);
+    rules__rule *ru = find_rule(r, id);
+    if (ru) {
+        /* A new definition swapped in: readers holding the old one never see it change. */
+        ek_value def = ek_value_ref(&ru->def);
+        ek_value_unshare(&def);
+        ek_object_set(&def, "tags", ek_value_ref(tags));
+        ek_value old = ru->def;
+        ru->def = def;
+        pthread_mutex_unlock(&r->lock);
+        ek_value_unref(&old);
+    } else {
+        pthread_mutex_unlock(&r->lock);
+    }
+    int rc = ru ? persist(r, ru, err) : not_found(id, err);
+    pthread_mutex_unlock(&r->op_lock);
+    return rc;
+}
+
 int ek_rules_rule_update(ek_rules *r, const char *id, const char *json, size_t len, ek_err *err)
 {
     ek_value def;

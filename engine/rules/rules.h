@@ -71,6 +71,9 @@ int ek_rules_rule_create(ek_rules *r, const char *json, size_t len, char **id, e
 /* Replaces rule id's definition (creates it when absent). The new version is planned first: if
  * that fails the old one keeps running and the error is returned. */
 int ek_rules_rule_update(ek_rules *r, const char *id, const char *json, size_t len, ek_err *err);
+/* Sets the "tags" of rule id (an array of strings, borrowed) and stores the definition; the rule
+ * keeps running as it is. EK_ENOTFOUND for an unknown id. */
+int ek_rules_rule_set_tags(ek_rules *r, const char *id, const ek_value *tags, ek_err *err);
 /* Checks a rule JSON without creating it (planning included). */
 int ek_rules_rule_validate(ek_rules *r, const char *json, size_t len, ek_err *err);
 int ek_rules_rule_delete(ek_rules *r, const char *id, ek_err *err);
