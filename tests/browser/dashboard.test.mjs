@@ -232,6 +232,7 @@ async function main(page) {
   await step('the configuration page shows the server', async () => {
     await go(page, '#/config');
     await page.waitForSelector('[data-testid=server-info] >> text=version');
+    await page.waitForSelector('pre.json:has-text("timezone")');
     await shot(page, 'config');
   });
 }
