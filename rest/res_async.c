@@ -88,6 +88,8 @@ static void *run(void *arg)
     if (skip) return NULL;
     ek_value status;
     bool ok = rest__import_doc(t->app, &t->doc, t->partial, &status);
+    ek_value_unref(&t->doc); /* only the small task record stays until the server stops */
+    t->doc = ek_null();
     char *json = ek_json_encode_str(&status, 0);
     char *msg = ok ? ek_strdup(json) : ek_asprintf("err:some items failed to import, response:%s", json);
     pthread_mutex_lock(&ts->lock);

@@ -83,7 +83,7 @@ static int check(const ek_value *body, ek_err *err)
     if (level && !ek_log_parse_level(ek_str_ptr(level), &lvl))
         return ek_err_set(err, EK_EINVAL, "logLevel: unknown level \"%s\" (debug, info, warn, error)", ek_str_ptr(level));
     const ek_value *tz = ek_object_get(body, "timezone");
-    if (tz) {
+    if (tz && strcmp(ek_str_ptr(tz), "Local") != 0 && strcmp(ek_str_ptr(tz), "UTC") != 0) {
         ek_tz *z = NULL;
         ek_err ze = {0};
         bool ok = !strstr(ek_str_ptr(tz), "..") && ek_tz_open(ek_str_ptr(tz), &z, &ze) == 0;

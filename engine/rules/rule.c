@@ -582,8 +582,10 @@ int ek_rules_new(ek_app *app, const ek_rules_opts *opts, ek_rules **out, ek_err 
 
 int ek_rules_set_timezone(ek_rules *r, const char *name, ek_err *err)
 {
-    ek_tz *tz;
-    if (ek_tz_open(name && *name ? name : "Local", &tz, err) != 0) return EK_EINVAL;
+    ek_tz *tz = NULL;
+    bool local = !name || !*name || strcmp(name, "Local") == 0;
+    /* Without a zone database Local is UTC, as ek_rules_new treats it. */
+    if (ek_tz_open(local ? "Local" : name, &tz, err) != 0 && !local) return EK_EINVAL;
     pthread_mutex_lock(&r->lock);
     ek_tz *old = atomic_exchange(&r->tz, tz);
     if (old) {
