@@ -3,8 +3,8 @@
  *
  * A datetime is an int64 of nanoseconds since the epoch; arguments may also be numbers
  * (milliseconds) or strings, converted as cast(x, "datetime") does. kuiperd computes calendar fields
- * in UTC; functions printing a wall-clock time (format_time, now, cur_date, cur_time, date_calc,
- * from_unix_time) print it in basic.timezone (ctx->tz, the engine's zone), as eKuiper does; text uses
+ * on the wall clock of basic.timezone (ctx->tz, the engine's zone; UTC without one), as eKuiper does:
+ * format_time, now, cur_date, cur_time, date_calc, from_unix_time, hour(), day() ...; text uses
  * eKuiper's formats ("YYYY-MM-DD HH:mm:ss" for now(), "yyyy-MM-dd" for dates).
  * format_time patterns are Java-like letters translated here, one run of letters at a time. */
 #include "sql/func_int.h"
@@ -46,6 +46,12 @@ static int64_t now_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * EK_NS_PER_SEC + ts.tv_nsec;
+}
+
+/* The offset of basic.timezone (ctx->tz, the engine's zone) at ns, in ns; 0 without a zone (UTC). */
+static int64_t zone_off(const ek_func_ctx *ctx, int64_t ns)
+{
+    return ctx && ctx->tz ? ek_tz_offset_ms(ctx->tz, ns / 1000000) * 1000000 : 0;
 }
 
 /* ---- format_time ---- */
@@ -163,7 +169,7 @@ int func__format_time(const char *fn, int64_t ns, const char *pat, ek_buf *b, ek
 static int format_to(const ek_func_ctx *c, const char *fn, int64_t ns, const char *pat, ek_value *o, ek_err *e)
 {
     ek_buf b = EK_BUF_INIT;
-    int32_t off = c && c->tz ? (int32_t)(ek_tz_offset_ms(c->tz, ns / 1000000) / 1000) : 0;
+    int32_t off = (int32_t)(zone_off(c, ns) / EK_NS_PER_SEC);
     int rc = format_zoned(fn, ns, off, pat, &b, e);
     if (!rc) *o = ek_string_n(b.data ? b.data : "", b.len);
     ek_buf_free(&b);
@@ -255,7 +261,7 @@ static int f_last_day(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_
     int64_t ns;
     if (a[0].type == EK_T_NULL) { *o = ek_null(); return 0; }
     if (func__arg_time("last_day", a, 0, &ns, e)) return e->code;
-    civil cv = to_civil(ns);
+    civil cv = to_civil(ns + zone_off(c, ns));
     int64_t y = cv.year + (cv.month == 12), m = cv.month == 12 ? 1 : cv.month + 1;
     int64_t last = func__days_from_civil(y, (int)m, 1) - 1;
     return format_to(NULL, "last_day", last * 86400 * EK_NS_PER_SEC, "yyyy-MM-dd", o, e);
@@ -270,9 +276,10 @@ static int f_to_seconds(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, e
     return 0;
 }
 
-/* convert_tz(t, zone): kuiperd's datetimes carry no zone, so the result is the wall-clock time in
- * zone held as a datetime: format_time, hour() and the other field functions then read the local
- * time, as they do on eKuiper's zoned value; printed directly it keeps the Z suffix. */
+/* convert_tz(t, zone): kuiperd's datetimes carry no zone, so the result is shifted so that its wall
+ * clock in basic.timezone is t's wall clock in zone: format_time, hour() and the other field
+ * functions (which read basic.timezone) then give zone's local time, as they do on eKuiper's zoned
+ * value; printed directly it keeps the Z suffix. */
 static int f_convert_tz(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e)
 {
     int64_t ns, local;
@@ -280,6 +287,8 @@ static int f_convert_tz(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, e
     if (func__arg_time("convert_tz", a, 0, &ns, e)) return e->code;
     if (a[1].type != EK_T_STRING) return func__type_err(e, "convert_tz", 1, "a time zone name", &a[1]);
     if (func__tz_convert(c, ek_str_ptr(&a[1]), ns, &local, e)) return e->code;
+    if (__builtin_sub_overflow(local, zone_off(c, ns), &local))
+        return ek_err_set(e, EK_EINVAL, "convert_tz: the result is out of the datetime range");
     *o = ek_datetime(local);
     return 0;
 }
@@ -288,12 +297,13 @@ static int f_convert_tz(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, e
 
 typedef enum { F_DAY, F_WDAY, F_YDAY, F_HOUR, F_MIN, F_SEC, F_MICRO, F_MONTH, F_DAY_NAME, F_MONTH_NAME } field;
 
-static int field_of(const char *fn, field f, const ek_value *a, ek_value *o, ek_err *e)
+/* A calendar field of a[0] on the wall clock of basic.timezone (ctx->tz). */
+static int field_of(const ek_func_ctx *ctx, const char *fn, field f, const ek_value *a, ek_value *o, ek_err *e)
 {
     int64_t ns;
     if (a[0].type == EK_T_NULL) { *o = ek_null(); return 0; }
     if (func__arg_time(fn, a, 0, &ns, e)) return e->code;
-    civil c = to_civil(ns);
+    civil c = to_civil(ns + zone_off(ctx, ns));
     switch (f) {
     case F_DAY: *o = ek_int(c.day); break;
     case F_WDAY: *o = ek_int(c.wday + 1); break;
@@ -309,16 +319,16 @@ static int field_of(const char *fn, field f, const ek_value *a, ek_value *o, ek_
     return 0;
 }
 
-static int f_day_of_month(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e) { return field_of("day_of_month", F_DAY, a, o, e); }
-static int f_day_of_week(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e) { return field_of("day_of_week", F_WDAY, a, o, e); }
-static int f_day_of_year(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e) { return field_of("day_of_year", F_YDAY, a, o, e); }
-static int f_hour(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e) { return field_of("hour", F_HOUR, a, o, e); }
-static int f_minute(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e) { return field_of("minute", F_MIN, a, o, e); }
-static int f_second(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e) { return field_of("second", F_SEC, a, o, e); }
-static int f_microsecond(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e) { return field_of("microsecond", F_MICRO, a, o, e); }
-static int f_month(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e) { return field_of("month", F_MONTH, a, o, e); }
-static int f_day_name(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e) { return field_of("day_name", F_DAY_NAME, a, o, e); }
-static int f_month_name(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e) { return field_of("month_name", F_MONTH_NAME, a, o, e); }
+static int f_day_of_month(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e) { return field_of(c, "day_of_month", F_DAY, a, o, e); }
+static int f_day_of_week(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e) { return field_of(c, "day_of_week", F_WDAY, a, o, e); }
+static int f_day_of_year(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e) { return field_of(c, "day_of_year", F_YDAY, a, o, e); }
+static int f_hour(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e) { return field_of(c, "hour", F_HOUR, a, o, e); }
+static int f_minute(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e) { return field_of(c, "minute", F_MIN, a, o, e); }
+static int f_second(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e) { return field_of(c, "second", F_SEC, a, o, e); }
+static int f_microsecond(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e) { return field_of(c, "microsecond", F_MICRO, a, o, e); }
+static int f_month(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e) { return field_of(c, "month", F_MONTH, a, o, e); }
+static int f_day_name(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e) { return field_of(c, "day_name", F_DAY_NAME, a, o, e); }
+static int f_month_name(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e) { return field_of(c, "month_name", F_MONTH_NAME, a, o, e); }
 
 const ek_func_def ek_funcs_time[] = {
     {"convert_tz", EK_FUNC_SCALAR, 2, 2, f_convert_tz, NULL, true},
