@@ -129,13 +129,47 @@ static bool check_type(const rest_req *req, rest_resp *resp, kind k, bool yaml_k
     return false;
 }
 
+/* eKuiper never answers a secret: a property named password or token (any case) reads "******". */
+#define MASK "******"
+
+static bool secret(const char *key)
+{
+    return strcasecmp(key, "password") == 0 || strcasecmp(key, "token") == 0;
+}
+
 static void yaml(rest_req *req, rest_resp *resp)
 {
     kind k = kind_of(req);
     if (!check_type(req, resp, k, true)) return;
     ek_value v = ek_confkeys_all(req->app, kinds[k].conf, req->params[0]);
+    ek_value_unshare(&v);
+    for (size_t i = 0; i < ek_object_len(&v); i++) {
+        const ek_value *props = ek_object_val(&v, i);
+        if (props->type != EK_T_OBJECT) continue;
+        ek_value masked = ek_value_ref(props);
+        ek_value_unshare(&masked);
+        for (size_t j = 0; j < ek_object_len(&masked); j++)
+            if (secret(ek_object_key(&masked, j))) ek_object_set(&masked, ek_object_key(&masked, j), ek_string(MASK));
+        ek_object_set(&v, ek_object_key(&v, i), masked);
+    }
     rest__json(resp, 200, &v);
     ek_value_unref(&v);
+}
+
+/* A secret sent back as "******" (read from GET .../yaml) keeps the value the key has now. */
+static void unmask(const rest_req *req, kind k, ek_value *body)
+{
+    ek_value all = ek_confkeys_all(req->app, kinds[k].conf, req->params[0]);
+    const ek_value *now = ek_object_get(&all, req->params[1]);
+    ek_value_unshare(body);
+    for (size_t i = 0; i < ek_object_len(body); i++) {
+        const char *key = ek_object_key(body, i);
+        const ek_value *v = ek_object_val(body, i);
+        if (!secret(key) || v->type != EK_T_STRING || strcmp(ek_str_ptr(v), MASK) != 0) continue;
+        const ek_value *old = now && now->type == EK_T_OBJECT ? ek_object_get(now, key) : NULL;
+        ek_object_set(body, key, old ? ek_value_ref(old) : ek_string(""));
+    }
+    ek_value_unref(&all);
 }
 
 static void put_key(rest_req *req, rest_resp *resp)
@@ -144,6 +178,7 @@ static void put_key(rest_req *req, rest_resp *resp)
     if (!check_type(req, resp, k, true)) return;
     ek_value body;
     if (!rest__body_object(req, resp, &body)) return;
+    unmask(req, k, &body);
     ek_err err = {0};
     if (ek_confkeys_set(req->app, kinds[k].conf, req->params[0], req->params[1], &body, &err) != 0) rest__err(resp, &err);
     else rest__text(resp, 200, "");

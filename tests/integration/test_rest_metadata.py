@@ -2,6 +2,7 @@
 /connections against a real kuiperd. Conf keys set over REST override etc/ files and the environment
 (REST > env > yaml), survive a restart, and a deleted file key stays deleted. Error paths: unknown
 types, unknown keys, bad bodies, duplicate and unknown connection ids, unknown connection types."""
+import json
 import unittest
 
 from harness import Kuiperd, main
@@ -106,6 +107,21 @@ class Metadata(unittest.TestCase):
         self.assertIn("not valid JSON", body["message"])
         self.assertEqual(self.r("PUT", "/metadata/sources/nosuch/confKeys/x", {}),
                          (400, {"error": 5000, "message": "This plugin was not found:sources.nosuch"}))
+
+    def test_secrets_are_masked(self):
+        """eKuiper answers "******" for password and token (any case) and keeps the stored value when
+        "******" is sent back."""
+        self.assertEqual(self.r("PUT", "/metadata/sources/mqtt/confKeys/sec",
+                                {"server": "tcp://h:1", "password": "p1", "Token": "t1"}), (200, ""))
+        conf = self.r("GET", "/metadata/sources/yaml/mqtt")[1]["sec"]
+        self.assertEqual(conf, {"server": "tcp://h:1", "password": "******", "Token": "******"})
+        conf["server"] = "tcp://h:2"
+        self.assertEqual(self.r("PUT", "/metadata/sources/mqtt/confKeys/sec", conf), (200, ""))
+        # The stored secrets are unchanged: the whole export (REST layer) still has them.
+        status, doc = self.r("GET", "/data/export")
+        stored = json.loads(doc["sourceConfig"]["mqtt"])["sec"]
+        self.assertEqual(stored, {"server": "tcp://h:2", "password": "p1", "Token": "t1"})
+        self.r("DELETE", "/metadata/sources/mqtt/confKeys/sec")
 
     def test_sink_and_connection_conf_keys(self):
         self.assertEqual(self.r("PUT", "/metadata/sinks/mqtt/confKeys/s1", {"topic": "t"}), (200, ""))
