@@ -195,6 +195,18 @@ static void delete_key(rest_req *req, rest_resp *resp)
 }
 
 /* One of eKuiper's field objects for a default property. */
+/* Properties that describe the connection rather than one stream's use of it (eKuiper's
+ * connection_related): what GET /metadata/connections/{type} lists. */
+static bool connection_related(const char *name)
+{
+    static const char *const names[] = {"server", "username", "password", "clientid", "protocolVersion",
+                                        "insecureSkipVerify", "certificationPath", "privateKeyPath", "rootCaPath",
+                                        "certificationRaw", "privateKeyRaw", "rootCARaw", "url", "token", NULL};
+    for (size_t i = 0; names[i]; i++)
+        if (strcasecmp(names[i], name) == 0) return true;
+    return false;
+}
+
 static ek_value field(const char *name, const ek_value *dflt)
 {
     const char *type = dflt->type == EK_T_BOOL ? "bool" : dflt->type == EK_T_INT ? "int"
@@ -206,7 +218,7 @@ static ek_value field(const char *name, const ek_value *dflt)
     ek_object_set(&f, "default", ek_value_ref(dflt));
     ek_object_set(&f, "type", ek_string(type));
     ek_object_set(&f, "control", ek_string(dflt->type == EK_T_BOOL ? "radio" : dflt->type == EK_T_ARRAY ? "list" : "text"));
-    ek_object_set(&f, "connection_related", ek_bool(false));
+    ek_object_set(&f, "connection_related", ek_bool(connection_related(name)));
     ek_object_set(&f, "optional", ek_bool(true));
     ek_object_set(&f, "values", ek_null());
     ek_object_set(&f, "hint", texts("en", "zh", name, name));
@@ -214,17 +226,19 @@ static ek_value field(const char *name, const ek_value *dflt)
     return f;
 }
 
-/* GET /metadata/sources/{type}, /metadata/sinks/{type}: about, libs, the default properties as
+/* GET /metadata/sources/{type}, /metadata/sinks/{type}, /metadata/connections/{type} (the
+ * source's connection-related properties only, as eKuiper): about, libs, the default properties as
  * field objects, the node for the flow editor and the extension type. */
 static void describe(rest_req *req, rest_resp *resp)
 {
     kind k = kind_of(req);
     if (!check_type(req, resp, k, false)) return;
     ek_value props = ek_array_new(8);
-    ek_value all = ek_confkeys_all(req->app, kinds[k].conf, req->params[0]);
+    ek_value all = ek_confkeys_all(req->app, k == K_CONNECTION ? EK_CONF_SOURCE : kinds[k].conf, req->params[0]);
     const ek_value *dflt = ek_object_get(&all, "default");
     for (size_t i = 0; dflt && dflt->type == EK_T_OBJECT && i < ek_object_len(dflt); i++)
-        ek_array_push(&props, field(ek_object_key(dflt, i), ek_object_val(dflt, i)));
+        if (k != K_CONNECTION || connection_related(ek_object_key(dflt, i)))
+            ek_array_push(&props, field(ek_object_key(dflt, i), ek_object_val(dflt, i)));
     ek_value_unref(&all);
     ek_value node = ek_object_new(3);
     ek_object_set(&node, "category", ek_string(kinds[k].word));
@@ -233,7 +247,7 @@ static void describe(rest_req *req, rest_resp *resp)
     ek_value out = ek_object_new(5);
     ek_object_set(&out, "about", about(req->params[0], kinds[k].word, false));
     ek_object_set(&out, "libs", ek_array_new(0));
-    if (k == K_SOURCE) {
+    if (k != K_SINK) {
         ek_value p = ek_object_new(1);
         ek_object_set(&p, "default", props);
         ek_object_set(&out, "properties", p);
@@ -336,6 +350,7 @@ const rest_route rest__routes_metadata[] = {
     {"GET", "/metadata/connections/yaml/{type}", yaml},
     {"GET", "/metadata/sources/{type}", describe},
     {"GET", "/metadata/sinks/{type}", describe},
+    {"GET", "/metadata/connections/{type}", describe},
     {"PUT", "/metadata/sources/{type}/confKeys/{key}", put_key},
     {"DELETE", "/metadata/sources/{type}/confKeys/{key}", delete_key},
     {"PUT", "/metadata/sinks/{type}/confKeys/{key}", put_key},

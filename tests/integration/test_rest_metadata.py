@@ -60,6 +60,14 @@ class Metadata(unittest.TestCase):
         self.assertEqual(sorted(log), ["about", "libs", "node", "properties", "type"])
         self.assertIsInstance(log["properties"], list)
         self.assertEqual(log["node"]["category"], "sink")
+        # The connection view: only the connection-related properties of the source.
+        status, conn = self.r("GET", "/metadata/connections/mqtt")
+        self.assertEqual(status, 200)
+        names = [p["name"] for p in conn["properties"]["default"]]
+        self.assertIn("server", names)
+        self.assertNotIn("qos", names)
+        self.assertTrue(all(p["connection_related"] for p in conn["properties"]["default"]))
+        self.assertIn("qos", [p["name"] for p in mqtt["properties"]["default"]])
         # eKuiper's errors for unknown plugins: 400, code 5000 (ConfKeyError).
         self.assertEqual(self.r("GET", "/metadata/sources/nosuch"),
                          (400, {"error": 5000, "message": "This plugin was not found:nosuch"}))
