@@ -277,6 +277,10 @@ enum MHD_Result rest__proxy_serve(rest_proxy *p, struct MHD_Connection *conn, co
                                   const char *path, const rest_upload *u, bool stream)
 {
     rest_resp err = {.status = 200};
+    if (u && u->too_large) {
+        rest__error(&err, 413, 1000, "request body larger than %u bytes", REST_MAX_BODY);
+        goto fail;
+    }
     if (!*base) {
         rest__error(&err, 404, 1002, "%s is not forwarded: this dashboard has no upstream for it (%s)", path,
                     stream ? "dashboard.tapUpstream, --tap-upstream" : "dashboard.restUpstream, --rest-upstream");

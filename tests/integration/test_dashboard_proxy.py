@@ -85,6 +85,8 @@ class Forwarding(unittest.TestCase):
         self.assertEqual((status, json.loads(body)["error"]), (400, 2001))
         self.same("GET", "/no/such/path")
         self.same("PATCH", "/streams")
+        status, _, body = self.same("POST", "/streams", '{"sql": "' + "x" * (16 * 1024 * 1024) + '"}')
+        self.assertEqual(status, 413)
 
     def test_files_are_served_by_the_forwarder(self):
         status, ctype, body = call(dport(self.dash), "GET", "/")
