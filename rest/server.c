@@ -53,6 +53,7 @@ int ek_rest_start(ek_app *app, const char *ip, int port, ek_rest **out, ek_err *
     }
     ek_rest *srv = ek_calloc(1, sizeof *srv);
     srv->app = app;
+    rest__tasks_new(app); /* before the first request can ask for a task */
     srv->port = bound;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | (cert ? MHD_USE_TLS : 0);
     if (cert)
@@ -68,6 +69,7 @@ int ek_rest_start(ek_app *app, const char *ip, int port, ek_rest **out, ek_err *
     srv->cert = cert;
     srv->key = key;
     if (!srv->mhd) {
+        rest__tasks_free(app);
         close(fd);
         ek_free(cert);
         ek_free(key);
@@ -75,7 +77,6 @@ int ek_rest_start(ek_app *app, const char *ip, int port, ek_rest **out, ek_err *
         return ek_err_set(err, EK_EIO, "cannot start the REST server on %s:%d%s", ip, bound,
                           cert ? " (check basic.restTls certfile and keyfile)" : "");
     }
-    rest__tasks_new(app);
     ek_info("REST API listening on %s://%s:%d", cert ? "https" : "http", ip, bound);
     *out = srv;
     return 0;
