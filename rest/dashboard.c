@@ -1,6 +1,8 @@
 /* The dashboard server: a second libmicrohttpd daemon beside the REST API (or, with
  * dashboard.restUpstream set, in a kuiperd of its own: then /api and /tap are forwarded with
- * libcurl by proxy.c instead of served in-process). It answers three kinds of request:
+ * libcurl by proxy.c instead of served in-process: /api/broker/... and /tap to the dashboard of the
+ * kuiperd running the broker, dashboard.tapUpstream, the rest to the engine's REST API). It answers
+ * three kinds of request:
  *   /api/<path>   forwarded in-process to the REST routes through dispatch.c (same JWT check,
  *                 same answers), so the UI is same-origin and needs no CORS;
  *   /tap?topic=F  server-sent events of the messages the bundled broker routes to filter F, for
@@ -247,6 +249,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (rest__gather(u, upload, upload_size)) return MHD_YES;
     bool api = strncmp(url, "/api", 4) == 0 && (url[4] == '/' || url[4] == '\0');
+    /* The broker's management calls go where the broker is: the tap upstream's own /api. */
+    if (d->proxy && api && strncmp(url + 4, "/broker", 7) == 0 && (url[11] == '/' || url[11] == '\0') &&
+        *rest__proxy_tap(d->proxy))
+        return rest__proxy_serve(d->proxy, conn, method, rest__proxy_tap(d->proxy), url, u, false);
     if (d->proxy && api)
         return rest__proxy_serve(d->proxy, conn, method, rest__proxy_rest(d->proxy), url[4] ? url + 4 : "/", u, false);
     if (d->proxy && strcmp(url, "/tap") == 0)

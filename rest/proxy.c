@@ -1,8 +1,9 @@
 /* The dashboard-only mode's forwarder (kuiperd --dashboard-only): the dashboard server of such a
  * kuiperd has no engine and no broker of its own, so it relays /api/<path> to the engine's REST
- * API (dashboard.restUpstream) and /tap to a kuiperd that has the broker (dashboard.tapUpstream),
- * with libcurl. Method, query, body, Authorization and Content-Type go up; status, Content-Type and
- * the body come back as they arrive, so the server-sent events of /tap stream through unchanged.
+ * API (dashboard.restUpstream), and /tap and /api/broker/... to the dashboard of a kuiperd that has
+ * the broker (dashboard.tapUpstream), with libcurl. Method, query, body, Authorization and
+ * Content-Type go up; status, Content-Type and the body come back as they arrive, so the
+ * server-sent events of /tap stream through unchanged.
  *
  * Each relayed request runs its transfer on a thread of its own and hands the body to the MHD
  * connection thread through a buffer (bounded: the transfer pauses while the browser is slow).

@@ -1,5 +1,6 @@
 /* The dashboard-only mode's forwarder (proxy.c): relays the dashboard's /api/<path> calls to the
- * engine's REST API and its /tap streams to a kuiperd that has the broker, with libcurl, streaming
+ * engine's REST API, and its /tap streams and /api/broker/... calls to the dashboard of a kuiperd
+ * that has the broker, with libcurl, streaming
  * the answers back through libmicrohttpd. Module-private to rest/. */
 #ifndef EK_REST_PROXY_H
 #define EK_REST_PROXY_H

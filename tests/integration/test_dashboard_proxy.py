@@ -118,6 +118,44 @@ class Forwarding(unittest.TestCase):
         self.assertIn("topic", json.loads(body)["message"])
 
 
+class BrokerCalls(unittest.TestCase):
+    def test_broker_management_calls_go_to_the_tap_upstream(self):
+        """/api/broker/... goes to the broker's kuiperd (the tap upstream's /api), the rest to the
+        engine: a recording HTTP server stands in for the broker's dashboard."""
+        import http.server
+        import threading
+        seen = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                seen.append((self.command, self.path, self.headers.get("Authorization")))
+                body = json.dumps([{"clientid": "c1"}]).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *a):
+                pass
+
+        srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        try:
+            with Kuiperd() as engine:
+                with Kuiperd(args=["--dashboard-only", "--rest-upstream", "http://127.0.0.1:%d" % engine.rest_port,
+                                   "--tap-upstream", "http://127.0.0.1:%d" % srv.server_address[1]]) as dash:
+                    status, ctype, body = call(dport(dash), "GET", "/api/broker/clients?limit=5",
+                                               headers={"Authorization": "tok"})
+                    self.assertEqual((status, json.loads(body)), (200, [{"clientid": "c1"}]))
+                    self.assertEqual(seen, [("GET", "/api/broker/clients?limit=5", "tok")])
+                    self.assertEqual(call(dport(dash), "GET", "/api/streams")[:1], (200,))
+                    self.assertEqual(len(seen), 1)  # not a broker call: went to the engine
+        finally:
+            srv.shutdown()
+            srv.server_close()
+
+
 class Failures(unittest.TestCase):
     def test_engine_down_answers_502(self):
         engine = Kuiperd().start()
