@@ -11,6 +11,7 @@
 
 struct ek_broker;
 struct ek_rules;
+struct rest_tasks;
 
 typedef struct ek_app {
     ek_config *config;
@@ -19,6 +20,7 @@ typedef struct ek_app {
     struct ek_rules *rules;    /* the rule engine; NULL with --broker-only */
     int64_t started_ms;        /* wall clock at start */
     char *etc_dir, *data_dir, *log_dir, *plugins_dir;
+    struct rest_tasks *rest_tasks; /* background REST tasks (rest/res_async.c), owned by the REST server */
 } ek_app;
 
 /* Wall-clock milliseconds since the epoch, and a monotonic clock in ms for measuring intervals. */

@@ -11,6 +11,7 @@
 #ifndef EK_CONFIG_H
 #define EK_CONFIG_H
 
+#include "engine/buf.h"
 #include "engine/err.h"
 #include "engine/value.h"
 
@@ -44,5 +45,9 @@ bool ek_parse_duration_ms(const char *s, int64_t *ms);
 /* Loads one YAML file into an object tree (mapping keys as strings, scalars typed: integers,
  * floats, true/false, null/~, else strings). Errors name the file, line and column. */
 int ek_yaml_load(const char *path, ek_value *out, ek_err *err);
+/* The same from text in memory; name stands for the file in messages. */
+int ek_yaml_parse(const char *text, size_t len, const char *name, ek_value *out, ek_err *err);
+/* Writes v (an object or array tree) as a YAML document to out (yaml_emit.c). */
+void ek_yaml_emit(const ek_value *v, ek_buf *out);
 
 #endif

@@ -94,6 +94,8 @@ const config_key config__keys[] = {
     {"broker.exclusiveSubscription", CK_BOOL, "false"},
     {"broker.delayedPublish", CK_BOOL, "true"},
     {"broker.maxDelayedMessages", CK_INT, "0"},
+    {"dashboard.restUpstream", CK_STR, ""},
+    {"dashboard.tapUpstream", CK_STR, ""},
     {NULL, CK_STR, NULL},
 };
 

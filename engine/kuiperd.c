@@ -26,7 +26,8 @@
 
 typedef struct options {
     const char *etc, *data, *log, *plugins;
-    bool broker_only;
+    const char *rest_upstream, *tap_upstream;
+    bool broker_only, dashboard_only;
     int cmd;          /* index in argv of a subcommand ("user"), 0 without one */
 } options;
 
@@ -43,6 +44,9 @@ static void usage(FILE *f)
             "  --log DIR        log directory for stream.log (default: log)\n"
             "  --plugins DIR    plugin directory (default: plugins)\n"
             "  --broker-only    run only the MQTT broker (no rule engine, no REST API)\n"
+            "  --dashboard-only serve only the dashboard, forwarding its REST calls to\n"
+            "                   --rest-upstream URL (dashboard.restUpstream) and its live\n"
+            "                   message views to --tap-upstream URL (dashboard.tapUpstream)\n"
             "  --version        print the version and exit\n"
             "  --help           print this help and exit\n"
             "\n"
@@ -59,6 +63,7 @@ static int parse_args(int argc, char **argv, options *o)
     static const struct { const char *name; size_t off; } dirs[] = {
         {"etc", offsetof(options, etc)}, {"data", offsetof(options, data)},
         {"log", offsetof(options, log)}, {"plugins", offsetof(options, plugins)},
+        {"rest-upstream", offsetof(options, rest_upstream)}, {"tap-upstream", offsetof(options, tap_upstream)},
     };
     int i;
     for (i = 1; i < argc; i++) {
@@ -74,12 +79,13 @@ static int parse_args(int argc, char **argv, options *o)
         if (n == 7 && !strncmp(a, "version", n)) { printf("kuiperd version %s\n", EK_VERSION); exit(0); }
         if (n == 4 && !strncmp(a, "help", n)) { usage(stdout); exit(0); }
         if (n == 11 && !strncmp(a, "broker-only", n)) { o->broker_only = true; continue; }
+        if (n == 14 && !strncmp(a, "dashboard-only", n)) { o->dashboard_only = true; continue; }
         bool matched = false;
         for (size_t d = 0; d < sizeof dirs / sizeof dirs[0]; d++) {
             if (strlen(dirs[d].name) != n || strncmp(a, dirs[d].name, n) != 0) continue;
             const char *val = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
             if (!val || !*val) {
-                fprintf(stderr, "kuiperd: --%s needs a directory\n", dirs[d].name);
+                fprintf(stderr, "kuiperd: --%s needs a value\n", dirs[d].name);
                 return 2;
             }
             *(const char **)((char *)o + dirs[d].off) = val;
@@ -173,6 +179,45 @@ static int start_dashboard(ek_app *app, ek_dashboard **out, ek_err *err)
     return 0;
 }
 
+/* --dashboard-only: the dashboard alone, forwarding to dashboard.restUpstream (proxy.c). */
+static int start_dashboard_only(ek_app *app, ek_dashboard **out, ek_err *err)
+{
+    const char *upstream = ek_config_str(app->config, "dashboard.restUpstream");
+    if (!*upstream)
+        return ek_err_set(err, EK_ECONF, "--dashboard-only needs --rest-upstream URL (or dashboard.restUpstream)");
+    const char *ip = ek_config_str(app->config, "dashboard.ip");
+    if (ek_dashboard_start(app, ip, (int)ek_config_int(app->config, "dashboard.port"), out, err)) return err->code;
+    printf("Dashboard on http://%s:%d, forwarding to %s.\n", ip, ek_dashboard_port(*out), upstream);
+    return 0;
+}
+
+/* The HTTP servers of a full kuiperd, stopped in reverse order. */
+typedef struct servers {
+    ek_rest *rest;
+    ek_dashboard *dashboard;
+    ek_prometheus *prom;
+} servers;
+
+/* The rule engine, its REST API, the dashboard and Prometheus. */
+static int start_engine(ek_app *app, servers *sv, ek_err *err)
+{
+    ek_plugins_load_all(app); /* before rules are restored; a bad plugin is logged, not fatal */
+    if (ek_rules_new(app, NULL, &app->rules, err)) return err->code;
+    if (ek_rest_restore_configs(app, err)) return err->code; /* PATCH /configs changes, before rules run */
+    if (ek_rules_start(app->rules, err)) return err->code;
+    ek_provision_run(app, app->rules); /* data/init.json, data/rules/: a bad file is logged, not fatal */
+    const char *ip = ek_config_str(app->config, "basic.restIp");
+    int port = (int)ek_config_int(app->config, "basic.restPort");
+    if (ek_rest_start(app, ip, port, &sv->rest, err)) return err->code;
+    printf("Serving kuiper (version - %s) on port %d, and restful api on http://%s:%d.\n", EK_VERSION,
+           (int)ek_config_int(app->config, "basic.port"), ip, ek_rest_port(sv->rest));
+    if (start_dashboard(app, &sv->dashboard, err)) return err->code;
+    if (ek_config_bool(app->config, "basic.prometheus") &&
+        ek_prometheus_start(app, ip, (int)ek_config_int(app->config, "basic.prometheusPort"), &sv->prom, err))
+        return err->code;
+    return 0;
+}
+
 static void wait_for_signal(void)
 {
     sigset_t set;
@@ -190,6 +235,14 @@ int main(int argc, char **argv)
     int rc = parse_args(argc, argv, &o);
     if (rc) return rc;
     if (o.cmd) return user_cmd(&o, argc, argv);
+    if (o.broker_only && o.dashboard_only) {
+        fprintf(stderr, "kuiperd: --broker-only and --dashboard-only exclude each other\n");
+        return 2;
+    }
+    /* The flags win over kuiper.yaml and the environment: they become the environment overrides
+     * ek_config_load reads (no other thread runs yet). */
+    if (o.rest_upstream) setenv("KUIPER__DASHBOARD__RESTUPSTREAM", o.rest_upstream, 1);
+    if (o.tap_upstream) setenv("KUIPER__DASHBOARD__TAPUPSTREAM", o.tap_upstream, 1);
 
     /* Signals are taken by sigwait in the main thread; every thread started later inherits the mask. */
     sigset_t set;
@@ -205,31 +258,25 @@ int main(int argc, char **argv)
     app.log_dir = ek_strdup(o.log);
     app.plugins_dir = ek_strdup(o.plugins);
     ek_err err = {0};
-    ek_rest *rest = NULL;
-    ek_dashboard *dashboard = NULL;
-    ek_prometheus *prom = NULL;
+    servers sv = {0};
     int status = 1;
 
     if (ek_config_load(app.etc_dir, NULL, &app.config, &err)) goto out;
     if (start_logging(&app, &err)) goto out;
+    if (o.dashboard_only) {
+        if (start_dashboard_only(&app, &sv.dashboard, &err)) goto out;
+        goto started;
+    }
     if (start_store(&app, &err)) goto out;
     if (start_broker(&app, &err)) goto out;
-    if (!o.broker_only) {
-        ek_plugins_load_all(&app); /* before rules are restored; a bad plugin is logged, not fatal */
-        if (ek_rules_new(&app, NULL, &app.rules, &err)) goto out;
-        if (ek_rules_start(app.rules, &err)) goto out;
-        ek_provision_run(&app, app.rules); /* data/init.json, data/rules/: a bad file is logged, not fatal */
-        const char *ip = ek_config_str(app.config, "basic.restIp");
-        int port = (int)ek_config_int(app.config, "basic.restPort");
-        if (ek_rest_start(&app, ip, port, &rest, &err)) goto out;
-        printf("Serving kuiper (version - %s) on port %d, and restful api on http://%s:%d.\n", EK_VERSION,
-               (int)ek_config_int(app.config, "basic.port"), ip, ek_rest_port(rest));
-        if (start_dashboard(&app, &dashboard, &err)) goto out;
-        if (ek_config_bool(app.config, "basic.prometheus") &&
-            ek_prometheus_start(&app, ip, (int)ek_config_int(app.config, "basic.prometheusPort"), &prom, &err))
-            goto out;
+    if (o.broker_only) {
+        if (ek_rest_restore_configs(&app, &err)) goto out; /* PATCH /configs log settings */
+        if (start_dashboard(&app, &sv.dashboard, &err)) goto out; /* its /tap: live views of this broker */
+    } else if (start_engine(&app, &sv, &err)) {
+        goto out;
     }
     if (app.broker) printf("MQTT broker listening on port %d.\n", ek_broker_port(app.broker));
+started:
     fflush(stdout);
     ek_info("kuiperd %s started", EK_VERSION);
 
@@ -240,9 +287,9 @@ out:
         fprintf(stderr, "kuiperd: %s\n", err.msg);
         ek_error("%s", err.msg);
     }
-    ek_prometheus_stop(prom);
-    ek_dashboard_stop(dashboard);
-    ek_rest_stop(rest);
+    ek_prometheus_stop(sv.prom);
+    ek_dashboard_stop(sv.dashboard);
+    ek_rest_stop(sv.rest);
     ek_rules_free(app.rules);
     ek_broker_stop(app.broker);
     ek_store_close(app.store);

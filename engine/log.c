@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,7 +16,11 @@
 #include <unistd.h>
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static ek_log_conf conf = {.level = EK_LOG_INFO}; /* silent until ek_log_init */
+static ek_log_conf conf = {.level = EK_LOG_INFO}; /* silent until ek_log_init; guarded by mu */
+/* What a line needs before taking the lock, readable from any thread while PATCH /configs calls
+ * ek_log_init on the REST thread. */
+static _Atomic int level_now = EK_LOG_INFO;
+static _Atomic bool stamp_off;
 static char *dir;
 static FILE *file;
 static time_t opened;
@@ -121,6 +126,8 @@ int ek_log_init(const ek_log_conf *c, ek_err *err)
         if (!rc) prune();
     }
     conf.dir = dir;
+    atomic_store(&level_now, (int)c->level);
+    atomic_store(&stamp_off, c->disable_timestamp);
     pthread_mutex_unlock(&mu);
     return rc;
 }
@@ -139,7 +146,7 @@ void ek_log_close(void)
 __attribute__((format(printf, 3, 0)))
 static void emit(ek_log_level level, const char *rule_id, const char *fmt, va_list ap)
 {
-    if (level < conf.level) return;
+    if ((int)level < atomic_load(&level_now)) return;
     char msg[2048];
     vsnprintf(msg, sizeof msg, fmt, ap);
     /* Quote as logrus does: escape backslashes and double quotes, keep it on one line. */
@@ -152,7 +159,7 @@ static void emit(ek_log_level level, const char *rule_id, const char *fmt, va_li
     quoted[q] = '\0';
     char line[4400];
     int n = 0;
-    if (!conf.disable_timestamp) {
+    if (!atomic_load(&stamp_off)) {
         time_t now = time(NULL);
         struct tm tm;
         localtime_r(&now, &tm);

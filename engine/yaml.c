@@ -143,25 +143,21 @@ static int node(loader *l, yaml_event_t *ev, const char *dotted, int depth, ek_v
     }
 }
 
-int config__yaml_load(const char *path, ek_value *out, ek_value *origins, ek_err *err)
+/* Reads the document l->parser delivers into *out (an empty one is an empty mapping). */
+static int load(loader *l, ek_value *out)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return ek_err_set(err, EK_ECONF, "%s: cannot open: %s", path, strerror(errno));
-    loader l = {.path = path, .origins = origins, .err = err};
-    yaml_parser_initialize(&l.parser);
-    yaml_parser_set_input_file(&l.parser, f);
-    *out = ek_object_new(0); /* an empty file is an empty mapping */
+    *out = ek_object_new(0);
     int rc = 0;
     bool done = false;
     while (!rc && !done) {
         yaml_event_t ev;
-        rc = next(&l, &ev);
+        rc = next(l, &ev);
         if (rc) break;
         switch (ev.type) {
         case YAML_STREAM_END_EVENT: done = true; break;
         case YAML_MAPPING_START_EVENT: {
             ek_value v;
-            rc = mapping(&l, "", 0, &v);
+            rc = mapping(l, "", 0, &v);
             if (rc) {
                 ek_value_unref(&v);
             } else {
@@ -173,16 +169,35 @@ int config__yaml_load(const char *path, ek_value *out, ek_value *origins, ek_err
         case YAML_SEQUENCE_START_EVENT:
         case YAML_SCALAR_EVENT:
             if (ev.type == YAML_SCALAR_EVENT && ev.data.scalar.length == 0) break;
-            rc = fail(&l, &ev.start_mark, "the top level must be a mapping of keys");
+            rc = fail(l, &ev.start_mark, "the top level must be a mapping of keys");
             break;
         default: break;
         }
         yaml_event_delete(&ev);
     }
-    yaml_parser_delete(&l.parser);
-    fclose(f);
+    yaml_parser_delete(&l->parser);
     if (rc) ek_value_unref(out);
     return rc;
+}
+
+int config__yaml_load(const char *path, ek_value *out, ek_value *origins, ek_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return ek_err_set(err, EK_ECONF, "%s: cannot open: %s", path, strerror(errno));
+    loader l = {.path = path, .origins = origins, .err = err};
+    yaml_parser_initialize(&l.parser);
+    yaml_parser_set_input_file(&l.parser, f);
+    int rc = load(&l, out);
+    fclose(f);
+    return rc;
+}
+
+int ek_yaml_parse(const char *text, size_t len, const char *name, ek_value *out, ek_err *err)
+{
+    loader l = {.path = name, .err = err};
+    yaml_parser_initialize(&l.parser);
+    yaml_parser_set_input_string(&l.parser, (const unsigned char *)text, len);
+    return load(&l, out);
 }
 
 int ek_yaml_load(const char *path, ek_value *out, ek_err *err)

@@ -1,5 +1,8 @@
-/* The dashboard server: a second libmicrohttpd daemon beside the REST API. It answers three kinds
- * of request:
+/* The dashboard server: a second libmicrohttpd daemon beside the REST API (or, with
+ * dashboard.restUpstream set, in a kuiperd of its own: then /api and /tap are forwarded with
+ * libcurl by proxy.c instead of served in-process: /api/broker/... and /tap to the dashboard of the
+ * kuiperd running the broker, dashboard.tapUpstream, the rest to the engine's REST API). It answers
+ * three kinds of request:
  *   /api/<path>   forwarded in-process to the REST routes through dispatch.c (same JWT check,
  *                 same answers), so the UI is same-origin and needs no CORS;
  *   /tap?topic=F  server-sent events of the messages the bundled broker routes to filter F, for
@@ -16,6 +19,7 @@
 #include "rest/dashboard.h"
 #include "rest/dashboard_int.h"
 #include "rest/dispatch.h"
+#include "rest/proxy.h"
 
 #include <pthread.h>
 #include <string.h>
@@ -36,6 +40,7 @@ struct ek_dashboard {
     pthread_cond_t cv;             /* signalled on a new message and on stop */
     int ntaps;
     bool stopping;
+    rest_proxy *proxy;             /* dashboard.restUpstream set: /api and /tap are forwarded */
 };
 
 typedef struct tap {
@@ -243,7 +248,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (rest__gather(u, upload, upload_size)) return MHD_YES;
-    if (strncmp(url, "/api", 4) == 0 && (url[4] == '/' || url[4] == '\0')) {
+    bool api = strncmp(url, "/api", 4) == 0 && (url[4] == '/' || url[4] == '\0');
+    /* The broker's management calls go where the broker is: the tap upstream's own /api. */
+    if (d->proxy && api && strncmp(url + 4, "/broker", 7) == 0 && (url[11] == '/' || url[11] == '\0') &&
+        *rest__proxy_tap(d->proxy))
+        return rest__proxy_serve(d->proxy, conn, method, rest__proxy_tap(d->proxy), url, u, false);
+    if (d->proxy && api)
+        return rest__proxy_serve(d->proxy, conn, method, rest__proxy_rest(d->proxy), url[4] ? url + 4 : "/", u, false);
+    if (d->proxy && strcmp(url, "/tap") == 0)
+        return rest__proxy_serve(d->proxy, conn, method, rest__proxy_tap(d->proxy), "/tap", u, true);
+    if (api) {
         rest_resp resp = {.status = 200};
         rest__dispatch(d->app, conn, method, url[4] ? url + 4 : "/", u, &resp);
         enum MHD_Result ret = rest__send(conn, &resp);
@@ -275,6 +289,15 @@ int ek_dashboard_start(ek_app *app, const char *ip, int port, ek_dashboard **out
         return fd;
     }
     ek_dashboard *d = ek_calloc(1, sizeof *d);
+    const char *upstream = app->config ? ek_config_str(app->config, "dashboard.restUpstream") : "";
+    if (upstream && *upstream &&
+        rest__proxy_new(upstream, ek_config_str(app->config, "dashboard.tapUpstream"), &d->proxy, err) != 0) {
+        close(fd);
+        ek_free(cert);
+        ek_free(key);
+        ek_free(d);
+        return EK_ECONF;
+    }
     d->app = app;
     d->port = bound;
     d->cert = cert;
@@ -300,6 +323,8 @@ int ek_dashboard_start(ek_app *app, const char *ip, int port, ek_dashboard **out
                           cert ? " (check basic.restTls certfile and keyfile)" : "");
     }
     ek_info("dashboard listening on %s://%s:%d", cert ? "https" : "http", ip, bound);
+    if (d->proxy) ek_info("dashboard forwards /api to %s and /tap to %s", rest__proxy_rest(d->proxy),
+                          *rest__proxy_tap(d->proxy) ? rest__proxy_tap(d->proxy) : "nowhere (dashboard.tapUpstream is empty)");
     *out = d;
     return 0;
 }
@@ -316,8 +341,10 @@ void ek_dashboard_stop(ek_dashboard *d)
     d->stopping = true;
     pthread_cond_broadcast(&d->cv);
     pthread_mutex_unlock(&d->mu);
+    rest__proxy_stop(d->proxy);
     /* MHD closes the listening socket it was given. */
     if (d->mhd) MHD_stop_daemon(d->mhd);
+    rest__proxy_free(d->proxy);
     pthread_cond_destroy(&d->cv);
     pthread_mutex_destroy(&d->mu);
     ek_free(d->cert);

@@ -45,6 +45,7 @@ enum MHD_Result rest__send(struct MHD_Connection *conn, const rest_resp *resp)
                                                              MHD_RESPMEM_MUST_COPY);
     MHD_add_response_header(r, "Content-Type", resp->content_type ? resp->content_type : "application/json");
     MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
+    if (resp->disposition) MHD_add_response_header(r, "Content-Disposition", resp->disposition);
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)resp->status, r);
     MHD_destroy_response(r);
     return ret;

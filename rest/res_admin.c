@@ -1,5 +1,5 @@
-/* Administration endpoints: POST /batch/req (several calls in one request), PATCH /configs (log
- * level, debug, console and file log, timezone at run time) and GET|POST /stop (a clean shutdown).
+/* Administration endpoints: POST /batch/req (several calls in one request) and GET|POST /stop (a
+ * clean shutdown); PATCH /configs is res_configs.c's.
  *
  * A batch runs each call through the same route table as a direct request, in order, on the REST
  * thread; authentication was checked once for the batch. A shutdown is a SIGTERM to ourselves a
@@ -95,111 +95,8 @@ static void batch(rest_req *req, rest_resp *resp)
     ek_value_unref(&calls);
 }
 
-/* ---- PATCH /configs ---- */
-
-enum { K_BOOL, K_STR };
-
-static const struct {
-    const char *key;   /* body key, as eKuiper names it */
-    const char *path;  /* kuiper.yaml key */
-    int type;
-} patch_keys[] = {
-    {"debug", "basic.debug", K_BOOL},       {"consoleLog", "basic.consoleLog", K_BOOL},
-    {"fileLog", "basic.fileLog", K_BOOL},   {"logLevel", "basic.logLevel", K_STR},
-    {"timezone", "basic.timezone", K_STR},
-};
-#define NPATCH (sizeof patch_keys / sizeof patch_keys[0])
-
-/* The value of key in body, else the configured one. */
-static const ek_value *pick(const rest_req *req, const ek_value *body, size_t k)
-{
-    const ek_value *v = ek_object_get(body, patch_keys[k].key);
-    return v ? v : ek_config_get(req->app->config, patch_keys[k].path);
-}
-
-static bool pick_bool(const rest_req *req, const ek_value *body, size_t k)
-{
-    const ek_value *v = ek_object_get(body, patch_keys[k].key);
-    return v ? v->b : ek_config_bool(req->app->config, patch_keys[k].path);
-}
-
-/* Checks types and values of body; writes the 400 and returns false on the first bad one. */
-static bool check_patch(const ek_value *body, rest_resp *resp)
-{
-    for (size_t i = 0; i < ek_object_len(body); i++) {
-        const char *key = ek_object_key(body, i);
-        const ek_value *v = ek_object_val(body, i);
-        size_t k = 0;
-        while (k < NPATCH && strcmp(patch_keys[k].key, key) != 0) k++;
-        if (k == NPATCH) {
-            rest__error(resp, 400, 1000, "unknown setting \"%s\": debug, consoleLog, fileLog, logLevel and timezone "
-                        "can be changed at run time", key);
-            return false;
-        }
-        if ((patch_keys[k].type == K_BOOL) != (v->type == EK_T_BOOL) ||
-            (patch_keys[k].type == K_STR && v->type != EK_T_STRING)) {
-            rest__error(resp, 400, 1000, "%s must be %s", key, patch_keys[k].type == K_BOOL ? "true or false" : "a string");
-            return false;
-        }
-    }
-    ek_log_level lvl;
-    const ek_value *level = ek_object_get(body, "logLevel");
-    if (level && !ek_log_parse_level(ek_str_ptr(level), &lvl)) {
-        rest__error(resp, 400, 1000, "logLevel: unknown level \"%s\" (debug, info, warn, error)", ek_str_ptr(level));
-        return false;
-    }
-    const ek_value *tz = ek_object_get(body, "timezone");
-    if (tz && strcmp(ek_str_ptr(tz), "Local") != 0 && strcmp(ek_str_ptr(tz), "UTC") != 0) {
-        char *zone = ek_asprintf("/usr/share/zoneinfo/%s", ek_str_ptr(tz));
-        bool ok = !strstr(ek_str_ptr(tz), "..") && access(zone, R_OK) == 0;
-        ek_free(zone);
-        if (!ok) {
-            rest__error(resp, 400, 1000, "timezone: unknown time zone \"%s\" (an IANA name such as Europe/Berlin, "
-                        "UTC or Local)", ek_str_ptr(tz));
-            return false;
-        }
-    }
-    return true;
-}
-
-static void patch_configs(rest_req *req, rest_resp *resp)
-{
-    ek_value body;
-    if (!rest__body_object(req, resp, &body)) return;
-    if (!check_patch(&body, resp) || !req->app->config) goto out;
-    const ek_value *level = pick(req, &body, 3);
-    ek_log_conf lc = {
-        .console = pick_bool(req, &body, 1),
-        .file = pick_bool(req, &body, 2),
-        .dir = req->app->log_dir,
-        .disable_timestamp = ek_config_bool(req->app->config, "basic.logDisableTimestamp"),
-        .rotate_hours = ek_config_int(req->app->config, "basic.rotateTime"),
-        .rotate_size = ek_config_int(req->app->config, "basic.rotateSize"),
-        .rotate_count = ek_config_int(req->app->config, "basic.rotateCount"),
-        .max_age_hours = ek_config_int(req->app->config, "basic.maxAge"),
-    };
-    if (!level || level->type != EK_T_STRING || !ek_log_parse_level(ek_str_ptr(level), &lc.level)) lc.level = EK_LOG_INFO;
-    if (pick_bool(req, &body, 0)) lc.level = EK_LOG_DEBUG;
-    ek_err err = {0};
-    if (ek_log_init(&lc, &err) != 0) {
-        rest__err(resp, &err);
-        goto out;
-    }
-    const ek_value *tz = ek_object_get(&body, "timezone");
-    if (tz) {
-        if (strcmp(ek_str_ptr(tz), "Local") == 0) unsetenv("TZ");
-        else setenv("TZ", ek_str_ptr(tz), 1);
-        tzset();
-    }
-    ek_info("settings changed through PATCH /configs");
-    rest__text(resp, 204, "");
-out:
-    ek_value_unref(&body);
-}
-
 const rest_route rest__routes_admin[] = {
     {"POST", "/batch/req", batch},
-    {"PATCH", "/configs", patch_configs},
     {"GET", "/stop", stop},
     {"POST", "/stop", stop},
     {NULL, NULL, NULL},

@@ -142,14 +142,20 @@ static void topo(rest_req *req, rest_resp *resp)
     reply_value(resp, rc, &v, &err);
 }
 
+/* eKuiper answers the plan as text: one {"op","info"} JSON object per line, indented by depth. */
 static void explain(rest_req *req, rest_resp *resp)
 {
     ek_rules *r = engine(req, resp);
     if (!r) return;
     ek_value v;
     ek_err err = {0};
-    int rc = ek_rules_rule_explain(r, req->params[0], &v, &err);
-    reply_value(resp, rc, &v, &err);
+    if (ek_rules_rule_explain_text(r, req->params[0], &v, &err) != 0) {
+        if (err.code == EK_ENOTFOUND) rest__err(resp, &err);
+        else rest__error(resp, 400, 1000, "explain rules error: %s", err.msg);
+        return;
+    }
+    rest__text(resp, 200, v.type == EK_T_STRING ? ek_str_ptr(&v) : "");
+    ek_value_unref(&v);
 }
 
 static void validate(rest_req *req, rest_resp *resp)
@@ -165,7 +171,40 @@ static void validate(rest_req *req, rest_resp *resp)
     if (err.code == EK_EPLAN || err.code == EK_ENOTFOUND) resp->status = 422;
 }
 
-/* The ids of a bulk request: ["a", "b"], [{"id": "a"}] or {"rules": [...]} of either. */
+/* eKuiper's bulk form {"tags": [...]}: starts or stops every rule carrying all the tags and answers
+ * [{"ruleId", "success"[, "error"]}]; no matching rule is a 400. */
+static void bulk_by_tags(rest_req *req, rest_resp *resp, const ek_value *tags, bool start_them)
+{
+    ek_rules *r = req->app->rules;
+    for (size_t i = 0; i < ek_array_len(tags); i++)
+        if (ek_array_get(tags, i)->type != EK_T_STRING) {
+            rest__error(resp, 400, 1000, "decode body error: \"tags\" must be an array of strings");
+            return;
+        }
+    ek_value ids;
+    rest__rules_tagged(r, tags, &ids);
+    if (ek_array_len(&ids) == 0) {
+        rest__error(resp, 400, 1000, "bulk %s failed: no matching rules", start_them ? "start" : "stop");
+        ek_value_unref(&ids);
+        return;
+    }
+    ek_value out = ek_array_new(ek_array_len(&ids));
+    for (size_t i = 0; i < ek_array_len(&ids); i++) {
+        const ek_value *id = ek_array_get(&ids, i);
+        ek_err e = {0};
+        int rc = start_them ? ek_rules_rule_start(r, ek_str_ptr(id), &e) : ek_rules_rule_stop(r, ek_str_ptr(id), &e);
+        ek_value o = ek_object_new(3);
+        ek_object_set(&o, "ruleId", ek_value_ref(id));
+        ek_object_set(&o, "success", ek_bool(rc == 0));
+        if (rc) ek_object_set(&o, "error", ek_string(e.msg));
+        ek_array_push(&out, o);
+    }
+    ek_value_unref(&ids);
+    reply_value(resp, 0, &out, NULL);
+}
+
+/* A bulk request: eKuiper's {"tags": [...]}, or kuiperd's ids ["a", "b"], [{"id": "a"}] or
+ * {"rules": [...]} of either, answered [{"id", "error"}]. */
 static void bulk(rest_req *req, rest_resp *resp, bool start_them)
 {
     ek_rules *r = engine(req, resp);
@@ -176,10 +215,16 @@ static void bulk(rest_req *req, rest_resp *resp, bool start_them)
         rest__error(resp, 400, 1000, "the request body is not valid JSON: %s", err.msg);
         return;
     }
+    const ek_value *tags = body.type == EK_T_OBJECT ? ek_object_get(&body, "tags") : NULL;
+    if (tags && tags->type == EK_T_ARRAY) {
+        bulk_by_tags(req, resp, tags, start_them);
+        ek_value_unref(&body);
+        return;
+    }
     const ek_value *list = body.type == EK_T_OBJECT ? ek_object_get(&body, "rules") : &body;
     if (!list || list->type != EK_T_ARRAY) {
         ek_value_unref(&body);
-        rest__error(resp, 400, 1000, "expected an array of rule ids");
+        rest__error(resp, 400, 1000, "expected {\"tags\": [...]} or an array of rule ids");
         return;
     }
     ek_value out = ek_array_new(ek_array_len(list));

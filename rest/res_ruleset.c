@@ -232,7 +232,7 @@ static void import_doc(import_ctx *c, ek_app *app, const ek_value *doc)
 }
 
 /* Decodes the body's content or file into a JSON object; writes the 400 otherwise. */
-static bool read_doc(const rest_req *req, rest_resp *resp, const char *what, ek_value *doc)
+bool rest__read_doc(const rest_req *req, rest_resp *resp, const char *what, ek_value *doc)
 {
     ek_value body;
     if (!rest__body_object(req, resp, &body)) return false;
@@ -258,7 +258,7 @@ static void ruleset_import(rest_req *req, rest_resp *resp)
 {
     ek_rules *r = engine(req, resp);
     ek_value doc;
-    if (!r || !read_doc(req, resp, "import ruleset", &doc)) return;
+    if (!r || !rest__read_doc(req, resp, "import ruleset", &doc)) return;
     import_ctx c = {.r = r, .skip_existing = true, .status = empty_sections()};
     static const char *const keep[] = {"streams", "tables", "rules"};
     ek_value only = ek_object_new(3);
@@ -293,7 +293,21 @@ static void reset_all(ek_app *app, ek_rules *r)
         ek_store_clear(app->store, ek_confkeys_ns(conf_sections[k].kind), NULL);
 }
 
-static bool flag(const rest_req *req, const char *key)
+bool rest__import_doc(ek_app *app, const ek_value *doc, bool partial, ek_value *status)
+{
+    if (!partial) reset_all(app, app->rules);
+    import_ctx c = {.r = app->rules, .status = empty_sections()};
+    import_doc(&c, app, doc);
+    if (app->store) {
+        char *s = ek_json_encode_str(&c.status, 0);
+        ek_store_set(app->store, REST_NS_IMPORT, "status", s, strlen(s), NULL);
+        ek_free(s);
+    }
+    *status = c.status;
+    return !c.failed;
+}
+
+bool rest__flag(const rest_req *req, const char *key)
 {
     const char *v = rest__query(req, key);
     return v && (!strcmp(v, "1") || !strcmp(v, "true"));
@@ -302,28 +316,21 @@ static bool flag(const rest_req *req, const char *key)
 static void data_import(rest_req *req, rest_resp *resp)
 {
     ek_rules *r = engine(req, resp);
-    ek_value doc;
-    if (!r || !read_doc(req, resp, "import configuration", &doc)) return;
-    bool partial = flag(req, "partial");
-    if (!partial) reset_all(req->app, r);
-    import_ctx c = {.r = r, .status = empty_sections()};
-    import_doc(&c, req->app, &doc);
-    if (req->app->store) {
-        char *s = ek_json_encode_str(&c.status, 0);
-        ek_store_set(req->app->store, REST_NS_IMPORT, "status", s, strlen(s), NULL);
-        ek_free(s);
-    }
+    ek_value doc, status;
+    if (!r || !rest__read_doc(req, resp, "import configuration", &doc)) return;
+    bool partial = rest__flag(req, "partial");
+    bool ok = rest__import_doc(req->app, &doc, partial, &status);
     if (partial) {
         ek_value out = ek_object_new(2);
-        ek_object_set(&out, "ErrorMsg", ek_string(c.failed ? "some items failed to import, see ConfigResponse" : ""));
-        ek_object_set(&out, "ConfigResponse", ek_value_ref(&c.status));
-        rest__json(resp, c.failed ? 400 : 200, &out);
+        ek_object_set(&out, "ErrorMsg", ek_string(ok ? "" : "some items failed to import, see ConfigResponse"));
+        ek_object_set(&out, "ConfigResponse", ek_value_ref(&status));
+        rest__json(resp, ok ? 200 : 400, &out);
         ek_value_unref(&out);
     } else {
         rest__text(resp, 200, "");
     }
-    if (flag(req, "stop")) rest__shutdown_later(req->app);
-    ek_value_unref(&c.status);
+    if (rest__flag(req, "stop")) rest__shutdown_later(req->app);
+    ek_value_unref(&status);
     ek_value_unref(&doc);
 }
 
@@ -343,6 +350,19 @@ static void import_status(rest_req *req, rest_resp *resp)
     ek_value_unref(&v);
 }
 
+int rest__export_doc(ek_app *app, const ek_value *ids, ek_value *all, ek_err *err)
+{
+    *all = empty_sections();
+    if (!app->rules) return ek_err_set(err, EK_ESTATE, "the rule engine is not running");
+    if (export_rules(app->rules, ids, all, err) != 0) return err->code;
+    for (size_t k = 0; app->store && k < sizeof conf_sections / sizeof conf_sections[0]; k++) {
+        ek_value sec = ek_object_new(4);
+        ek_store_foreach(app->store, ek_confkeys_ns(conf_sections[k].kind), export_conf, &sec, NULL);
+        ek_object_set(all, conf_sections[k].section, sec);
+    }
+    return 0;
+}
+
 static void data_export(rest_req *req, rest_resp *resp)
 {
     ek_rules *r = engine(req, resp);
@@ -357,17 +377,9 @@ static void data_export(rest_req *req, rest_resp *resp)
             return;
         }
     }
-    ek_value all = empty_sections();
-    if (export_rules(r, ids.type == EK_T_ARRAY ? &ids : NULL, &all, &err) != 0) {
-        rest__err(resp, &err);
-    } else {
-        for (size_t k = 0; req->app->store && k < sizeof conf_sections / sizeof conf_sections[0]; k++) {
-            ek_value sec = ek_object_new(4);
-            ek_store_foreach(req->app->store, ek_confkeys_ns(conf_sections[k].kind), export_conf, &sec, NULL);
-            ek_object_set(&all, conf_sections[k].section, sec);
-        }
-        rest__json(resp, 200, &all);
-    }
+    ek_value all;
+    if (rest__export_doc(req->app, ids.type == EK_T_ARRAY ? &ids : NULL, &all, &err) != 0) rest__err(resp, &err);
+    else rest__json(resp, 200, &all);
     ek_value_unref(&all);
     ek_value_unref(&ids);
 }

@@ -16,4 +16,8 @@ int ek_rest_start(ek_app *app, const char *ip, int port, ek_rest **out, ek_err *
 int ek_rest_port(const ek_rest *r);
 void ek_rest_stop(ek_rest *r);  /* accepts NULL */
 
+/* Applies the basic settings PATCH /configs stored (log settings, the engine's time zone): called
+ * at start once the rule engine exists and before its rules start (res_configs.c). */
+int ek_rest_restore_configs(ek_app *app, ek_err *err);
+
 #endif

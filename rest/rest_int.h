@@ -8,6 +8,7 @@
 #include "engine/buf.h"
 #include "engine/err.h"
 #include "engine/value.h"
+#include "engine/rules/rules.h"
 
 #include <stddef.h>
 
@@ -30,6 +31,7 @@ typedef struct rest_req {
 typedef struct rest_resp {
     int status;
     const char *content_type;  /* default application/json */
+    const char *disposition;   /* Content-Disposition, or NULL */
     ek_buf body;
 } rest_resp;
 
@@ -77,6 +79,10 @@ extern const rest_route rest__routes_connections[];
 extern const rest_route rest__routes_admin[];
 extern const rest_route rest__routes_broker_mgmt[];
 extern const rest_route rest__routes_broker_auth[];
+extern const rest_route rest__routes_configs[];
+extern const rest_route rest__routes_async[];
+extern const rest_route rest__routes_data_v2[];
+extern const rest_route rest__routes_rule_tags[];
 
 /* Store namespace of the last data import's status (res_ruleset.c). */
 #define REST_NS_IMPORT "import_status"
@@ -88,6 +94,22 @@ char *rest__uploads_dir(const ek_app *app);
 int rest__read_uri(const ek_app *app, const char *uri, ek_buf *out, ek_err *err);
 /* The text a body {"content": "..."} or {"file": "file:///..."} gives, appended to out. */
 int rest__content(const rest_req *req, const ek_value *body, ek_buf *out, ek_err *err);
+/* res_ruleset.c, shared with the YAML (/v2/data) and asynchronous forms:
+ * eKuiper's configuration export (sections of strings), of every rule or of the rules in ids. */
+int rest__export_doc(ek_app *app, const ek_value *ids, ek_value *all, ek_err *err);
+/* Imports a configuration document (after dropping everything unless partial); *status gets the
+ * per-item errors by section, also kept for GET /data/import/status. True when nothing failed. */
+bool rest__import_doc(ek_app *app, const ek_value *doc, bool partial, ek_value *status);
+/* Decodes a body {"content": "json"} or {"file": "file:///..."} into a JSON object; writes the 400. */
+bool rest__read_doc(const rest_req *req, rest_resp *resp, const char *what, ek_value *doc);
+/* A query flag: ?name=1 or ?name=true. */
+bool rest__flag(const rest_req *req, const char *key);
+/* res_rule_tags.c: the ids (a new array) of the rules carrying every tag of tags (strings). */
+void rest__rules_tagged(ek_rules *r, const ek_value *tags, ek_value *ids);
+/* res_async.c: the background import tasks in app->rest_tasks, made when the REST server starts
+ * and joined and freed when it stops. */
+void rest__tasks_new(ek_app *app);
+void rest__tasks_free(ek_app *app);
 /* Stops kuiperd cleanly a moment after the current reply is sent (res_admin.c). */
 void rest__shutdown_later(ek_app *app);
 

@@ -11,6 +11,7 @@ static const rest_route *const tables[] = {
     rest__routes_info,
     rest__routes_streams,
     rest__routes_rules,
+    rest__routes_rule_tags,
     rest__routes_plugins,
     rest__routes_ruleset,
     rest__routes_uploads,
@@ -19,6 +20,9 @@ static const rest_route *const tables[] = {
     rest__routes_admin,
     rest__routes_broker_mgmt,
     rest__routes_broker_auth,
+    rest__routes_configs,
+    rest__routes_async,
+    rest__routes_data_v2,
     NULL,
 };
 

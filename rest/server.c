@@ -53,6 +53,7 @@ int ek_rest_start(ek_app *app, const char *ip, int port, ek_rest **out, ek_err *
     }
     ek_rest *srv = ek_calloc(1, sizeof *srv);
     srv->app = app;
+    rest__tasks_new(app); /* before the first request can ask for a task */
     srv->port = bound;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | (cert ? MHD_USE_TLS : 0);
     if (cert)
@@ -68,6 +69,7 @@ int ek_rest_start(ek_app *app, const char *ip, int port, ek_rest **out, ek_err *
     srv->cert = cert;
     srv->key = key;
     if (!srv->mhd) {
+        rest__tasks_free(app);
         close(fd);
         ek_free(cert);
         ek_free(key);
@@ -89,6 +91,7 @@ void ek_rest_stop(ek_rest *r)
 {
     if (!r) return;
     MHD_stop_daemon(r->mhd); /* closes the listening socket too */
+    rest__tasks_free(r->app);  /* no request can start another task now */
     ek_free(r->cert);
     ek_free(r->key);
     ek_free(r);

@@ -72,6 +72,7 @@ typedef struct ek_eval_ctx {
     int64_t window_start_ms, window_end_ms;
     const char *rule_id;
     int64_t rule_start_ms;
+    const struct ek_tz *tz;     /* basic.timezone for the time functions; NULL: UTC */
 } ek_eval_ctx;
 
 /* One output column of the projection. */

@@ -12,6 +12,7 @@ static void fill_fctx(ek_func_ctx *f, const ek_eval_ctx *ctx)
 {
     f->rule_id = ctx->rule_id ? ctx->rule_id : "";
     f->rule_start_ms = ctx->rule_start_ms;
+    f->tz = ctx->tz;
     f->row = NULL;
     for (size_t i = 0; i < ctx->nrows && !f->row; i++) f->row = ctx->rows[i];
     f->window_start_ms = ctx->window_start_ms;

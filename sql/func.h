@@ -41,6 +41,7 @@ typedef struct ek_func_ctx {
     void (*state_free)(void *state);
     void *cache;               /* per call site, see above */
     void (*cache_free)(void *cache);
+    const struct ek_tz *tz;    /* basic.timezone (sql/tz.h): format_time's wall clock; NULL: UTC */
 } ek_func_ctx;
 
 typedef int (*ek_func_exec)(ek_func_ctx *ctx, const ek_value *args, int nargs, ek_value *out, ek_err *err);

@@ -3,10 +3,12 @@
  *
  * A datetime is an int64 of nanoseconds since the epoch; arguments may also be numbers
  * (milliseconds) or strings, converted as cast(x, "datetime") does. kuiperd computes calendar fields
- * in UTC, which is what eKuiper does with basic.timezone set to UTC; functions returning text use
+ * on the wall clock of basic.timezone (ctx->tz, the engine's zone; UTC without one), as eKuiper does:
+ * format_time, now, cur_date, cur_time, date_calc, from_unix_time, hour(), day() ...; text uses
  * eKuiper's formats ("YYYY-MM-DD HH:mm:ss" for now(), "yyyy-MM-dd" for dates).
  * format_time patterns are Java-like letters translated here, one run of letters at a time. */
 #include "sql/func_int.h"
+#include "sql/tz.h"
 #include "engine/mem.h"
 
 #include <stdio.h>
@@ -46,6 +48,12 @@ static int64_t now_ns(void)
     return (int64_t)ts.tv_sec * EK_NS_PER_SEC + ts.tv_nsec;
 }
 
+/* The offset of basic.timezone (ctx->tz, the engine's zone) at ns, in ns; 0 without a zone (UTC). */
+static int64_t zone_off(const ek_func_ctx *ctx, int64_t ns)
+{
+    return ctx && ctx->tz ? ek_tz_offset_ms(ctx->tz, ns / 1000000) * 1000000 : 0;
+}
+
 /* ---- format_time ---- */
 
 /* Length of the run of ch starting at p[i]. */
@@ -56,9 +64,18 @@ static size_t run_of(const char *p, size_t i, char ch)
     return n;
 }
 
-int func__format_time(const char *fn, int64_t ns, const char *pat, ek_buf *b, ek_err *e)
+/* Appends an offset of off seconds as +hh, +hhmm or +hh:mm (form 1, 2, 3). */
+static void put_offset(ek_buf *b, int32_t off, int form)
 {
-    civil c = to_civil(ns);
+    int32_t a = off < 0 ? -off : off;
+    ek_buf_printf(b, "%c%02d", off < 0 ? '-' : '+', (int)(a / 3600));
+    if (form >= 2) ek_buf_printf(b, form == 3 ? ":%02d" : "%02d", (int)(a / 60 % 60));
+}
+
+/* format_time at the wall clock off seconds east of UTC (the zone letters print that offset). */
+static int format_zoned(const char *fn, int64_t ns, int32_t off, const char *pat, ek_buf *b, ek_err *e)
+{
+    civil c = to_civil(ns + (int64_t)off * EK_NS_PER_SEC);
     for (size_t i = 0; pat[i];) {
         char ch = pat[i];
         size_t n = run_of(pat, i, ch);
@@ -125,11 +142,15 @@ int func__format_time(const char *fn, int64_t ns, const char *pat, ek_buf *b, ek
             for (size_t k = 0; k < n; k++) ek_buf_putc(b, k < 9 ? frac[k] : '0');
             break;
         }
-        case 'z': n = 1; ek_buf_puts(b, "UTC"); break;
-        case 'Z': n = 1; ek_buf_puts(b, "+0000"); break;
+        case 'z':
+            n = 1;
+            if (off) put_offset(b, off, 2);
+            else ek_buf_puts(b, "UTC");
+            break;
+        case 'Z': n = 1; put_offset(b, off, 2); break;
         case 'X':
             if (n > 3) n = 3;
-            ek_buf_puts(b, n == 1 ? "+00" : n == 2 ? "+0000" : "+00:00");
+            put_offset(b, off, (int)n);
             break;
         default: n = 1; ek_buf_putc(b, ch); break;
         }
@@ -139,10 +160,17 @@ int func__format_time(const char *fn, int64_t ns, const char *pat, ek_buf *b, ek
     return 0;
 }
 
-static int format_to(const char *fn, int64_t ns, const char *pat, ek_value *o, ek_err *e)
+int func__format_time(const char *fn, int64_t ns, const char *pat, ek_buf *b, ek_err *e)
+{
+    return format_zoned(fn, ns, 0, pat, b, e);
+}
+
+/* format_time's result at the wall clock of basic.timezone (ctx->tz; UTC without one). */
+static int format_to(const ek_func_ctx *c, const char *fn, int64_t ns, const char *pat, ek_value *o, ek_err *e)
 {
     ek_buf b = EK_BUF_INIT;
-    int rc = func__format_time(fn, ns, pat, &b, e);
+    int32_t off = (int32_t)(zone_off(c, ns) / EK_NS_PER_SEC);
+    int rc = format_zoned(fn, ns, off, pat, &b, e);
     if (!rc) *o = ek_string_n(b.data ? b.data : "", b.len);
     ek_buf_free(&b);
     return rc;
@@ -154,7 +182,7 @@ static int f_format_time(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, 
     if (func__any_null(a, 2)) { *o = ek_null(); return 0; }
     if (func__arg_time("format_time", a, 0, &ns, e)) return e->code;
     if (a[1].type != EK_T_STRING) return func__type_err(e, "format_time", 1, "a string", &a[1]);
-    return format_to("format_time", ns, ek_str_ptr(&a[1]), o, e);
+    return format_to(c, "format_time", ns, ek_str_ptr(&a[1]), o, e);
 }
 
 /* ---- current time ---- */
@@ -168,18 +196,18 @@ static int fsp_of(const char *fn, const ek_value *a, int n, int64_t *fsp, ek_err
     return 0;
 }
 
-static int current(const char *fn, const char *base, const ek_value *a, int n, ek_value *o, ek_err *e)
+static int current(const ek_func_ctx *c, const char *fn, const char *base, const ek_value *a, int n, ek_value *o, ek_err *e)
 {
     int64_t fsp;
     if (fsp_of(fn, a, n, &fsp, e)) return e->code;
     char pat[40];
     snprintf(pat, sizeof pat, "%s%.*s", base, (int)fsp, "SSSSSS");
-    return format_to(fn, now_ns(), pat, o, e);
+    return format_to(c, fn, now_ns(), pat, o, e);
 }
 
-static int f_now(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e) { return current("now", "yyyy-MM-dd HH:mm:ss", a, n, o, e); }
-static int f_cur_time(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e) { return current("cur_time", "HH:mm:ss", a, n, o, e); }
-static int f_cur_date(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e) { return format_to("cur_date", now_ns(), "yyyy-MM-dd", o, e); }
+static int f_now(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e) { return current(c, "now", "yyyy-MM-dd HH:mm:ss", a, n, o, e); }
+static int f_cur_time(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e) { return current(c, "cur_time", "HH:mm:ss", a, n, o, e); }
+static int f_cur_date(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e) { return format_to(c, "cur_date", now_ns(), "yyyy-MM-dd", o, e); }
 
 /* ---- arithmetic ---- */
 
@@ -192,7 +220,7 @@ static int f_date_calc(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek
     if (!func__parse_duration(ek_str_ptr(&a[1]), &d))
         return ek_err_set(e, EK_EINVAL, "date_calc: invalid duration \"%s\"", ek_str_ptr(&a[1]));
     if (__builtin_add_overflow(ns, d, &ns)) return ek_err_set(e, EK_EINVAL, "date_calc: the result is out of the datetime range");
-    return format_to("date_calc", ns, "yyyy-MM-dd HH:mm:ss", o, e);
+    return format_to(c, "date_calc", ns, "yyyy-MM-dd HH:mm:ss", o, e);
 }
 
 /* date_diff(d1, d2): whole days from d1 to d2 (documented as a difference in days). */
@@ -214,7 +242,7 @@ static int f_from_days(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek
     if (func__arg_int("from_days", a, 0, &days, e)) return e->code;
     if (days == 0) { *o = ek_null(); return 0; }
     if (days > 106751 || days < -106751) return ek_err_set(e, EK_EINVAL, "from_days: %lld is out of range", (long long)days);
-    return format_to("from_days", (days - 1) * 86400 * EK_NS_PER_SEC, "yyyy-MM-dd", o, e);
+    return format_to(NULL, "from_days", (days - 1) * 86400 * EK_NS_PER_SEC, "yyyy-MM-dd", o, e);
 }
 
 static int f_from_unix_time(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e)
@@ -225,7 +253,7 @@ static int f_from_unix_time(ek_func_ctx *c, const ek_value *a, int n, ek_value *
     if (s == 0) { *o = ek_null(); return 0; }
     if (s > INT64_MAX / EK_NS_PER_SEC || s < INT64_MIN / EK_NS_PER_SEC)
         return ek_err_set(e, EK_EINVAL, "from_unix_time: %lld is out of range", (long long)s);
-    return format_to("from_unix_time", s * EK_NS_PER_SEC, "yyyy-MM-dd HH:mm:ss", o, e);
+    return format_to(c, "from_unix_time", s * EK_NS_PER_SEC, "yyyy-MM-dd HH:mm:ss", o, e);
 }
 
 static int f_last_day(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e)
@@ -233,10 +261,10 @@ static int f_last_day(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_
     int64_t ns;
     if (a[0].type == EK_T_NULL) { *o = ek_null(); return 0; }
     if (func__arg_time("last_day", a, 0, &ns, e)) return e->code;
-    civil cv = to_civil(ns);
+    civil cv = to_civil(ns + zone_off(c, ns));
     int64_t y = cv.year + (cv.month == 12), m = cv.month == 12 ? 1 : cv.month + 1;
     int64_t last = func__days_from_civil(y, (int)m, 1) - 1;
-    return format_to("last_day", last * 86400 * EK_NS_PER_SEC, "yyyy-MM-dd", o, e);
+    return format_to(NULL, "last_day", last * 86400 * EK_NS_PER_SEC, "yyyy-MM-dd", o, e);
 }
 
 static int f_to_seconds(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e)
@@ -248,9 +276,10 @@ static int f_to_seconds(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, e
     return 0;
 }
 
-/* convert_tz(t, zone): kuiperd's datetimes carry no zone, so the result is the wall-clock time in
- * zone held as a datetime: format_time, hour() and the other field functions then read the local
- * time, as they do on eKuiper's zoned value; printed directly it keeps the Z suffix. */
+/* convert_tz(t, zone): kuiperd's datetimes carry no zone, so the result is shifted so that its wall
+ * clock in basic.timezone is t's wall clock in zone: format_time, hour() and the other field
+ * functions (which read basic.timezone) then give zone's local time, as they do on eKuiper's zoned
+ * value; printed directly it keeps the Z suffix. */
 static int f_convert_tz(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e)
 {
     int64_t ns, local;
@@ -258,6 +287,8 @@ static int f_convert_tz(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, e
     if (func__arg_time("convert_tz", a, 0, &ns, e)) return e->code;
     if (a[1].type != EK_T_STRING) return func__type_err(e, "convert_tz", 1, "a time zone name", &a[1]);
     if (func__tz_convert(c, ek_str_ptr(&a[1]), ns, &local, e)) return e->code;
+    if (__builtin_sub_overflow(local, zone_off(c, ns), &local))
+        return ek_err_set(e, EK_EINVAL, "convert_tz: the result is out of the datetime range");
     *o = ek_datetime(local);
     return 0;
 }
@@ -266,12 +297,13 @@ static int f_convert_tz(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, e
 
 typedef enum { F_DAY, F_WDAY, F_YDAY, F_HOUR, F_MIN, F_SEC, F_MICRO, F_MONTH, F_DAY_NAME, F_MONTH_NAME } field;
 
-static int field_of(const char *fn, field f, const ek_value *a, ek_value *o, ek_err *e)
+/* A calendar field of a[0] on the wall clock of basic.timezone (ctx->tz). */
+static int field_of(const ek_func_ctx *ctx, const char *fn, field f, const ek_value *a, ek_value *o, ek_err *e)
 {
     int64_t ns;
     if (a[0].type == EK_T_NULL) { *o = ek_null(); return 0; }
     if (func__arg_time(fn, a, 0, &ns, e)) return e->code;
-    civil c = to_civil(ns);
+    civil c = to_civil(ns + zone_off(ctx, ns));
     switch (f) {
     case F_DAY: *o = ek_int(c.day); break;
     case F_WDAY: *o = ek_int(c.wday + 1); break;
@@ -287,16 +319,16 @@ static int field_of(const char *fn, field f, const ek_value *a, ek_value *o, ek_
     return 0;
 }
 
-static int f_day_of_month(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e) { return field_of("day_of_month", F_DAY, a, o, e); }
-static int f_day_of_week(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e) { return field_of("day_of_week", F_WDAY, a, o, e); }
-static int f_day_of_year(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e) { return field_of("day_of_year", F_YDAY, a, o, e); }
-static int f_hour(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e) { return field_of("hour", F_HOUR, a, o, e); }
-static int f_minute(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e) { return field_of("minute", F_MIN, a, o, e); }
-static int f_second(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e) { return field_of("second", F_SEC, a, o, e); }
-static int f_microsecond(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e) { return field_of("microsecond", F_MICRO, a, o, e); }
-static int f_month(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e) { return field_of("month", F_MONTH, a, o, e); }
-static int f_day_name(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e) { return field_of("day_name", F_DAY_NAME, a, o, e); }
-static int f_month_name(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e) { return field_of("month_name", F_MONTH_NAME, a, o, e); }
+static int f_day_of_month(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e) { return field_of(c, "day_of_month", F_DAY, a, o, e); }
+static int f_day_of_week(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e) { return field_of(c, "day_of_week", F_WDAY, a, o, e); }
+static int f_day_of_year(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e) { return field_of(c, "day_of_year", F_YDAY, a, o, e); }
+static int f_hour(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e) { return field_of(c, "hour", F_HOUR, a, o, e); }
+static int f_minute(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e) { return field_of(c, "minute", F_MIN, a, o, e); }
+static int f_second(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e) { return field_of(c, "second", F_SEC, a, o, e); }
+static int f_microsecond(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e) { return field_of(c, "microsecond", F_MICRO, a, o, e); }
+static int f_month(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e) { return field_of(c, "month", F_MONTH, a, o, e); }
+static int f_day_name(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e) { return field_of(c, "day_name", F_DAY_NAME, a, o, e); }
+static int f_month_name(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e) { return field_of(c, "month_name", F_MONTH_NAME, a, o, e); }
 
 const ek_func_def ek_funcs_time[] = {
     {"convert_tz", EK_FUNC_SCALAR, 2, 2, f_convert_tz, NULL, true},

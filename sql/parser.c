@@ -272,6 +272,12 @@ static bool parse_props(parser *p, ek_create_stmt *c)
     if (!parser__accept_word(p, "with")) return parser__expected(p, "WITH");
     if (!parser__expect(p, EK_TK_LPAREN, "'('")) return false;
     do {
+        /* eKuiper accepts a trailing comma, and writes one itself: WITH (..., SHARED="false", ) */
+        if (p->tok.type == EK_TK_RPAREN) {
+            bool any = false;
+            for (int i = 0; i < EK_PROP_COUNT && !any; i++) any = c->props[i] != NULL;
+            if (any) break;
+        }
         int line = p->tok.line, col = p->tok.col;
         char *key = parser__ident(p, "a property name");
         if (!key) return false;

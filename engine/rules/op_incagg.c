@@ -43,7 +43,8 @@ typedef struct inc_st {
     size_t scap;
     bool started;
     int64_t next_end;
-    struct ek_tz *tz;
+    const struct ek_tz *tz;
+    struct ek_tz *own_tz;       /* the zone when this window opened it itself */
     int64_t tz_off;
 } inc_st;
 
@@ -103,7 +104,7 @@ static int inc_open(void *st, rules__run *run, ek_err *err)
             return rc;
         }
     }
-    int rc = rules__window_zone(run->eng->app->config, &s->tz, &s->tz_off, err);
+    int rc = rules__window_zone(run, run->eng->app->config, &s->tz, &s->own_tz, &s->tz_off, err);
     if (rc == 0 && sel->window->length <= 0) rc = ek_err_set(err, EK_EPLAN, "TUMBLINGWINDOW: the length must be positive");
     if (rc) inc_close(s);
     return rc;
@@ -305,7 +306,7 @@ static void inc_close(void *st)
     for (size_t f = 0; f < s->nf; f++) ek_cexpr_free(s->arg[f]);
     ek_free(s->arg);
     ek_free(s->kind);
-    rules__window_zone_free(s->tz);
+    rules__window_zone_free(s->own_tz);
     memset(s, 0, sizeof *s);
 }
 

@@ -128,7 +128,7 @@ static int on_true(rules__run *run, size_t j, ek_row **tuple, bool *ok, ek_err *
     ek_cexpr *on = run->prog->join_on ? run->prog->join_on[j] : NULL;
     if (!on) return 0;
     ek_eval_ctx c = {.rows = (const ek_row *const *)tuple, .nrows = run->nsrc, .rule_id = run->id,
-                     .rule_start_ms = run->start_ms};
+                     .rule_start_ms = run->start_ms, .tz = rules__tz(run->eng)};
     return ek_cexpr_eval_bool(on, &c, ok, err);
 }
 

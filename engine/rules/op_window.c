@@ -272,7 +272,8 @@ typedef struct win_st {
     size_t npend, pcap;
     struct spart *parts;        /* state window: one per PARTITION BY key */
     size_t nparts;
-    ek_tz *tz;                  /* basic.timezone, for alignment; NULL: tz_off */
+    const ek_tz *tz;            /* basic.timezone, for alignment; NULL: tz_off */
+    ek_tz *own_tz;              /* tz when this window opened it itself (the engine had none) */
     int64_t tz_off;             /* the process's local offset when the zone database has no Local */
 } win_st;
 
@@ -284,13 +285,18 @@ static int64_t align_local(int64_t ts, int64_t len, const win_st *s)
     return align_up(ts + off, len) - off;
 }
 
-/* basic.timezone: "Local" (default), "UTC" or an IANA name. */
+/* basic.timezone: "Local" (default), "UTC" or an IANA name; the engine's zone when it has one
+ * (PATCH /configs may have changed it), else opened here from the configuration. */
 static int open_zone(win_st *s, const ek_config *cfg, ek_err *err)
 {
+    if ((s->tz = rules__tz(s->run->eng)) != NULL) return 0;
     const char *name = cfg ? ek_config_str(cfg, "basic.timezone") : NULL;
     if (!name || !*name) name = "Local";
     ek_err e = {0};
-    if (ek_tz_open(name, &s->tz, &e) == 0) return 0;
+    if (ek_tz_open(name, &s->own_tz, &e) == 0) {
+        s->tz = s->own_tz;
+        return 0;
+    }
     if (strcmp(name, "Local") == 0) {  /* no /etc/localtime: the C library's idea of local time */
         s->tz_off = local_offset_ms();
         return 0;
@@ -298,11 +304,13 @@ static int open_zone(win_st *s, const ek_config *cfg, ek_err *err)
     return ek_err_set(err, EK_EPLAN, "basic.timezone: %s", e.msg);
 }
 
-int rules__window_zone(const ek_config *cfg, ek_tz **tz, int64_t *off, ek_err *err)
+int rules__window_zone(rules__run *run, const ek_config *cfg, const ek_tz **tz, ek_tz **own, int64_t *off,
+                       ek_err *err)
 {
-    win_st s = {0};
+    win_st s = {.run = run};
     int rc = open_zone(&s, cfg, err);
     *tz = s.tz;
+    *own = s.own_tz;
     *off = s.tz_off;
     return rc;
 }
@@ -363,7 +371,8 @@ static bool passes_filter(win_st *s, rules__batch *in, ek_err *err, int *rc)
     const ek_row *rows[8] = {0};
     size_t n = s->run->nsrc < 8 ? s->run->nsrc : 8;
     rows[in->src < 8 ? in->src : 0] = in->rows[0];
-    ek_eval_ctx c = {.rows = rows, .nrows = n, .rule_id = s->run->id, .rule_start_ms = s->run->start_ms};
+    ek_eval_ctx c = {.rows = rows, .nrows = n, .rule_id = s->run->id, .rule_start_ms = s->run->start_ms,
+                     .tz = rules__tz(s->run->eng)};
     bool keep = false;
     *rc = ek_cexpr_eval_bool(s->run->prog->win_filter, &c, &keep, err);
     return *rc == 0 && keep;
@@ -640,7 +649,7 @@ static void win_close(void *st)
         ek_value_unref(&s->parts[i].key);
     }
     ek_free(s->parts);
-    ek_tz_free(s->tz);
+    ek_tz_free(s->own_tz);
 }
 
 const ek_op_ops rules__op_window = {

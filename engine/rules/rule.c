@@ -96,7 +96,7 @@ static bool schedule(ek_rules *r, rules__rule *ru)
     rules__opts o;
     ek_err e = {0};
     if (ru->cron_firing || rules__rule_parse(r, &ru->def, &o, &e) != 0 || !o.has_cron) return false;
-    int64_t next = rules__cron_next(&o.cron, rules__now(r), r->tz);
+    int64_t next = rules__cron_next(&o.cron, rules__now(r), rules__tz(r));
     pthread_mutex_lock(&r->lock);
     ru->state = RS_SCHEDULED;
     ru->next_start = next;
@@ -217,6 +217,28 @@ int ek_rules_rule_validate(ek_rules *r, const char *json, size_t len, ek_err *er
     rc = rules__rule_parse(r, &def, &o, err);
     if (rc == 0) rc = check_def(r, ek_str_ptr(ek_object_get(&def, "id")), &def, err);
     ek_value_unref(&def);
+    return rc;
+}
+
+int ek_rules_rule_set_tags(ek_rules *r, const char *id, const ek_value *tags, ek_err *err)
+{
+    pthread_mutex_lock(&r->op_lock);
+    pthread_mutex_lock(&r->lock);
+    rules__rule *ru = find_rule(r, id);
+    if (ru) {
+        /* A new definition swapped in: readers holding the old one never see it change. */
+        ek_value def = ek_value_ref(&ru->def);
+        ek_value_unshare(&def);
+        ek_object_set(&def, "tags", ek_value_ref(tags));
+        ek_value old = ru->def;
+        ru->def = def;
+        pthread_mutex_unlock(&r->lock);
+        ek_value_unref(&old);
+    } else {
+        pthread_mutex_unlock(&r->lock);
+    }
+    int rc = ru ? persist(r, ru, err) : not_found(id, err);
+    pthread_mutex_unlock(&r->op_lock);
     return rc;
 }
 
@@ -542,6 +564,12 @@ int ek_rules_new(ek_app *app, const ek_rules_opts *opts, ek_rules **out, ek_err 
     if (opts) r->opts = *opts;
     pthread_mutex_init(&r->op_lock, NULL);
     pthread_mutex_init(&r->lock, NULL);
+    const char *zone = app->config ? ek_config_str(app->config, "basic.timezone") : NULL;
+    ek_err ze = {0};
+    ek_tz *tz = NULL;
+    if (ek_tz_open(zone && *zone ? zone : "Local", &tz, &ze) != 0)
+        ek_warn("basic.timezone: %s; cron schedules and time functions use UTC", ze.msg);
+    atomic_store(&r->tz, tz);
     int rc = rules__catalog_load(r, err);
     if (rc == 0) rc = ek_store_foreach(app->store, RULES_NS_RULE, load_rule, r, err);
     if (rc) {
@@ -552,14 +580,26 @@ int ek_rules_new(ek_app *app, const ek_rules_opts *opts, ek_rules **out, ek_err 
     return 0;
 }
 
+int ek_rules_set_timezone(ek_rules *r, const char *name, ek_err *err)
+{
+    ek_tz *tz = NULL;
+    bool local = !name || !*name || strcmp(name, "Local") == 0;
+    /* Without a zone database Local is UTC, as ek_rules_new treats it. */
+    if (ek_tz_open(local ? "Local" : name, &tz, err) != 0 && !local) return EK_EINVAL;
+    pthread_mutex_lock(&r->lock);
+    ek_tz *old = atomic_exchange(&r->tz, tz);
+    if (old) {
+        r->old_tz = ek_realloc(r->old_tz, (r->nold_tz + 1) * sizeof *r->old_tz);
+        r->old_tz[r->nold_tz++] = old;
+    }
+    pthread_mutex_unlock(&r->lock);
+    return 0;
+}
+
 int ek_rules_start(ek_rules *r, ek_err *err)
 {
     int n = r->opts.workers > 0 ? r->opts.workers : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (n < 1) n = 1;
-    const char *zone = ek_config_str(r->app->config, "basic.timezone");
-    ek_err ze = {0};
-    if (ek_tz_open(zone && *zone ? zone : "Local", &r->tz, &ze) != 0)
-        ek_warn("basic.timezone: %s; cron schedules use UTC", ze.msg);
     int rc = rules__pool_start(r, n, err);
     if (rc == 0) rc = rules__timer_start(r, err);
     if (rc == 0) rc = rules__patrol_start(r, err);
@@ -587,7 +627,9 @@ void ek_rules_free(ek_rules *r)
     for (size_t i = 0; i < r->nrules; i++) rule_free(r->rules[i]);
     ek_free(r->rules);
     rules__catalog_free(r);
-    ek_tz_free(r->tz);
+    ek_tz_free(atomic_load(&r->tz));
+    for (size_t i = 0; i < r->nold_tz; i++) ek_tz_free(r->old_tz[i]);
+    ek_free(r->old_tz);
     pthread_mutex_destroy(&r->lock);
     pthread_mutex_destroy(&r->op_lock);
     ek_free(r);

@@ -38,6 +38,10 @@ int ek_rules_new(ek_app *app, const ek_rules_opts *opts, ek_rules **out, ek_err 
 /* Starts the worker pool and the timer, then every rule that was running when kuiperd stopped
  * (a rule that fails to start is left "stopped: <reason>" and logged). */
 int ek_rules_start(ek_rules *r, ek_err *err);
+/* Sets the engine's time zone (basic.timezone: "Local", "UTC" or an IANA name), read from then on by
+ * cron schedules, windows planned later and the SQL time functions (format_time ...). EK_EINVAL with
+ * err naming the zone when it is unknown. Safe from any thread. */
+int ek_rules_set_timezone(ek_rules *r, const char *name, ek_err *err);
 /* Stops every rule (keeping in the store whether it was running), joins the threads, frees all.
  * Accepts NULL. */
 void ek_rules_free(ek_rules *r);
@@ -67,6 +71,9 @@ int ek_rules_rule_create(ek_rules *r, const char *json, size_t len, char **id, e
 /* Replaces rule id's definition (creates it when absent). The new version is planned first: if
  * that fails the old one keeps running and the error is returned. */
 int ek_rules_rule_update(ek_rules *r, const char *id, const char *json, size_t len, ek_err *err);
+/* Sets the "tags" of rule id (an array of strings, borrowed) and stores the definition; the rule
+ * keeps running as it is. EK_ENOTFOUND for an unknown id. */
+int ek_rules_rule_set_tags(ek_rules *r, const char *id, const ek_value *tags, ek_err *err);
 /* Checks a rule JSON without creating it (planning included). */
 int ek_rules_rule_validate(ek_rules *r, const char *json, size_t len, ek_err *err);
 int ek_rules_rule_delete(ek_rules *r, const char *id, ek_err *err);

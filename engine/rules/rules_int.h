@@ -206,7 +206,10 @@ extern const ek_op_ops rules__op_watermark, rules__op_analytic, rules__op_window
  * boundary after ts on its wall clock. */
 struct ek_tz;
 struct ek_config;
-int rules__window_zone(const struct ek_config *cfg, struct ek_tz **tz, int64_t *off, ek_err *err);
+/* The zone windows align to: the engine's basic.timezone (*own NULL), or one opened from cfg
+ * (*own, to free with rules__window_zone_free); *off when neither exists. */
+int rules__window_zone(rules__run *run, const struct ek_config *cfg, const struct ek_tz **tz, struct ek_tz **own,
+                       int64_t *off, ek_err *err);
 void rules__window_zone_free(struct ek_tz *tz);
 int64_t rules__window_align(const struct ek_tz *tz, int64_t off, int64_t ts, int64_t len);
 struct rules__run;
@@ -397,7 +400,12 @@ struct ek_rules {
     rules__pool *sink_pool;     /* sink actors */
     struct rules__timer *timer;
     struct rules__patrol *patrol;
-    struct ek_tz *tz;           /* basic.timezone for cron schedules (NULL: UTC) */
+    /* basic.timezone (PATCH /configs changes it): cron schedules, window alignment and the SQL time
+     * functions read it through rules__tz. A replaced zone is kept in old_tz until ek_rules_free, so
+     * a pointer read once stays valid without any lock. NULL: UTC. */
+    struct ek_tz *_Atomic tz;
+    struct ek_tz **old_tz;
+    size_t nold_tz;
     bool started;
 };
 
@@ -421,10 +429,13 @@ static inline const char *rules__prop_of(const rules__run *run, size_t i, ek_str
 {
     return run->src_stmts[i]->create.props[p];
 }
+/* The engine's current basic.timezone, or NULL (UTC); valid until ek_rules_free. */
+static inline const struct ek_tz *rules__tz(const ek_rules *r) { return atomic_load(&((ek_rules *)r)->tz); }
 
 static inline ek_eval_ctx rules__ctx(const rules__run *run, const rules__batch *b, size_t t)
 {
     ek_eval_ctx c = {0};
+    c.tz = rules__tz(run->eng);
     c.rows = (const ek_row *const *)&b->rows[t * b->width];
     c.nrows = b->width;
     c.window_start_ms = b->wstart;

@@ -155,6 +155,10 @@ async function main(page) {
       await page.waitForFunction((rid) => location.hash === `#/rules/${rid}`, id);
       await page.waitForSelector('.badge[data-status=running]', { timeout: 15000 });
     });
+    await step('the rule page shows the plan GET /rules/{id}/explain answers as text', async () => {
+      await page.waitForSelector('[data-testid=rule-plan] [data-op^=ProjectPlan]', { state: 'attached', timeout: 10000 });
+      await page.waitForSelector('[data-testid=rule-plan] [data-op^=DataSourcePlan]', { state: 'attached' });
+    });
     await step('published MQTT messages move the rule\'s metrics and appear in the preview', async () => {
       await page.waitForSelector('[data-testid=preview]');
       for (let i = 0; i < 12; i++) {
@@ -239,6 +243,7 @@ async function main(page) {
   await step('the configuration page shows the server', async () => {
     await go(page, '#/config');
     await page.waitForSelector('[data-testid=server-info] >> text=version');
+    await page.waitForSelector('pre.json:has-text("timezone")');
     await shot(page, 'config');
   });
 }

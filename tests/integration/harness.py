@@ -97,6 +97,10 @@ class Kuiperd:
                 if "--broker-only" in self.args:
                     socket.create_connection(("127.0.0.1", self.mqtt_port), timeout=0.5).close()
                     return
+                if "--dashboard-only" in self.args:
+                    port = int(self.env["KUIPER__DASHBOARD__PORT"])
+                    socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                    return
                 status, _ = self.request("GET", "/ping", timeout=0.5)
                 if status == 200:
                     return

@@ -284,6 +284,16 @@ class Browser(unittest.TestCase):
             self.run_scenario(k, "main")
             assert_clean_stop(self, k)
 
+    def test_pages_through_dashboard_only(self):
+        """The same scenario against kuiperd --dashboard-only forwarding to a separate engine."""
+        with Kuiperd(env={"KUIPER__BROKER__SYSINTERVAL": "1"}) as k:
+            with Kuiperd(args=["--dashboard-only", "--rest-upstream", "http://127.0.0.1:%d" % k.rest_port,
+                               "--tap-upstream", "http://127.0.0.1:%d" % dash_port(k)]) as dash:
+                self.run_scenario(k, "main", {"DASHBOARD_URL": "http://127.0.0.1:%d" % dash_port(dash),
+                                              "SCREENSHOT_DIR": tempfile.mkdtemp(prefix="ek-shots-proxy-")})
+                assert_clean_stop(self, dash)
+            assert_clean_stop(self, k)
+
     def test_login(self):
         from test_rest_auth_tls import admin_pem_and_token
         tmp = tempfile.mkdtemp(prefix="ek-dash-auth-")

@@ -202,6 +202,36 @@ class RulesetsAndPlugins(WithServer):
         with open(path) as f:
             self.assertIn("streams", json.load(f))
 
+    def test_export_import_data_and_status(self):
+        """export data (all, -r), import data (full, -p partial with a failing rule, -s stop) and
+        getstatus import, against kuiperd."""
+        self.ok("create", "stream", "d_stream", '(id bigint) WITH (DATASOURCE="d")')
+        self.ok("create", "rule", "d_rule", '{"sql": "SELECT * FROM d_stream", "actions": [{"log": {}}]}')
+        only = os.path.join(self.dir, "only.json")
+        self.assertEqual(self.ok("export", "data", only, "-r", '["d_rule"]'), "export configuration success\n")
+        with open(only) as f:
+            doc = json.load(f)
+        self.assertEqual(sorted(doc["rules"]), ["d_rule"])
+        self.assertEqual(sorted(doc["streams"]), ["d_stream"])
+        out = self.fail("export", "data", only, "-r", '["nosuch"]')
+        self.assertIn("nosuch", out)
+        self.ok("drop", "rule", "d_rule")
+        self.ok("drop", "stream", "d_stream")
+        # A full import brings both back.
+        self.assertEqual(self.ok("import", "data", "-f", only), "\n")
+        self.assertEqual(self.ok("show", "streams"), "d_stream\n")
+        self.assertEqual(json.loads(self.ok("getstatus", "import"))["rules"], {})
+        # Partial, with a rule on a missing stream: the server's per-item answer, exit status 1.
+        bad = os.path.join(self.dir, "bad.json")
+        with open(bad, "w") as f:
+            json.dump({"rules": {"b": json.dumps({"id": "b", "sql": "SELECT * FROM nosuch", "actions": [{"log": {}}]})}}, f)
+        out = self.fail("import", "data", "-f", bad, "-p", "true")
+        self.assertIn('"ErrorMsg"', out)
+        self.assertIn("nosuch", json.loads(self.ok("getstatus", "import"))["rules"]["b"])
+        self.assertEqual(self.ok("show", "streams"), "d_stream\n")  # partial kept it
+        self.ok("drop", "rule", "d_rule")
+        self.ok("drop", "stream", "d_stream")
+
     def test_show_plugins_and_udfs(self):
         self.need("GET", "/plugins/sinks")
         out = self.ok("show", "plugins", "sink")

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # deploy/: validates docker-compose.yml with `docker-compose config` (Debian's docker-compose
 # 1.29; no Docker engine runs here, so the images are neither built nor run) and checks what the
-# deployment promises: the broker service runs --broker-only on 1883/8083, the engine reads MQTT
-# from it with its own broker off, REST 9081 and the dashboard 9082 are published, data/ and log/
-# are volumes, and there are health checks. The Dockerfile is checked for its two stages, and its
+# deployment promises: three services from one image: the broker runs --broker-only on 1883/8083
+# (its dashboard port serving only the live views), the engine reads MQTT from it with its own
+# broker and dashboard off and publishes REST 9081, the dashboard runs --dashboard-only on 9082
+# forwarding to both; data/ and log/ are volumes, and every service has a health check. The
+# forwarding itself runs for real in test_dashboard_proxy.py. The Dockerfile is checked for its two stages, and its
 # runtime package list against the libraries the built kuiperd actually needs.
 set -euo pipefail
 src=${EK_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -17,12 +19,13 @@ command -v docker-compose >/dev/null || fail "docker-compose is not installed (s
 
 cfg=$(cd "$src/deploy" && docker-compose -f docker-compose.yml config) || fail "docker-compose config rejected deploy/docker-compose.yml"
 services=$(cd "$src/deploy" && docker-compose -f docker-compose.yml config --services | sort | tr '\n' ' ')
-[ "$services" = "broker engine " ] || fail "services are '$services', expected 'broker engine '"
+[ "$services" = "broker dashboard engine " ] || fail "services are '$services', expected 'broker dashboard engine '"
 
 # The section of one service in the normalised output.
 service() { awk -v s="  $1:" '$0 == s {on=1; next} on && /^  [a-z]/ {on=0} on' <<<"$cfg"; }
 broker=$(service broker)
 engine=$(service engine)
+dashboard=$(service dashboard)
 expect() { grep -qF -- "$2" <<<"$3" || fail "$1: expected '$2' in:\n$3"; }
 expect broker "- --broker-only" "$broker"
 expect broker "published: 1883" "$broker"
@@ -32,13 +35,37 @@ expect broker "broker-log:/kuiper/log" "$broker"
 expect broker "healthcheck:" "$broker"
 expect engine "MQTT_SOURCE__DEFAULT__SERVER: tcp://broker:1883" "$engine"
 expect engine 'KUIPER__BROKER__ENABLE: "false"' "$engine"
+expect broker "KUIPER__DASHBOARD__PORT: '9082'" "$broker"
+expect broker "http://127.0.0.1:9082/" "$broker"
+grep -qF "published: 9082" <<<"$broker" && fail "broker: its tap port 9082 must not be published"
 expect engine "published: 9081" "$engine"
-expect engine "published: 9082" "$engine"
+expect engine 'KUIPER__DASHBOARD__ENABLE: "false"' "$engine"
+grep -qF "published: 9082" <<<"$engine" && fail "engine: 9082 belongs to the dashboard service"
 expect engine "engine-data:/kuiper/data" "$engine"
 expect engine "engine-log:/kuiper/log" "$engine"
 expect engine "http://127.0.0.1:9081/ping" "$engine"
 expect engine "condition: service_healthy" "$engine"
-echo "ok - docker-compose config: services broker and engine, ports, volumes, health checks"
+expect dashboard "- --dashboard-only" "$dashboard"
+expect dashboard "- --rest-upstream" "$dashboard"
+expect dashboard "- http://engine:9081" "$dashboard"
+expect dashboard "- --tap-upstream" "$dashboard"
+expect dashboard "- http://broker:9082" "$dashboard"
+expect dashboard "KUIPER__DASHBOARD__RESTUPSTREAM: http://engine:9081" "$dashboard"
+expect dashboard "published: 9082" "$dashboard"
+expect dashboard "dashboard-data:/kuiper/data" "$dashboard"
+expect dashboard "dashboard-log:/kuiper/log" "$dashboard"
+expect dashboard "http://127.0.0.1:9082/api/ping" "$dashboard"
+grep -qF -- "engine:" <<<"$dashboard" || fail "dashboard: must depend on the engine"
+echo "ok - docker-compose config: services broker, engine and dashboard, ports, volumes, health checks"
+
+# The flags the dashboard service runs with are kuiperd's: --help lists them.
+if [ -x "$kuiperd" ]; then
+  help=$("$kuiperd" --help)
+  for flag in --broker-only --dashboard-only --rest-upstream --tap-upstream; do
+    grep -qF -- "$flag" <<<"$help" || fail "kuiperd --help does not mention $flag used by docker-compose.yml"
+  done
+  echo "ok - kuiperd knows the flags the services run with"
+fi
 
 df="$src/deploy/Dockerfile"
 grep -q '^FROM debian:bookworm AS build$' "$df" || fail "Dockerfile: no build stage on debian:bookworm"

@@ -7,7 +7,8 @@ import os
 import time
 import unittest
 
-from harness import Kuiperd, main
+from connectors_util import Listener
+from harness import Kuiperd, main, wait_for
 
 
 class Uploads(unittest.TestCase):
@@ -104,6 +105,34 @@ class Admin(unittest.TestCase):
                 self.assertEqual(status, 400, bad)
                 self.assertIn(words, body["message"])
             self.assertEqual(k.request("PATCH", "/configs", "[]")[0], 400)
+            self.assertEqual(k.request("PATCH", "/configs", "{bad")[0], 400)
+
+    def test_configs_survive_restart_and_set_the_zone_of_time_functions(self):
+        """PATCH /configs is kept in the store: after a restart GET /configs shows it, and
+        format_time prints the wall clock of the new zone (Asia/Kolkata, UTC+05:30)."""
+        with Kuiperd() as k:
+            status, conf = k.request("GET", "/configs")
+            self.assertEqual(status, 200)
+            self.assertEqual(set(conf), {"debug", "consoleLog", "fileLog", "logLevel", "timezone"})
+            self.assertEqual(k.request("PATCH", "/configs", {"timezone": "Asia/Kolkata", "debug": True}), (204, ""))
+            k.restart()
+            status, conf = k.request("GET", "/configs")
+            self.assertEqual((conf["timezone"], conf["debug"]), ("Asia/Kolkata", True))
+            listener = Listener(k.mqtt_port, "tz/out")
+            try:
+                k.request("POST", "/streams", {"sql": 'CREATE STREAM tz () WITH (DATASOURCE="tz/in", FORMAT="JSON")'})
+                rule = {"id": "tz", "sql": 'SELECT format_time(ts, "yyyy-MM-dd HH:mm Z") AS t FROM tz',
+                        "actions": [{"mqtt": {"server": "tcp://127.0.0.1:%d" % k.mqtt_port, "topic": "tz/out"}}]}
+                self.assertEqual(k.request("POST", "/rules", rule)[0], 201)
+                wait_for(lambda: k.request("GET", "/rules/tz/status")[1].get("status") == "running")
+                time.sleep(0.5)
+                # 2024-01-01T00:00:00Z is 05:30 in Kolkata.
+                wait_for(lambda: listener.publish("tz/in", json.dumps({"ts": 1704067200000})) or
+                         listener.messages("tz/out"), what="the rule's output")
+                out = json.loads(listener.messages("tz/out")[0])
+                self.assertEqual(out, [{"t": "2024-01-01 05:30 +0530"}])
+            finally:
+                listener.close()
 
     def test_stop(self):
         k = Kuiperd().start()

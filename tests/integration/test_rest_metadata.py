@@ -2,6 +2,7 @@
 /connections against a real kuiperd. Conf keys set over REST override etc/ files and the environment
 (REST > env > yaml), survive a restart, and a deleted file key stays deleted. Error paths: unknown
 types, unknown keys, bad bodies, duplicate and unknown connection ids, unknown connection types."""
+import json
 import unittest
 
 from harness import Kuiperd, main
@@ -19,27 +20,77 @@ class Metadata(unittest.TestCase):
     def r(self, *a, **kw):
         return self.k.request(*a, **kw)
 
-    def test_types(self):
-        status, sources = self.r("GET", "/metadata/sources")
+    ABOUT = ["author", "description", "helpUrl", "installed", "trial"]
+    FIELD = ["connection_related", "control", "default", "exist", "hint", "label", "name", "optional", "type",
+             "values"]
+
+    def test_type_lists(self):
+        """eKuiper's pluginfo list: [{name, about, type}] sorted by name, about with {en, zh} texts."""
+        for path, must in (("/metadata/sources", ["memory", "mqtt"]), ("/metadata/sinks", ["log", "mqtt"])):
+            status, types = self.r("GET", path)
+            self.assertEqual(status, 200)
+            names = [t["name"] for t in types]
+            self.assertEqual(names, sorted(names))
+            for n in must:
+                self.assertIn(n, names)
+            for t in types:
+                self.assertEqual(sorted(t), ["about", "name", "type"])
+                self.assertEqual(t["type"], "internal")
+                self.assertEqual(sorted(t["about"]), self.ABOUT)
+                self.assertTrue(t["about"]["installed"])
+                self.assertEqual(sorted(t["about"]["description"]), ["en", "zh"])
+                self.assertEqual(sorted(t["about"]["author"]), ["company", "email", "name", "website"])
+        # ?kind=lookup lists only sources serving lookup tables.
+        status, lookups = self.r("GET", "/metadata/sources?kind=lookup")
         self.assertEqual(status, 200)
-        names = [s["name"] for s in sources]
-        self.assertIn("mqtt", names)
-        self.assertIn("memory", names)
-        self.assertTrue(all(s["about"]["installed"] for s in sources))
-        status, sinks = self.r("GET", "/metadata/sinks")
-        self.assertIn("log", [s["name"] for s in sinks])
-        status, funcs = self.r("GET", "/metadata/functions")
-        self.assertEqual(status, 200)
-        fnames = {f["name"]: f for f in funcs[0]["functions"]}
-        self.assertEqual(fnames["abs"]["type"], "scalar")
-        self.assertEqual(fnames["avg"]["type"], "aggregate")
+        self.assertNotIn("mqtt", [t["name"] for t in lookups])
+        self.assertLess(len(lookups), len(self.r("GET", "/metadata/sources")[1]))
+
+    def test_source_and_sink_metadata(self):
         status, mqtt = self.r("GET", "/metadata/sources/mqtt")
         self.assertEqual(status, 200)
-        self.assertIn("server", [p["name"] for p in mqtt["properties"]["default"]])
-        self.assertEqual(self.r("GET", "/metadata/sinks/log")[0], 200)
-        status, body = self.r("GET", "/metadata/sources/nosuch")
-        self.assertEqual((status, body), (404, {"error": 1002, "message": "source type nosuch is not found"}))
-        self.assertEqual(self.r("GET", "/metadata/sinks/yaml/nosuch")[0], 404)
+        self.assertEqual(sorted(mqtt), ["about", "libs", "node", "properties", "type"])
+        self.assertEqual(list(mqtt["properties"]), ["default"])
+        server = [p for p in mqtt["properties"]["default"] if p["name"] == "server"][0]
+        self.assertEqual(sorted(server), self.FIELD)
+        self.assertEqual((server["type"], server["control"]), ("string", "text"))
+        self.assertEqual(mqtt["node"]["category"], "source")
+        status, log = self.r("GET", "/metadata/sinks/log")
+        self.assertEqual(status, 200)
+        self.assertEqual(sorted(log), ["about", "libs", "node", "properties", "type"])
+        self.assertIsInstance(log["properties"], list)
+        self.assertEqual(log["node"]["category"], "sink")
+        # The connection view: only the connection-related properties of the source.
+        status, conn = self.r("GET", "/metadata/connections/mqtt")
+        self.assertEqual(status, 200)
+        names = [p["name"] for p in conn["properties"]["default"]]
+        self.assertIn("server", names)
+        self.assertNotIn("qos", names)
+        self.assertTrue(all(p["connection_related"] for p in conn["properties"]["default"]))
+        self.assertIn("qos", [p["name"] for p in mqtt["properties"]["default"]])
+        # eKuiper's errors for unknown plugins: 400, code 5000 (ConfKeyError).
+        self.assertEqual(self.r("GET", "/metadata/sources/nosuch"),
+                         (400, {"error": 5000, "message": "This plugin was not found:nosuch"}))
+        self.assertEqual(self.r("GET", "/metadata/sinks/nosuch"),
+                         (400, {"error": 5000, "message": "This plugin was not found:nosuch"}))
+        self.assertEqual(self.r("GET", "/metadata/sinks/yaml/nosuch"),
+                         (400, {"error": 5000, "message": "This plugin was not found:sinks.nosuch"}))
+
+    def test_functions(self):
+        """A list of function files as etc/functions/internal.json: {about, functions[...]}."""
+        status, files = self.r("GET", "/metadata/functions")
+        self.assertEqual(status, 200)
+        self.assertEqual(len(files), 1)
+        self.assertEqual(sorted(files[0]), ["about", "functions"])
+        self.assertEqual(sorted(files[0]["about"]["description"]), ["en_US", "zh_CN"])
+        funcs = {f["name"]: f for f in files[0]["functions"]}
+        self.assertEqual(sorted(funcs["abs"]), ["args", "example", "hint", "name", "node", "return"])
+        self.assertEqual(funcs["abs"]["example"], "abs(col1)")
+        self.assertEqual(len(funcs["abs"]["args"]), 1)
+        self.assertEqual(sorted(funcs["abs"]["args"][0]), ["control", "hint", "label", "name", "optional", "type"])
+        self.assertEqual(sorted(funcs["avg"]), ["aggregate", "args", "example", "hint", "name", "node", "return"])
+        self.assertIs(funcs["avg"]["aggregate"], True)
+        self.assertEqual(funcs["avg"]["node"]["category"], "function")
 
     def test_source_conf_keys(self):
         status, conf = self.r("GET", "/metadata/sources/yaml/mqtt")
@@ -62,7 +113,23 @@ class Metadata(unittest.TestCase):
         status, body = self.r("PUT", "/metadata/sources/mqtt/confKeys/x", "{bad")
         self.assertEqual(status, 400)
         self.assertIn("not valid JSON", body["message"])
-        self.assertEqual(self.r("PUT", "/metadata/sources/nosuch/confKeys/x", {})[0], 404)
+        self.assertEqual(self.r("PUT", "/metadata/sources/nosuch/confKeys/x", {}),
+                         (400, {"error": 5000, "message": "This plugin was not found:sources.nosuch"}))
+
+    def test_secrets_are_masked(self):
+        """eKuiper answers "******" for password and token (any case) and keeps the stored value when
+        "******" is sent back."""
+        self.assertEqual(self.r("PUT", "/metadata/sources/mqtt/confKeys/sec",
+                                {"server": "tcp://h:1", "password": "p1", "Token": "t1"}), (200, ""))
+        conf = self.r("GET", "/metadata/sources/yaml/mqtt")[1]["sec"]
+        self.assertEqual(conf, {"server": "tcp://h:1", "password": "******", "Token": "******"})
+        conf["server"] = "tcp://h:2"
+        self.assertEqual(self.r("PUT", "/metadata/sources/mqtt/confKeys/sec", conf), (200, ""))
+        # The stored secrets are unchanged: the whole export (REST layer) still has them.
+        status, doc = self.r("GET", "/data/export")
+        stored = json.loads(doc["sourceConfig"]["mqtt"])["sec"]
+        self.assertEqual(stored, {"server": "tcp://h:2", "password": "p1", "Token": "t1"})
+        self.r("DELETE", "/metadata/sources/mqtt/confKeys/sec")
 
     def test_sink_and_connection_conf_keys(self):
         self.assertEqual(self.r("PUT", "/metadata/sinks/mqtt/confKeys/s1", {"topic": "t"}), (200, ""))

@@ -1,6 +1,7 @@
 /* Tests for the date and time functions (sql/func_time.c): format_time's pattern letters,
  * calendar fields (UTC), date arithmetic, the current-time functions' shapes, nulls and errors. */
 #include "tests/unit/test_sql_func_util.h"
+#include "sql/tz.h"
 
 #include <regex.h>
 
@@ -110,6 +111,32 @@ static void test_convert_tz(void)
     ek_func_ctx_release(&ctx);
 }
 
+/* basic.timezone (ctx.tz, the engine's zone): the wall-clock functions read it, and convert_tz to
+ * another zone then formats as that zone, not shifted twice. */
+static void test_basic_timezone(void)
+{
+    ek_tz *tz = NULL;
+    ek_err err = {0};
+    CU_ASSERT_EQUAL_FATAL(ek_tz_open("Asia/Kolkata", &tz, &err), 0);
+    ek_func_ctx ctx = {.tz = tz};
+    fcheck_ctx("format_time", &ctx, "[\"2024-01-01T00:00:00Z\", \"yyyy-MM-dd HH:mm XXX\"]", "\"2024-01-01 05:30 +05:30\"");
+    fcheck_ctx("hour", &ctx, "[\"2024-01-01T20:00:00Z\"]", "1");
+    fcheck_ctx("day_of_month", &ctx, "[\"2024-01-01T20:00:00Z\"]", "2");
+    fcheck_ctx("from_unix_time", &ctx, "[1704067200]", "\"2024-01-01 05:30:00\"");
+    ek_func_ctx conv = {.tz = tz};
+    ek_value out;
+    CU_ASSERT_EQUAL_FATAL(fcall("convert_tz", &conv, "[\"2024-01-01T00:00:00Z\", \"Asia/Tokyo\"]", &out, &err), 0);
+    ek_value h;
+    CU_ASSERT_EQUAL(fcallv("hour", &ctx, &out, 1, &h, &err), 0);
+    CU_ASSERT_EQUAL(h.i, 9);  /* Tokyo's 09:00, read through Kolkata's wall clock */
+    ek_value_unref(&out);
+    ek_func_ctx_release(&conv);
+    ek_func_ctx_release(&ctx);
+    /* Without a zone the functions stay on UTC. */
+    fcheck("hour", "[\"2024-01-01T20:00:00Z\"]", "20");
+    ek_tz_free(tz);
+}
+
 static bool matches(const char *text, const char *re)
 {
     regex_t r;
@@ -167,6 +194,7 @@ void ek_register_tests(void)
         {"datetime values", test_datetime_values},
         {"current time shapes", test_now},
         {"convert_tz", test_convert_tz},
+        {"basic.timezone", test_basic_timezone},
         {"nulls and errors", test_nulls},
         {NULL, NULL},
     };

@@ -86,6 +86,22 @@ export function badge(status) {
   return h('span.badge', { class: `badge ${cls}`, 'data-status': s }, s);
 }
 
+/**
+ * A rule's plan from GET /rules/{id}/explain, eKuiper's text form: one {"op","info"} JSON object a
+ * line, each indented by tabs below the first. Shown as an indented tree of "op  info" lines.
+ */
+export function planBlock(text) {
+  const lines = String(text || '').split('\n').filter((l) => l.trim());
+  const rows = lines.map((l) => {
+    const depth = l.length - l.replace(/^\t+/, '').length;
+    let node;
+    try { node = JSON.parse(l.trim()); } catch { node = { op: l.trim(), info: '' }; }
+    return h('div.plan-node', { style: `padding-left:${depth * 1.2}em`, 'data-op': node.op || '' },
+      h('b', node.op || ''), node.info ? h('span.muted', '  ' + node.info) : null);
+  });
+  return h('div.plan', { 'data-testid': 'rule-plan' }, rows.length ? rows : h('p.na', 'No plan.'));
+}
+
 /** A JSON value pretty-printed in a <pre>. */
 export function jsonBlock(v) {
   return h('pre.json', typeof v === 'string' ? v : JSON.stringify(v, null, 2));

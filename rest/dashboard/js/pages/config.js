@@ -4,6 +4,7 @@ import { h, replace, fmtBytes, fmtDuration, jsonBlock } from '../dom.js';
 import { api, ApiError } from '../api.js';
 
 const SECTIONS = [
+  ['/configs', 'Basic settings in force (change them with PATCH /configs)'],
   ['/metadata/sources', 'Source types'],
   ['/metadata/sinks', 'Sink types'],
   ['/metadata/functions', 'Functions'],

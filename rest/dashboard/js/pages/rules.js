@@ -1,7 +1,7 @@
 // Rules: the list with live status and start/stop/restart/delete; the create and edit form (SQL
 // with inline parse errors, actions and options as JSON); and a rule's page with its status,
 // per-node metrics charted as they change, and a live preview of what it emits (see renderDetail).
-import { h, replace, toast, badge, fmtNumber, fmtTime, jsonBlock } from '../dom.js';
+import { h, replace, toast, badge, fmtNumber, fmtTime, jsonBlock, planBlock } from '../dom.js';
 import { api, ApiError } from '../api.js';
 import { sqlEditor, errorPosition } from '../sqleditor.js';
 import { Series, lineChart, legend } from '../chart.js';
@@ -292,7 +292,7 @@ export function renderDetail(main, { id }) {
     const plan = h('div');
     replace(def, h('details', h('summary', 'Definition'), h('pre.json', rule.sql || ''), jsonBlock({ actions: rule.actions, options: rule.options }),
       h('h2', { style: 'margin-top:10px' }, 'Plan ', h('code.small.muted', `GET /rules/${id}/explain`)), plan));
-    api('GET', `/rules/${enc(id)}/explain`).then((p) => replace(plan, jsonBlock(p)))
+    api('GET', `/rules/${enc(id)}/explain`).then((p) => replace(plan, planBlock(p)))
       .catch((e) => replace(plan, e instanceof ApiError && e.missingEndpoint ? h('p.na', 'Not available.') : h('div.error-box', e.message)));
     startPreview(rule);
   }).catch((e) => replace(def, h('div.error-box', e.message)));
