@@ -8,6 +8,7 @@
  * delayed like a client's (topic rewrite rules are for MQTT clients only). ek_broker_unsubscribe waits for the reactor, so once
  * it returns the callback is never called again; called from a callback it runs directly. */
 #include "broker/broker_int.h"
+#include "engine/log.h"
 #include "engine/mem.h"
 
 #include <arpa/inet.h>
@@ -252,8 +253,18 @@ long ek_broker_subscribe(ek_broker *b, const char *filter, int qos, ek_broker_de
     sub->id = atomic_fetch_add(&b->next_sub_id, 1) + 1;
     snprintf(sub->idkey, sizeof sub->idkey, "%ld", sub->id);
     long id = sub->id;
-    if (b->running && pthread_equal(pthread_self(), b->thr)) do_subscribe(b, sub);
-    else broker__post(b, do_subscribe, sub);
+    if (b->running && !pthread_equal(pthread_self(), b->thr)) {
+        /* Wait until the subscription is in the topic tree, so that whatever is published after
+         * this returns reaches it (a rule reported running must see the next message). On a
+         * timeout the reactor still adds it later. */
+        ek_err e = {0};
+        if (broker__call(b, do_subscribe, sub, NULL, 5000, &e))
+            ek_warn("broker: subscription to %s is late: %s", filter, e.msg);
+    } else if (b->running) {
+        do_subscribe(b, sub);
+    } else {
+        broker__post(b, do_subscribe, sub);
+    }
     return id;
 }
 

@@ -43,7 +43,8 @@ void ek_broker_msg_unref(ek_broker_msg *m);
 typedef void (*ek_broker_deliver_fn)(void *arg, ek_broker_msg *m);
 
 /* Subscribes an in-process client to filter (MQTT wildcards allowed, $share/ too). Returns an id
- * > 0 for ek_broker_unsubscribe, or a negative EK_E* for a bad filter. Thread-safe. */
+ * > 0 for ek_broker_unsubscribe, or a negative EK_E* for a bad filter. Thread-safe; once it returns
+ * (with the broker running) the subscription receives every message published afterwards. */
 long ek_broker_subscribe(ek_broker *b, const char *filter, int qos, ek_broker_deliver_fn fn, void *arg,
                          ek_err *err);
 /* Removes an in-process subscription; after it returns the callback is never called again. */
