@@ -22,6 +22,14 @@ static ek_rules *engine(const rest_req *req, rest_resp *resp)
     return req->app->rules;
 }
 
+/* Replies eKuiper's plain text for a done change: "Stream demo is created." */
+static void reply_done(rest_resp *resp, int status, bool table, const char *name, const char *done)
+{
+    char text[300];
+    snprintf(text, sizeof text, "%s %s is %s.", word(table), name, done);
+    rest__text(resp, status, text);
+}
+
 /* The "sql" string of the body, or NULL after writing a 400. *body must be freed by the caller. */
 static const char *body_sql(const rest_req *req, rest_resp *resp, ek_value *body)
 {
@@ -47,9 +55,7 @@ static void create(rest_req *req, rest_resp *resp)
         if (ek_rules_stream_create(r, table, sql, &name, &err) != 0) {
             rest__err(resp, &err);
         } else {
-            char text[300];
-            snprintf(text, sizeof text, "%s %s is created.", word(table), name);
-            rest__text(resp, 201, text);
+            reply_done(resp, 201, table, name, "created");
         }
         ek_free(name);
     }
@@ -77,24 +83,26 @@ static void details(rest_req *req, rest_resp *resp)
     list_streams(req, resp, true);
 }
 
-static void describe(rest_req *req, rest_resp *resp)
+/* GET /streams/{name} and its /schema: one catalog lookup replied as JSON or as the error. */
+static void reply_lookup(rest_req *req, rest_resp *resp,
+                         int (*lookup)(ek_rules *, bool, const char *, ek_value *, ek_err *))
 {
     ek_rules *r = engine(req, resp);
     if (!r) return;
     ek_value v = ek_null();
     ek_err err = {0};
-    int rc = ek_rules_stream_describe(r, is_table(req), req->params[0], &v, &err);
+    int rc = lookup(r, is_table(req), req->params[0], &v, &err);
     rest__result(resp, rc, &v, &err);
+}
+
+static void describe(rest_req *req, rest_resp *resp)
+{
+    reply_lookup(req, resp, ek_rules_stream_describe);
 }
 
 static void schema(rest_req *req, rest_resp *resp)
 {
-    ek_rules *r = engine(req, resp);
-    if (!r) return;
-    ek_value v = ek_null();
-    ek_err err = {0};
-    int rc = ek_rules_stream_schema(r, is_table(req), req->params[0], &v, &err);
-    rest__result(resp, rc, &v, &err);
+    reply_lookup(req, resp, ek_rules_stream_schema);
 }
 
 static void replace(rest_req *req, rest_resp *resp)
@@ -109,9 +117,7 @@ static void replace(rest_req *req, rest_resp *resp)
         if (ek_rules_stream_replace(r, table, req->params[0], sql, &err) != 0) {
             rest__err(resp, &err);
         } else {
-            char text[300];
-            snprintf(text, sizeof text, "%s %s is replaced.", word(table), req->params[0]);
-            rest__text(resp, 200, text);
+            reply_done(resp, 200, table, req->params[0], "replaced");
         }
     }
     ek_value_unref(&body);
@@ -127,9 +133,7 @@ static void drop(rest_req *req, rest_resp *resp)
         rest__err(resp, &err);
         return;
     }
-    char text[300];
-    snprintf(text, sizeof text, "%s %s is dropped.", word(table), req->params[0]);
-    rest__text(resp, 200, text);
+    reply_done(resp, 200, table, req->params[0], "dropped");
 }
 
 const rest_route rest__routes_streams[] = {
