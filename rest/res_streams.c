@@ -42,7 +42,8 @@ static const char *body_sql(const rest_req *req, rest_resp *resp, ek_value *body
     return ek_str_ptr(sql);
 }
 
-static void create(rest_req *req, rest_resp *resp)
+/* POST /streams creates from the body's sql, PUT /streams/{name} replaces; both reply eKuiper's text. */
+static void save(rest_req *req, rest_resp *resp, bool is_new)
 {
     ek_rules *r = engine(req, resp);
     if (!r) return;
@@ -52,14 +53,19 @@ static void create(rest_req *req, rest_resp *resp)
     if (sql) {
         ek_err err = {0};
         char *name = NULL;
-        if (ek_rules_stream_create(r, table, sql, &name, &err) != 0) {
-            rest__err(resp, &err);
-        } else {
-            reply_done(resp, 201, table, name, "created");
-        }
+        int rc = is_new ? ek_rules_stream_create(r, table, sql, &name, &err)
+                        : ek_rules_stream_replace(r, table, req->params[0], sql, &err);
+        if (rc != 0) rest__err(resp, &err);
+        else if (is_new) reply_done(resp, 201, table, name, "created");
+        else reply_done(resp, 200, table, req->params[0], "replaced");
         ek_free(name);
     }
     ek_value_unref(&body);
+}
+
+static void create(rest_req *req, rest_resp *resp)
+{
+    save(req, resp, true);
 }
 
 /* GET /streams (names) and GET /streamdetails (name, type, format ...), same for tables. */
@@ -107,20 +113,7 @@ static void schema(rest_req *req, rest_resp *resp)
 
 static void replace(rest_req *req, rest_resp *resp)
 {
-    ek_rules *r = engine(req, resp);
-    if (!r) return;
-    bool table = is_table(req);
-    ek_value body = ek_null();
-    const char *sql = body_sql(req, resp, &body);
-    if (sql) {
-        ek_err err = {0};
-        if (ek_rules_stream_replace(r, table, req->params[0], sql, &err) != 0) {
-            rest__err(resp, &err);
-        } else {
-            reply_done(resp, 200, table, req->params[0], "replaced");
-        }
-    }
-    ek_value_unref(&body);
+    save(req, resp, false);
 }
 
 static void drop(rest_req *req, rest_resp *resp)
