@@ -206,13 +206,7 @@ static pid_t tls_mosquitto(const char *dir, int port)
     fprintf(f, "listener %d 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\n"
                "cafile %s/ca.crt\ncertfile %s/server.crt\nkeyfile %s/server.key\n", port, dir, dir, dir);
     fclose(f);
-    pid_t pid = fork();
-    if (pid == 0) {
-        execl("/usr/sbin/mosquitto", "mosquitto", "-c", conf, (char *)NULL);
-        _exit(127);
-    }
-    for (int i = 0; i < 250 && !tc_port_open(port); i++) tc_sleep_ms(20);
-    return tc_port_open(port) ? pid : 0;
+    return tc_mosquitto_run(conf, port);
 }
 
 static void test_tls(void)

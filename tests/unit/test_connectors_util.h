@@ -1,4 +1,4 @@
-/* Helpers for the connector tests: free loopback ports, a Mosquitto broker started on one with a
+/* Helpers for the connector tests: free loopback ports (test_net_util.h), a Mosquitto broker started on one with a
  * temporary configuration (and always stopped), and an ek_ingest that collects what a source
  * delivers so a test can wait for it with a timeout. Header-only: each test file is its own
  * executable. */
@@ -7,44 +7,27 @@
 
 #include "connectors/connector.h"
 #include "engine/mem.h"
+#include "tests/unit/test_net_util.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-static inline int tc_free_port(void)
+/* Runs /usr/sbin/mosquitto with the configuration file conf and waits (at most 5 s) for it to
+ * listen on 127.0.0.1:port; returns its pid (0 on failure). */
+static inline pid_t tc_mosquitto_run(const char *conf, int port)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    bind(fd, (struct sockaddr *)&a, sizeof a);
-    getsockname(fd, (struct sockaddr *)&a, &len);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
-static inline int tc_port_open(int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    int ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-    close(fd);
-    return ok;
-}
-
-static inline void tc_sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl("/usr/sbin/mosquitto", "mosquitto", "-c", conf, (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 250 && !tc_port_open(port); i++) tc_sleep_ms(20);
+    return tc_port_open(port) ? pid : 0;
 }
 
 /* Starts /usr/sbin/mosquitto on 127.0.0.1:port; returns its pid (0 on failure). */
@@ -58,15 +41,10 @@ static inline pid_t tc_mosquitto_start(int port)
     if (!f) return 0;
     fprintf(f, "listener %d 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\n", port);
     fclose(f);
-    pid_t pid = fork();
-    if (pid == 0) {
-        execl("/usr/sbin/mosquitto", "mosquitto", "-c", conf, (char *)NULL);
-        _exit(127);
-    }
-    for (int i = 0; i < 250 && !tc_port_open(port); i++) tc_sleep_ms(20);
+    pid_t pid = tc_mosquitto_run(conf, port);
     unlink(conf);
     rmdir(dir);
-    return tc_port_open(port) ? pid : 0;
+    return pid;
 }
 
 static inline void tc_mosquitto_stop(pid_t pid)
