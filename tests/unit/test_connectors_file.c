@@ -28,13 +28,11 @@ static ek_value jv(const char *s)
 
 static char *slurp(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
     ek_buf b = EK_BUF_INIT;
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) ek_buf_append(&b, chunk, n);
-    fclose(f);
+    if (ek_buf_read_file(&b, path, 0) != 0) {
+        ek_buf_free(&b);
+        return NULL;
+    }
     return ek_buf_detach(&b);
 }
 
