@@ -19,13 +19,6 @@
 const char *__lsan_default_suppressions(void);
 const char *__lsan_default_suppressions(void) { return "leak:libpaho-mqtt3as.so\n"; }
 
-static ek_value props_json(const char *json)
-{
-    ek_value v;
-    if (ek_json_decode(json, strlen(json), 0, &v, NULL)) return ek_object_new(0);
-    return v;
-}
-
 typedef struct endpoint {
     const ek_source_ops *sops;
     const ek_sink_ops *kops;
@@ -39,7 +32,7 @@ static int open_source(endpoint *e, ek_app *app, const char *json, const char *t
     e->sops = ek_connector_source("mqtt");
     CU_ASSERT_PTR_NOT_NULL_FATAL(e->sops);
     e->src = ek_calloc(1, e->sops->state_size);
-    e->sprops = props_json(json);
+    e->sprops = tc_json(json);
     ek_ingest in;
     tc_collector_init(&e->col, &in);
     ek_source_conf sc = {.app = app, .stream = "s1", .datasource = topic, .props = &e->sprops};
@@ -54,7 +47,7 @@ static int open_sink(endpoint *e, ek_app *app, const char *json)
     e->kops = ek_connector_sink("mqtt");
     CU_ASSERT_PTR_NOT_NULL_FATAL(e->kops);
     e->sink = ek_calloc(1, e->kops->state_size);
-    e->kprops = props_json(json);
+    e->kprops = tc_json(json);
     ek_sink_conf kc = {.app = app, .rule_id = "r1", .props = &e->kprops};
     ek_err err = {0};
     int rc = e->kops->open(e->sink, &kc, &err);
@@ -64,7 +57,7 @@ static int open_sink(endpoint *e, ek_app *app, const char *json)
 
 static int send_json(endpoint *e, const char *json)
 {
-    ek_value v = props_json(json);
+    ek_value v = tc_json(json);
     ek_sink_data d = {.value = &v, .payload = json, .len = strlen(json)};
     ek_err err = {0};
     int rc = e->kops->collect(e->sink, &d, &err);
@@ -389,13 +382,13 @@ static void resend_destination(ek_app *app, int port)
     CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
     snprintf(db, sizeof db, "%s/cache.db", dir);
     ek_cache_conf conf;
-    ek_value cp = props_json("{\"enableCache\":true}");
+    ek_value cp = tc_json("{\"enableCache\":true}");
     CU_ASSERT_EQUAL(ek_cache_conf_load(NULL, &cp, &conf, NULL), 0);
     ek_value_unref(&cp);
     ek_sink_cache *c = NULL;
     CU_ASSERT_EQUAL_FATAL(ek_sink_cache_open(db, "rd_0", &conf, &c, NULL), 0);
     gated_sink g = {.e = &e, .down = 1};
-    ek_value v = props_json("{\"k\":\"z\"}");
+    ek_value v = tc_json("{\"k\":\"z\"}");
     ek_sink_data d = {.value = &v, .payload = "{\"k\":\"z\"}", .len = 9};
     CU_ASSERT_EQUAL(ek_sink_cache_deliver(c, &d, gated_collect, &g, NULL), EK_CACHE_KEPT);
     g.down = 0;
@@ -414,7 +407,7 @@ static void resend_destination(ek_app *app, int port)
 
 static void test_bundled_in_process(void)
 {
-    ek_value sec = props_json("{\"bind\":\"127.0.0.1\",\"port\":0}");
+    ek_value sec = tc_json("{\"bind\":\"127.0.0.1\",\"port\":0}");
     char dir[] = "/tmp/ek-bundled-XXXXXX";
     CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
     ek_broker *b = NULL;
