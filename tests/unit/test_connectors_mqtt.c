@@ -55,6 +55,22 @@ static int open_sink(endpoint *e, ek_app *app, const char *json)
     return rc;
 }
 
+/* Opens the source and waits (at most 5 s) until it reports being connected. */
+static void open_source_up(endpoint *e, ek_app *app, const char *json, const char *topic)
+{
+    CU_ASSERT_EQUAL_FATAL(open_source(e, app, json, topic), 0);
+    CU_ASSERT_TRUE(tc_wait(&e->col, tc_is_up, 1, 5000));
+}
+
+/* Starts a Mosquitto on a free port for the test; returns the port, its pid in *mq. */
+static int start_mosquitto(pid_t *mq)
+{
+    int port = tc_free_port();
+    *mq = tc_mosquitto_start(port);
+    CU_ASSERT_FATAL(*mq > 0);
+    return port;
+}
+
 static int send_json(endpoint *e, const char *json)
 {
     ek_value v = tc_json(json);
@@ -78,9 +94,8 @@ static void close_all(endpoint *e)
 
 static void roundtrip(const char *version)
 {
-    int port = tc_free_port();
-    pid_t mq = tc_mosquitto_start(port);
-    CU_ASSERT_FATAL(mq > 0);
+    pid_t mq;
+    int port = start_mosquitto(&mq);
     ek_app app = {0};
     char sp[256], kp[256];
     snprintf(sp, sizeof sp, "{\"server\":\"tcp://127.0.0.1:%d\",\"qos\":1,\"protocolVersion\":\"%s\"}", port, version);
@@ -88,8 +103,7 @@ static void roundtrip(const char *version)
              "{\"server\":\"tcp://127.0.0.1:%d\",\"topic\":\"devices/{{.id}}/out\",\"qos\":1,\"protocolVersion\":\"%s\"}",
              port, version);
     endpoint e = {0};
-    CU_ASSERT_EQUAL_FATAL(open_source(&e, &app, sp, "devices/+/out"), 0);
-    CU_ASSERT_TRUE(tc_wait(&e.col, tc_is_up, 1, 5000));
+    open_source_up(&e, &app, sp, "devices/+/out");
     CU_ASSERT_EQUAL_FATAL(open_sink(&e, &app, kp), 0);
     tc_sleep_ms(200); /* the subscription reaches the broker */
     CU_ASSERT_EQUAL(send_json(&e, "{\"id\":\"d1\",\"t\":1}"), 0);
@@ -114,9 +128,8 @@ static void test_roundtrip_v31(void) { roundtrip("3.1"); }
 
 static void test_shared_and_decompression(void)
 {
-    int port = tc_free_port();
-    pid_t mq = tc_mosquitto_start(port);
-    CU_ASSERT_FATAL(mq > 0);
+    pid_t mq;
+    int port = start_mosquitto(&mq);
     ek_app app = {0};
     char sp[256], kp[256];
     snprintf(sp, sizeof sp, "{\"server\":\"tcp://127.0.0.1:%d\",\"decompression\":\"gzip\"}", port);
@@ -149,16 +162,14 @@ static void test_shared_and_decompression(void)
 
 static void test_broker_goes_away(void)
 {
-    int port = tc_free_port();
-    pid_t mq = tc_mosquitto_start(port);
-    CU_ASSERT_FATAL(mq > 0);
+    pid_t mq;
+    int port = start_mosquitto(&mq);
     ek_app app = {0};
     char sp[256], kp[256];
     snprintf(sp, sizeof sp, "{\"server\":\"tcp://127.0.0.1:%d\",\"clientid\":\"src-fixed\"}", port);
     snprintf(kp, sizeof kp, "{\"server\":\"tcp://127.0.0.1:%d\",\"topic\":\"g/1\",\"qos\":1}", port);
     endpoint e = {0};
-    CU_ASSERT_EQUAL_FATAL(open_source(&e, &app, sp, "g/1"), 0);
-    CU_ASSERT_TRUE(tc_wait(&e.col, tc_is_up, 1, 5000));
+    open_source_up(&e, &app, sp, "g/1");
     CU_ASSERT_EQUAL_FATAL(open_sink(&e, &app, kp), 0);
     tc_mosquitto_stop(mq);
     CU_ASSERT_TRUE(tc_wait(&e.col, tc_is_up, 0, 5000));
@@ -220,8 +231,7 @@ static void test_tls(void)
     snprintf(kp, sizeof kp, "{\"server\":\"mqtts://127.0.0.1:%d\",\"topic\":\"tls/1\",\"qos\":1,"
                             "\"insecureSkipVerify\":true}", port);
     endpoint e = {0};
-    CU_ASSERT_EQUAL_FATAL(open_source(&e, &app, sp, "tls/#"), 0);
-    CU_ASSERT_TRUE(tc_wait(&e.col, tc_is_up, 1, 5000));
+    open_source_up(&e, &app, sp, "tls/#");
     CU_ASSERT_EQUAL_FATAL(open_sink(&e, &app, kp), 0);
     tc_sleep_ms(200);
     CU_ASSERT_EQUAL(send_json(&e, "{\"secure\":true}"), 0);
@@ -238,8 +248,7 @@ static void test_tls(void)
     }
     char *sp2 = ek_asprintf("{\"server\":\"ssl://127.0.0.1:%d\",\"rootCARaw\":\"%s\",\"clientid\":\"raw\"}", port, b64);
     endpoint r = {0};
-    CU_ASSERT_EQUAL_FATAL(open_source(&r, &app, sp2, "tls/#"), 0);
-    CU_ASSERT_TRUE(tc_wait(&r.col, tc_is_up, 1, 5000));
+    open_source_up(&r, &app, sp2, "tls/#");
     close_all(&r);
     ek_free(sp2);
     /* an unknown CA with verification on: never connected, reported, no crash */
@@ -275,16 +284,14 @@ static void *pump(void *arg)
  * closed source (run under ASan). */
 static void test_churn(void)
 {
-    int port = tc_free_port();
-    pid_t mq = tc_mosquitto_start(port);
-    CU_ASSERT_FATAL(mq > 0);
+    pid_t mq;
+    int port = start_mosquitto(&mq);
     ek_app app = {0};
     char sp[256], kp[256];
     snprintf(sp, sizeof sp, "{\"server\":\"tcp://127.0.0.1:%d\",\"qos\":0}", port);
     snprintf(kp, sizeof kp, "{\"server\":\"tcp://127.0.0.1:%d\",\"topic\":\"churn/x\"}", port);
     endpoint sink = {0}, keep = {0};
-    CU_ASSERT_EQUAL_FATAL(open_source(&keep, &app, sp, "churn/#"), 0); /* holds the connection */
-    CU_ASSERT_TRUE(tc_wait(&keep.col, tc_is_up, 1, 5000));
+    open_source_up(&keep, &app, sp, "churn/#"); /* holds the connection */
     CU_ASSERT_EQUAL_FATAL(open_sink(&sink, &app, kp), 0);
     pumping p = {.e = &sink};
     pthread_t th;
@@ -321,16 +328,14 @@ static void gated_payload(void *ctx, const void *data, size_t len, ek_value meta
 
 static void test_slow_rule(void)
 {
-    int port = tc_free_port();
-    pid_t mq = tc_mosquitto_start(port);
-    CU_ASSERT_FATAL(mq > 0);
+    pid_t mq;
+    int port = start_mosquitto(&mq);
     ek_app app = {0};
     char sp[256], kp[256];
     snprintf(sp, sizeof sp, "{\"server\":\"tcp://127.0.0.1:%d\",\"bufferLength\":5}", port);
     snprintf(kp, sizeof kp, "{\"server\":\"tcp://127.0.0.1:%d\",\"topic\":\"slow/1\",\"qos\":1}", port);
     endpoint e = {0};
-    CU_ASSERT_EQUAL_FATAL(open_source(&e, &app, sp, "slow/#"), 0);
-    CU_ASSERT_TRUE(tc_wait(&e.col, tc_is_up, 1, 5000));
+    open_source_up(&e, &app, sp, "slow/#");
     /* swap in the blocking ingest: re-open with it */
     e.sops->close(e.src);
     memset(e.src, 0, e.sops->state_size);
