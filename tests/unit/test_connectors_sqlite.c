@@ -13,6 +13,14 @@
 
 static char db[128];
 
+/* Points db at file in a new temporary directory. */
+static void fresh_db(const char *file)
+{
+    char dir[] = "/tmp/ek-sqlite-XXXXXX";
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    snprintf(db, sizeof db, "%s/%s", dir, file);
+}
+
 static char *query(const char *sql)
 {
     sqlite3 *h;
@@ -33,9 +41,7 @@ static char *query(const char *sql)
 
 static void test_sink_rowkinds(void)
 {
-    char dir[] = "/tmp/ek-sqlite-XXXXXX";
-    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
-    snprintf(db, sizeof db, "%s/out.db", dir);
+    fresh_db("out.db");
     char pj[256];
     snprintf(pj, sizeof pj, "{\"url\":\"sqlite:%s\",\"table\":\"readings\",\"keyField\":\"id\",\"rowkindField\":\"op\"}", db);
     tc_sink s;
@@ -91,9 +97,7 @@ static void test_sink_rowkinds(void)
 /* eKuiper's "sql" type with a sqlite: URL writes the same way; other drivers are refused. */
 static void test_sql_alias(void)
 {
-    char dir[] = "/tmp/ek-sql-XXXXXX";
-    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
-    snprintf(db, sizeof db, "%s/x.db", dir);
+    fresh_db("x.db");
     char pj[256];
     snprintf(pj, sizeof pj, "{\"url\":\"sqlite://%s\",\"table\":\"t\"}", db);
     tc_sink s;
