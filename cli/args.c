@@ -196,17 +196,7 @@ int cli__resolve_server(ek_cli *c, const char *flag_host, const char *flag_port,
 
 int cli__read_file(const char *path, ek_buf *out)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return -1;
-    char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) ek_buf_append(out, chunk, n);
-    int bad = ferror(f);
-    fclose(f);
+    int rc = ek_buf_read_file(out, path, 0);
     if (!out->data) ek_buf_puts(out, "");
-    if (bad) {
-        errno = EIO;
-        return -1;
-    }
-    return 0;
+    return rc;
 }

@@ -12,6 +12,7 @@
 
 #include "cli/cli.h"
 #include "engine/buf.h"
+#include "engine/err.h"
 #include "engine/value.h"
 
 #include <stdbool.h>
@@ -96,6 +97,9 @@ char *cli__error_message(const cli_resp *r);
 void cli__json_pretty(const ek_value *v, const char *indent, ek_buf *out);
 /* The JSON text {"key": value} (ek_free it), as request bodies such as {"sql": ...} need. */
 char *cli__json_member(const char *key, const char *value);
+/* Decodes a JSON object argument (a rule, plugin or service definition) into *v. Returns NULL, or
+ * why it is not one (the parse error in *err, or "expected a JSON object") with *v left null. */
+const char *cli__decode_object(const char *json, ek_value *v, ek_err *err);
 /* Pretty-prints a JSON text with indent "  "; text that is not JSON is returned as is. */
 void cli__pretty_text(const char *text, ek_buf *out);
 /* eKuiper's `describe stream` text from the stream JSON of GET /streams/{name}. */

@@ -103,6 +103,14 @@ char *cli__json_member(const char *key, const char *value)
     return s;
 }
 
+const char *cli__decode_object(const char *json, ek_value *v, ek_err *err)
+{
+    if (ek_json_decode(json, strlen(json), 0, v, err) == 0 && v->type == EK_T_OBJECT) return NULL;
+    ek_value_unref(v);
+    *v = ek_null();
+    return err->code ? err->msg : "expected a JSON object";
+}
+
 void cli__pretty_text(const char *text, ek_buf *out)
 {
     ek_value v = ek_null();

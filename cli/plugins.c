@@ -96,9 +96,9 @@ static char *named(const char *json, const char *name, char **msg)
 {
     ek_value v = ek_null();
     ek_err err = {0};
-    if (ek_json_decode(json, strlen(json), 0, &v, &err) != 0 || v.type != EK_T_OBJECT) {
-        *msg = ek_asprintf("Parse plugin %s error : %s.", json, err.code ? err.msg : "expected a JSON object");
-        ek_value_unref(&v);
+    const char *why = cli__decode_object(json, &v, &err);
+    if (why) {
+        *msg = ek_asprintf("Parse plugin %s error : %s.", json, why);
         return NULL;
     }
     ek_value_unshare(&v);

@@ -12,10 +12,10 @@
 static bool object_arg(ek_cli *c, const char *json, const char *fail, ek_value *v)
 {
     ek_err err = {0};
-    if (ek_json_decode(json, strlen(json), 0, v, &err) == 0 && v->type == EK_T_OBJECT) return true;
-    ek_value_unref(v);
+    const char *why = cli__decode_object(json, v, &err);
+    if (!why) return true;
     ek_buf line = EK_BUF_INIT;
-    cli__subst(&line, fail, json, err.code ? err.msg : "expected a JSON object");
+    cli__subst(&line, fail, json, why);
     fprintf(c->out, "%s\n", line.data);
     ek_buf_free(&line);
     return false;

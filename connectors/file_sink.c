@@ -174,9 +174,7 @@ static int file_collect(void *st, const ek_sink_data *d, ek_err *err)
     if (s->path_tpl) {
         const ek_value *row = d->value && d->value->type == EK_T_ARRAY && ek_array_len(d->value) ? ek_array_get(d->value, 0)
                                                                                                : d->value;
-        ek_value empty = ek_object_new(0);
-        rc = ek_template_render(s->path_tpl, row ? row : &empty, &key, err);
-        ek_value_unref(&empty);
+        rc = ek_template_render(s->path_tpl, row, &key, err);
     } else {
         ek_buf_puts(&key, s->path);
     }

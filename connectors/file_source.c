@@ -6,18 +6,17 @@
  * after reading, actionAfterRead 1 deletes it and 2 moves it to moveTo. A missing or malformed
  * file is reported through ek_ingest.status and tried again at the next interval. */
 #include "connectors/builtin.h"
+#include "connectors/poller.h"
 #include "connectors/sink_transform.h"
 #include "engine/app.h"
 #include "engine/codec_json.h"
 #include "engine/mem.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #define MAX_FILE (256u << 20)
 
@@ -31,29 +30,11 @@ typedef struct file_source {
     ek_value columns;   /* array of names or null */
     int64_t interval, send_interval, skip_start, skip_end, action;
     char decompression[8];
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    bool stop, started;
+    ek_poller poll;
 } file_source;
 
 /* Sleeps ms unless stopped; returns whether stopped. */
-static bool nap(file_source *s, int64_t ms)
-{
-    pthread_mutex_lock(&s->mu);
-    if (ms > 0 && !s->stop) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += ms / 1000;
-        ts.tv_nsec += (ms % 1000) * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
-        while (!s->stop && pthread_cond_timedwait(&s->cv, &s->mu, &ts) == 0) {
-        }
-    }
-    bool stop = s->stop;
-    pthread_mutex_unlock(&s->mu);
-    return stop;
-}
+static bool nap(file_source *s, int64_t ms) { return ek_poller_nap(&s->poll, ms); }
 
 static bool emit(file_source *s, const ek_value *v, bool first)
 {
@@ -231,25 +212,14 @@ static int fs_open(void *st, const ek_source_conf *conf, const ek_ingest *ingest
     s->move_to = mv ? ek_strdup(mv) : NULL;
     s->delimiter = ek_strdup(ek_prop_str(conf->props, "delimiter", ","));
     s->in = *ingest;
-    pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->cv, NULL);
-    if (pthread_create(&s->thread, NULL, run, s) != 0) return ek_err_set(err, EK_EIO, "file source: no thread");
-    s->started = true;
+    if (ek_poller_start(&s->poll, run, s) != 0) return ek_err_set(err, EK_EIO, "file source: no thread");
     return 0;
 }
 
 static void fs_close(void *st)
 {
     file_source *s = st;
-    if (s->started) {
-        pthread_mutex_lock(&s->mu);
-        s->stop = true;
-        pthread_cond_broadcast(&s->cv);
-        pthread_mutex_unlock(&s->mu);
-        pthread_join(s->thread, NULL);
-        pthread_mutex_destroy(&s->mu);
-        pthread_cond_destroy(&s->cv);
-    }
+    ek_poller_stop(&s->poll);
     ek_free(s->file);
     ek_free(s->move_to);
     ek_free(s->delimiter);

@@ -131,9 +131,7 @@ static struct curl_slist *build_headers(const http_opts *o, const ek_value *data
         ek_buf line = EK_BUF_INIT;
         ek_buf_printf(&line, "%s: ", h->name);
         if (h->tpl) {
-            ek_value empty = ek_object_new(0);
-            *rc = ek_template_render(h->tpl, data ? data : &empty, &line, err);
-            ek_value_unref(&empty);
+            *rc = ek_template_render(h->tpl, data, &line, err);
         } else {
             ek_buf_puts(&line, h->value);
         }

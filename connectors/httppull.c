@@ -5,13 +5,12 @@
  * rule keeps running. One thread per source instance, stopped and joined by close. */
 #include "connectors/builtin.h"
 #include "connectors/http_int.h"
+#include "connectors/poller.h"
 #include "connectors/sink_transform.h"
 #include "engine/app.h"
 #include "engine/mem.h"
 
-#include <pthread.h>
 #include <string.h>
-#include <time.h>
 
 typedef struct httppull {
     ek_ingest in;
@@ -20,10 +19,7 @@ typedef struct httppull {
     int64_t interval_ms;
     bool incremental;
     char *last;          /* the previous body, for incremental */
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    bool stop, started;
+    ek_poller poll;
     int up;              /* last reported status: -1 none yet */
 } httppull;
 
@@ -53,20 +49,10 @@ static void *run(void *arg)
 {
     httppull *s = arg;
     void *curl = http__curl_new();
-    pthread_mutex_lock(&s->mu);
-    while (!s->stop) {
-        pthread_mutex_unlock(&s->mu);
+    while (!ek_poller_stopped(&s->poll)) {
         poll_once(s, curl);
-        pthread_mutex_lock(&s->mu);
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += s->interval_ms / 1000;
-        ts.tv_nsec += (s->interval_ms % 1000) * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
-        while (!s->stop && pthread_cond_timedwait(&s->cv, &s->mu, &ts) == 0) {
-        }
+        ek_poller_nap(&s->poll, s->interval_ms);
     }
-    pthread_mutex_unlock(&s->mu);
     http__curl_free(curl);
     return NULL;
 }
@@ -91,29 +77,20 @@ static int pull_open(void *st, const ek_source_conf *conf, const ek_ingest *inge
     s->body = body ? ek_strdup(body) : NULL;
     s->in = *ingest;
     s->up = -1;
-    pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->cv, NULL);
-    if (pthread_create(&s->thread, NULL, run, s) != 0) {
+    if (ek_poller_start(&s->poll, run, s) != 0) {
         http__opts_free(&s->o);
         ek_free(s->url);
         ek_free(s->body);
         return ek_err_set(err, EK_EIO, "stream %s: cannot start the poller", conf->stream);
     }
-    s->started = true;
     return 0;
 }
 
 static void pull_close(void *st)
 {
     httppull *s = st;
-    if (!s->started) return;
-    pthread_mutex_lock(&s->mu);
-    s->stop = true;
-    pthread_cond_broadcast(&s->cv);
-    pthread_mutex_unlock(&s->mu);
-    pthread_join(s->thread, NULL);
-    pthread_mutex_destroy(&s->mu);
-    pthread_cond_destroy(&s->cv);
+    if (!s->poll.started) return;
+    ek_poller_stop(&s->poll);
     http__opts_free(&s->o);
     ek_free(s->url);
     ek_free(s->body);

@@ -71,10 +71,8 @@ static int sink_collect(void *st, const ek_sink_data *d, ek_err *err)
     if (!tpl) return mqtt__conn_publish(s->conn, fixed, d->payload, d->len, s->qos, s->retained, err);
     const ek_value *v = d->value;
     if (v && v->type == EK_T_ARRAY) v = ek_array_len(v) ? ek_array_get(v, 0) : NULL;
-    ek_value empty = ek_object_new(0);
     ek_buf topic = EK_BUF_INIT;
-    int rc = ek_template_render(tpl, v ? v : &empty, &topic, err);
-    ek_value_unref(&empty);
+    int rc = ek_template_render(tpl, v, &topic, err);
     if (!rc && topic.len == 0) rc = ek_err_set(err, EK_EINVAL, "mqtt sink: topic template %s gave an empty topic", fixed);
     if (!rc) rc = mqtt__conn_publish(s->conn, topic.data, d->payload, d->len, s->qos, s->retained, err);
     ek_buf_free(&topic);

@@ -7,12 +7,13 @@
 #include "engine/mem.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include <strings.h>
 
 #define MAX_EXTRA 64
 
-/* Built-in types: each connector file exports its ops; add it here. */
-static const ek_source_ops *const builtin_sources[] = {
+/* Built-in types: each connector file exports its ops; add it here, sources and sinks apart. */
+static const void *const builtin_sources[] = {
     &ek_memory_source_ops,
     &ek_mqtt_source_ops,
     &ek_httppull_source_ops,
@@ -22,7 +23,7 @@ static const ek_source_ops *const builtin_sources[] = {
     &ek_sql_source_ops,
     NULL,
 };
-static const ek_sink_ops *const builtin_sinks[] = {
+static const void *const builtin_sinks[] = {
     &ek_memory_sink_ops,
     &ek_log_sink_ops,
     &ek_mqtt_sink_ops,
@@ -33,66 +34,59 @@ static const ek_sink_ops *const builtin_sinks[] = {
     NULL,
 };
 
+/* Sources and sinks are kept alike: a kind holds ek_source_ops or ek_sink_ops, both of which
+ * start with their type name, so one lookup and one registration serve both. */
+typedef struct kind {
+    const char *word;                /* "source" or "sink", for messages */
+    const void *const *builtin;      /* NULL-terminated */
+    const void *extra[MAX_EXTRA];    /* registered by plugins, under lock */
+    int n_extra;
+} kind;
+
 static pthread_rwlock_t lock = PTHREAD_RWLOCK_INITIALIZER;
-static const ek_source_ops *extra_sources[MAX_EXTRA];
-static const ek_sink_ops *extra_sinks[MAX_EXTRA];
-static int n_extra_sources, n_extra_sinks;
+static kind source_kind = {.word = "source", .builtin = builtin_sources};
+static kind sink_kind = {.word = "sink", .builtin = builtin_sinks};
 
-const ek_source_ops *ek_connector_source(const char *type)
+_Static_assert(offsetof(ek_source_ops, type) == 0, "type_of reads the first member");
+_Static_assert(offsetof(ek_sink_ops, type) == 0, "type_of reads the first member");
+static const char *type_of(const void *ops) { return *(const char *const *)ops; }
+
+static const void *find(kind *k, const char *type)
 {
-    for (size_t i = 0; builtin_sources[i]; i++)
-        if (strcasecmp(builtin_sources[i]->type, type) == 0) return builtin_sources[i];
-    const ek_source_ops *found = NULL;
+    for (size_t i = 0; k->builtin[i]; i++)
+        if (strcasecmp(type_of(k->builtin[i]), type) == 0) return k->builtin[i];
+    const void *found = NULL;
     pthread_rwlock_rdlock(&lock);
-    for (int i = 0; i < n_extra_sources && !found; i++)
-        if (strcasecmp(extra_sources[i]->type, type) == 0) found = extra_sources[i];
+    for (int i = 0; i < k->n_extra && !found; i++)
+        if (strcasecmp(type_of(k->extra[i]), type) == 0) found = k->extra[i];
     pthread_rwlock_unlock(&lock);
     return found;
 }
 
-const ek_sink_ops *ek_connector_sink(const char *type)
+static int add(kind *k, const void *ops, ek_err *err)
 {
-    for (size_t i = 0; builtin_sinks[i]; i++)
-        if (strcasecmp(builtin_sinks[i]->type, type) == 0) return builtin_sinks[i];
-    const ek_sink_ops *found = NULL;
-    pthread_rwlock_rdlock(&lock);
-    for (int i = 0; i < n_extra_sinks && !found; i++)
-        if (strcasecmp(extra_sinks[i]->type, type) == 0) found = extra_sinks[i];
-    pthread_rwlock_unlock(&lock);
-    return found;
-}
-
-int ek_connector_register_source(const ek_source_ops *ops, ek_err *err)
-{
-    if (ek_connector_source(ops->type)) return ek_err_set(err, EK_EEXIST, "source type %s already exists", ops->type);
+    if (find(k, type_of(ops))) return ek_err_set(err, EK_EEXIST, "%s type %s already exists", k->word, type_of(ops));
     pthread_rwlock_wrlock(&lock);
     int rc = 0;
-    if (n_extra_sources == MAX_EXTRA) rc = ek_err_set(err, EK_ENOMEM, "too many source types");
-    else extra_sources[n_extra_sources++] = ops;
+    if (k->n_extra == MAX_EXTRA) rc = ek_err_set(err, EK_ENOMEM, "too many %s types", k->word);
+    else k->extra[k->n_extra++] = ops;
     pthread_rwlock_unlock(&lock);
     return rc;
 }
 
-int ek_connector_register_sink(const ek_sink_ops *ops, ek_err *err)
-{
-    if (ek_connector_sink(ops->type)) return ek_err_set(err, EK_EEXIST, "sink type %s already exists", ops->type);
-    pthread_rwlock_wrlock(&lock);
-    int rc = 0;
-    if (n_extra_sinks == MAX_EXTRA) rc = ek_err_set(err, EK_ENOMEM, "too many sink types");
-    else extra_sinks[n_extra_sinks++] = ops;
-    pthread_rwlock_unlock(&lock);
-    return rc;
-}
+const ek_source_ops *ek_connector_source(const char *type) { return find(&source_kind, type); }
+
+const ek_sink_ops *ek_connector_sink(const char *type) { return find(&sink_kind, type); }
+
+int ek_connector_register_source(const ek_source_ops *ops, ek_err *err) { return add(&source_kind, ops, err); }
+
+int ek_connector_register_sink(const ek_sink_ops *ops, ek_err *err) { return add(&sink_kind, ops, err); }
 
 void ek_connector_foreach(int sinks, void (*fn)(const char *type, void *arg), void *arg)
 {
-    if (sinks) {
-        for (size_t i = 0; builtin_sinks[i]; i++) fn(builtin_sinks[i]->type, arg);
-    } else {
-        for (size_t i = 0; builtin_sources[i]; i++) fn(builtin_sources[i]->type, arg);
-    }
+    kind *k = sinks ? &sink_kind : &source_kind;
+    for (size_t i = 0; k->builtin[i]; i++) fn(type_of(k->builtin[i]), arg);
     pthread_rwlock_rdlock(&lock);
-    int n = sinks ? n_extra_sinks : n_extra_sources;
-    for (int i = 0; i < n; i++) fn(sinks ? extra_sinks[i]->type : extra_sources[i]->type, arg);
+    for (int i = 0; i < k->n_extra; i++) fn(type_of(k->extra[i]), arg);
     pthread_rwlock_unlock(&lock);
 }

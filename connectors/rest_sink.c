@@ -77,9 +77,7 @@ static int rest_collect(void *st, const ek_sink_data *d, ek_err *err)
     bool alt = s->resend && ek_sink_cache_resending();
     ek_template *tpl = alt ? s->resend_tpl : s->url_tpl;
     if (tpl) {
-        ek_value empty = ek_object_new(0);
-        rc = ek_template_render(tpl, row ? row : &empty, &url, err);
-        ek_value_unref(&empty);
+        rc = ek_template_render(tpl, row, &url, err);
     } else {
         ek_buf_puts(&url, alt ? s->resend : s->url);
     }

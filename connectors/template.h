@@ -28,7 +28,8 @@ typedef struct ek_template ek_template;
 /* Compiles text; EK_EINVAL with err saying what and where. */
 int ek_template_compile(const char *text, ek_template **out, ek_err *err);
 void ek_template_free(ek_template *t);  /* accepts NULL */
-/* Appends the rendering of t over data (borrowed) to out. EK_EEXEC when evaluation fails (a field
+/* Appends the rendering of t over data (borrowed; NULL renders over an empty object, as a sink
+ * with no row to show does) to out. EK_EEXEC when evaluation fails (a field
  * of a non-object, a bad index, a printf verb that does not fit), with err saying why. */
 int ek_template_render(const ek_template *t, const ek_value *data, ek_buf *out, ek_err *err);
 /* True when text has no {{ action }} (rendering it would give text back). */

@@ -368,12 +368,18 @@ static int exec_list(ctx *c, const tpl_list *l, const ek_value *dot, ek_buf *out
 
 int ek_template_render(const ek_template *t, const ek_value *data, ek_buf *out, ek_err *err)
 {
+    ek_value empty = ek_null();
+    if (!data) {
+        empty = ek_object_new(0);
+        data = &empty;
+    }
     ctx c = {.err = err};
     push_var(&c, "$", ek_value_ref(data));
     size_t start = out->len;
     int rc = exec_list(&c, &t->root, data, out);
     pop_vars(&c, 0);
     ek_free(c.vars);
+    ek_value_unref(&empty);
     if (rc && out->data) {
         out->len = start;
         out->data[start] = '\0';

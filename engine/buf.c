@@ -2,6 +2,7 @@
 #include "engine/buf.h"
 #include "engine/mem.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -67,4 +68,29 @@ void ek_buf_free(ek_buf *b)
     ek_free(b->data);
     b->data = NULL;
     b->len = b->cap = 0;
+}
+
+int ek_buf_read_file(ek_buf *b, const char *path, size_t max)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return -1;
+    errno = 0;
+    char chunk[8192];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (max && b->len + n > max) {
+            fclose(f);
+            errno = EFBIG;
+            return -1;
+        }
+        ek_buf_append(b, chunk, n);
+    }
+    if (ferror(f)) {
+        int e = errno ? errno : EIO;  /* why the read failed (EISDIR for a directory) */
+        fclose(f);
+        errno = e;
+        return -1;
+    }
+    fclose(f);
+    return 0;
 }

@@ -20,5 +20,9 @@ void ek_buf_reset(ek_buf *b);  /* len = 0, keeps memory */
 /* Returns the data (caller frees with ek_free; "" if empty) and resets b to empty. */
 char *ek_buf_detach(ek_buf *b);
 void ek_buf_free(ek_buf *b);
+/* Appends the whole file at path to b. Returns 0, or -1 with errno set: from fopen, EFBIG when b
+ * would grow past max bytes (0: no bound), or the read's error (EISDIR, EIO ...); b keeps what
+ * was read. */
+int ek_buf_read_file(ek_buf *b, const char *path, size_t max);
 
 #endif

@@ -22,6 +22,14 @@ static ek_rules *engine(const rest_req *req, rest_resp *resp)
     return req->app->rules;
 }
 
+/* Replies eKuiper's plain text for a done change: "Stream demo is created." */
+static void reply_done(rest_resp *resp, int status, bool table, const char *name, const char *done)
+{
+    char text[300];
+    snprintf(text, sizeof text, "%s %s is %s.", word(table), name, done);
+    rest__text(resp, status, text);
+}
+
 /* The "sql" string of the body, or NULL after writing a 400. *body must be freed by the caller. */
 static const char *body_sql(const rest_req *req, rest_resp *resp, ek_value *body)
 {
@@ -34,7 +42,8 @@ static const char *body_sql(const rest_req *req, rest_resp *resp, ek_value *body
     return ek_str_ptr(sql);
 }
 
-static void create(rest_req *req, rest_resp *resp)
+/* POST /streams creates from the body's sql, PUT /streams/{name} replaces; both reply eKuiper's text. */
+static void save(rest_req *req, rest_resp *resp, bool is_new)
 {
     ek_rules *r = engine(req, resp);
     if (!r) return;
@@ -44,16 +53,19 @@ static void create(rest_req *req, rest_resp *resp)
     if (sql) {
         ek_err err = {0};
         char *name = NULL;
-        if (ek_rules_stream_create(r, table, sql, &name, &err) != 0) {
-            rest__err(resp, &err);
-        } else {
-            char text[300];
-            snprintf(text, sizeof text, "%s %s is created.", word(table), name);
-            rest__text(resp, 201, text);
-        }
+        int rc = is_new ? ek_rules_stream_create(r, table, sql, &name, &err)
+                        : ek_rules_stream_replace(r, table, req->params[0], sql, &err);
+        if (rc != 0) rest__err(resp, &err);
+        else if (is_new) reply_done(resp, 201, table, name, "created");
+        else reply_done(resp, 200, table, req->params[0], "replaced");
         ek_free(name);
     }
     ek_value_unref(&body);
+}
+
+static void create(rest_req *req, rest_resp *resp)
+{
+    save(req, resp, true);
 }
 
 /* GET /streams (names) and GET /streamdetails (name, type, format ...), same for tables. */
@@ -77,44 +89,31 @@ static void details(rest_req *req, rest_resp *resp)
     list_streams(req, resp, true);
 }
 
-static void describe(rest_req *req, rest_resp *resp)
+/* GET /streams/{name} and its /schema: one catalog lookup replied as JSON or as the error. */
+static void reply_lookup(rest_req *req, rest_resp *resp,
+                         int (*lookup)(ek_rules *, bool, const char *, ek_value *, ek_err *))
 {
     ek_rules *r = engine(req, resp);
     if (!r) return;
     ek_value v = ek_null();
     ek_err err = {0};
-    int rc = ek_rules_stream_describe(r, is_table(req), req->params[0], &v, &err);
+    int rc = lookup(r, is_table(req), req->params[0], &v, &err);
     rest__result(resp, rc, &v, &err);
+}
+
+static void describe(rest_req *req, rest_resp *resp)
+{
+    reply_lookup(req, resp, ek_rules_stream_describe);
 }
 
 static void schema(rest_req *req, rest_resp *resp)
 {
-    ek_rules *r = engine(req, resp);
-    if (!r) return;
-    ek_value v = ek_null();
-    ek_err err = {0};
-    int rc = ek_rules_stream_schema(r, is_table(req), req->params[0], &v, &err);
-    rest__result(resp, rc, &v, &err);
+    reply_lookup(req, resp, ek_rules_stream_schema);
 }
 
 static void replace(rest_req *req, rest_resp *resp)
 {
-    ek_rules *r = engine(req, resp);
-    if (!r) return;
-    bool table = is_table(req);
-    ek_value body = ek_null();
-    const char *sql = body_sql(req, resp, &body);
-    if (sql) {
-        ek_err err = {0};
-        if (ek_rules_stream_replace(r, table, req->params[0], sql, &err) != 0) {
-            rest__err(resp, &err);
-        } else {
-            char text[300];
-            snprintf(text, sizeof text, "%s %s is replaced.", word(table), req->params[0]);
-            rest__text(resp, 200, text);
-        }
-    }
-    ek_value_unref(&body);
+    save(req, resp, false);
 }
 
 static void drop(rest_req *req, rest_resp *resp)
@@ -127,9 +126,7 @@ static void drop(rest_req *req, rest_resp *resp)
         rest__err(resp, &err);
         return;
     }
-    char text[300];
-    snprintf(text, sizeof text, "%s %s is dropped.", word(table), req->params[0]);
-    rest__text(resp, 200, text);
+    reply_done(resp, 200, table, req->params[0], "dropped");
 }
 
 const rest_route rest__routes_streams[] = {

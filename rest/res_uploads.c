@@ -21,26 +21,6 @@ char *rest__uploads_dir(const ek_app *app)
     return ek_asprintf("%s/uploads", app->data_dir ? app->data_dir : "data");
 }
 
-/* Reads a whole file into *out; errno is kept on failure. */
-static int slurp(const char *path, ek_buf *out)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return -1;
-    char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if (out->len + n > REST_MAX_BODY) {
-            fclose(f);
-            errno = EFBIG;
-            return -1;
-        }
-        ek_buf_append(out, chunk, n);
-    }
-    int bad = ferror(f);
-    fclose(f);
-    return bad ? -1 : 0;
-}
-
 /* Whether real (a resolved path) lies inside data/uploads. */
 static bool inside_uploads(const ek_app *app, const char *real)
 {
@@ -67,7 +47,7 @@ int rest__read_uri(const ek_app *app, const char *uri, ek_buf *out, ek_err *err)
                           "%s is outside data/uploads: upload it with POST /config/uploads, or set "
                           "basic.allowExternalFileAccess to true",
                           path);
-    if (slurp(real, out) != 0) return ek_err_set(err, EK_EINVAL, "cannot read %s: %s", path, strerror(errno));
+    if (ek_buf_read_file(out, real, REST_MAX_BODY) != 0) return ek_err_set(err, EK_EINVAL, "cannot read %s: %s", path, strerror(errno));
     return 0;
 }
 

@@ -244,37 +244,39 @@ static int compare(ek_op op, const ek_value *x, const ek_value *y, bool *res, ek
     return invalid_op(op, x, y, err);
 }
 
+/* Both operands of a binary node, borrowed where they can be; on error none is left to free. */
+static int eval_pair(ek_cexpr *e, const ek_eval_ctx *ctx, ek_value tmp[2], const ek_value **x, const ek_value **y,
+                     ek_err *err)
+{
+    int rc = eval_ref(e->a, ctx, &tmp[0], x, err);
+    if (rc) return rc;
+    if ((rc = eval_ref(e->b, ctx, &tmp[1], y, err))) ek_value_unref(&tmp[0]);
+    return rc;
+}
+
 static int eval_cmp(ek_cexpr *e, const ek_eval_ctx *ctx, ek_value *out, ek_err *err)
 {
-    ek_value tx, ty;
+    ek_value t[2];
     const ek_value *x, *y;
-    int rc = eval_ref(e->a, ctx, &tx, &x, err);
+    int rc = eval_pair(e, ctx, t, &x, &y, err);
     if (rc) return rc;
-    if ((rc = eval_ref(e->b, ctx, &ty, &y, err))) {
-        ek_value_unref(&tx);
-        return rc;
-    }
     bool res = false;
     if (!ek_is_null(x) && !ek_is_null(y)) rc = compare(e->bop, x, y, &res, err);
-    ek_value_unref(&tx);
-    ek_value_unref(&ty);
+    ek_value_unref(&t[0]);
+    ek_value_unref(&t[1]);
     *out = rc ? ek_null() : ek_bool(res);
     return rc;
 }
 
 static int eval_arith(ek_cexpr *e, const ek_eval_ctx *ctx, ek_value *out, ek_err *err)
 {
-    ek_value tx, ty;
+    ek_value t[2];
     const ek_value *x, *y;
-    int rc = eval_ref(e->a, ctx, &tx, &x, err);
+    int rc = eval_pair(e, ctx, t, &x, &y, err);
     if (rc) return rc;
-    if ((rc = eval_ref(e->b, ctx, &ty, &y, err))) {
-        ek_value_unref(&tx);
-        return rc;
-    }
     rc = arith(e->bop, x, y, out, err);
-    ek_value_unref(&tx);
-    ek_value_unref(&ty);
+    ek_value_unref(&t[0]);
+    ek_value_unref(&t[1]);
     return rc;
 }
 

@@ -1,8 +1,10 @@
 /* Datetime strings for the evaluator: eKuiper compares a datetime with a string by parsing the
  * string as a time, so `ts > "2024-01-01T00:00:00Z"` works. Only the common layouts are read here
  * (RFC 3339 with optional fraction and zone, or a space instead of the T, UTC when no zone); the
- * function library has the full set of formats for cast() and friends. */
+ * function library has the full set of formats for cast() and friends, and the calendar
+ * arithmetic both use (func__days_from_civil). */
 #include "sql/compile_int.h"
+#include "sql/func_int.h"
 
 #include <ctype.h>
 #include <string.h>
@@ -16,17 +18,6 @@ static bool digits(const char *s, size_t n, int *out)
     }
     *out = v;
     return true;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
 }
 
 bool ek_eval__parse_time(const char *s, size_t len, int64_t *ns)
@@ -58,7 +49,7 @@ bool ek_eval__parse_time(const char *s, size_t len, int64_t *ns)
         i += 6;
     }
     if (i != len) return false;
-    int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset;
+    int64_t secs = func__days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset;
     *ns = secs * 1000000000 + frac;
     return true;
 }

@@ -1,7 +1,8 @@
 /* Private to the built-in function library (sql/func_*.c): the family tables the registry joins,
  * and the few helpers every family needs so that argument coercion and error messages read the
  * same in all of them ("lower: argument 1 must be string, got bigint").
- * Nothing outside sql/func_*.c includes this header. */
+ * Nothing outside sql/func_*.c includes this header, but for sql/eval_time.c, which shares the
+ * calendar arithmetic. */
 #ifndef EK_SQL_FUNC_INT_H
 #define EK_SQL_FUNC_INT_H
 

@@ -170,12 +170,10 @@ static char *stem(const char *path)
 static int provision_file(ek_app *app, ek_rules *r, const char *path, bool ruleset)
 {
     ek_buf text = EK_BUF_INIT;
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return 0; /* absent: nothing to provision */
-    char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0) ek_buf_append(&text, chunk, n);
-    fclose(fp);
+    if (ek_buf_read_file(&text, path, 0) != 0) {
+        ek_buf_free(&text);
+        return 0; /* absent or unreadable: nothing to provision */
+    }
     pfile f = {.path = path, .text = text.data ? text.data : "", .len = text.len};
     char hash[24];
     snprintf(hash, sizeof hash, "%016" PRIx64, fnv1a(f.text, f.len));

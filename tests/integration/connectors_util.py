@@ -1,6 +1,7 @@
 """Helpers for the connector integration tests: a Mosquitto broker from Debian started on a free
-loopback port with a temporary configuration (always stopped by the test), and an MQTT listener
-that collects what arrives on a topic filter."""
+loopback port with a temporary configuration (always stopped by the test), an MQTT listener
+that collects what arrives on a topic filter, and a rule whose cached QoS 1 mqtt sink writes to
+such a broker (the sink cache and fault tests)."""
 import os
 import shutil
 import socket
@@ -11,9 +12,33 @@ import time
 
 import paho.mqtt.client as mqtt
 
-from harness import free_port
+from harness import free_port, wait_for
 
 MOSQUITTO = "/usr/sbin/mosquitto"
+
+
+def rule_status(k, rid):
+    """The rule's status object, {} when kuiperd does not answer with one."""
+    status, body = k.request("GET", "/rules/%s/status" % rid)
+    return body if status == 200 and isinstance(body, dict) else {}
+
+
+def start_cached_rule(k, rid, stream, port, sink_topic, options=None):
+    """Creates stream (i BIGINT, JSON on topic <stream>/in, unless it is given as "name:topic") and
+    rule rid sending `SELECT i` one message at a time with QoS 1 and the sink cache on to
+    sink_topic on the broker at 127.0.0.1:port; returns when the rule runs."""
+    name, _, topic = stream.partition(":")
+    sql = 'CREATE STREAM %s (i BIGINT) WITH (DATASOURCE="%s", FORMAT="json")' % (name, topic or name + "/in")
+    status, body = k.request("POST", "/streams", {"sql": sql})
+    assert status == 201, (status, body)
+    action = {"mqtt": {"server": "tcp://127.0.0.1:%d" % port, "topic": sink_topic, "qos": 1,
+                       "sendSingle": True, "enableCache": True}}
+    rule = {"id": rid, "sql": "SELECT i FROM %s" % name, "actions": [action]}
+    if options:
+        rule["options"] = options
+    status, body = k.request("POST", "/rules", rule)
+    assert status == 201, (status, body)
+    wait_for(lambda: rule_status(k, rid).get("status") == "running", what="rule running")
 
 
 class Mosquitto:

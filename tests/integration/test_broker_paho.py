@@ -86,10 +86,17 @@ class Client:
         self.c.loop_stop()
 
 
-class BrokerPaho(unittest.TestCase):
+class PahoCase(unittest.TestCase):
+    """Tests sharing one kuiperd (made by kuiperd()) for the class, with paho clients whose network
+    loops stop after each test."""
+
+    @classmethod
+    def kuiperd(cls):
+        raise NotImplementedError
+
     @classmethod
     def setUpClass(cls):
-        cls.k = Kuiperd(args=["--broker-only"], env={"KUIPER__BROKER__SYSINTERVAL": "1"}).start()
+        cls.k = cls.kuiperd().start()
         cls.port = cls.k.mqtt_port
 
     @classmethod
@@ -98,8 +105,14 @@ class BrokerPaho(unittest.TestCase):
 
     def client(self, cid, **kw):
         c = Client(self.port, cid, **kw)
-        self.addCleanup(lambda: c.c.loop_stop())
+        self.addCleanup(c.c.loop_stop)
         return c
+
+
+class BrokerPaho(PahoCase):
+    @classmethod
+    def kuiperd(cls):
+        return Kuiperd(args=["--broker-only"], env={"KUIPER__BROKER__SYSINTERVAL": "1"})
 
     def test_qos_levels_v311_and_v5(self):
         for v5 in (False, True):

@@ -9,7 +9,7 @@ import time
 import unittest
 
 from harness import Kuiperd, main
-from test_broker_paho import Client
+from test_broker_paho import Client, PahoCase
 from test_broker_raw import Raw, connect_pkt, pkt, s, varint
 from test_broker_security import kuiper_yaml as base_yaml
 
@@ -51,20 +51,10 @@ def puback_reason(port, topic, payload=b"x"):
         r.close()
 
 
-class Routing(unittest.TestCase):
+class Routing(PahoCase):
     @classmethod
-    def setUpClass(cls):
-        cls.k = kuiperd().start()
-        cls.port = cls.k.mqtt_port
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.k.cleanup()
-
-    def client(self, cid, **kw):
-        c = Client(self.port, cid, **kw)
-        self.addCleanup(c.c.loop_stop)
-        return c
+    def kuiperd(cls):
+        return kuiperd()
 
     def topics(self, c, n):
         return sorted((m.topic, m.payload) for m in (c.get() for _ in range(n)))

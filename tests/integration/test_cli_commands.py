@@ -209,6 +209,10 @@ class Plugins(Base):
         self.fake.route("POST", "/plugins/sinks", 400, {"error": 1000, "message": "invalid name file: duplicate"})
         self.assertEqual(self.run_fail("create", "plugin", "sink", "file", '{"file":"x"}'),
                          "Create plugin error: invalid name file: duplicate\n")
+        self.fake.clear()
+        self.assertEqual(self.run_fail("create", "plugin", "sink", "file", "[1]"),
+                         "Create plugin error: Parse plugin [1] error : expected a JSON object.\n")
+        self.assertIsNone(self.fake.last("POST", "/plugins/sinks"))
 
     def test_udfs_and_register(self):
         self.fake.route("GET", "/plugins/udfs", 200, [])
@@ -281,6 +285,8 @@ class Others(Base):
                          "JavaScript function area is created.\n")
         self.fake.route("GET", "/udf/javascript", 200, [])
         self.assertEqual(self.run_ok("show", "scripts"), "No JavaScript functions are found.\n")
+        self.assertEqual(self.run_fail("create", "service", "sample", "[1]"),
+                         "Parse service [1] error : expected a JSON object.\n")
 
     def test_environment_and_config_pick_the_server(self):
         self.fake.route("GET", "/streams", 200, ["viaenv"])

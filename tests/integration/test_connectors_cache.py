@@ -5,15 +5,10 @@ import json
 import time
 import unittest
 
-from connectors_util import Listener, Mosquitto
+from connectors_util import Listener, Mosquitto, rule_status, start_cached_rule
 from harness import Kuiperd, main, wait_for
 
 N = 30
-
-
-def rule_status(k, rid):
-    status, body = k.request("GET", "/rules/%s/status" % rid)
-    return body if status == 200 and isinstance(body, dict) else {}
 
 
 class SinkCache(unittest.TestCase):
@@ -22,13 +17,7 @@ class SinkCache(unittest.TestCase):
         k = Kuiperd()
         try:
             k.start()
-            sql = 'CREATE STREAM c (i BIGINT) WITH (DATASOURCE="cache/in", FORMAT="json")'
-            self.assertEqual(k.request("POST", "/streams", {"sql": sql})[0], 201)
-            action = {"mqtt": {"server": "tcp://127.0.0.1:%d" % ext.port, "topic": "cache/out", "qos": 1,
-                               "sendSingle": True, "enableCache": True}}
-            body = {"id": "rc", "sql": "SELECT i FROM c", "actions": [action]}
-            self.assertEqual(k.request("POST", "/rules", body)[0], 201)
-            wait_for(lambda: rule_status(k, "rc").get("status") == "running", what="rule running")
+            start_cached_rule(k, "rc", "c:cache/in", ext.port, "cache/out")
             pub = Listener(k.mqtt_port, "unused/none")
             try:
                 for i in range(N):

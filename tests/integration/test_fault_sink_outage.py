@@ -7,8 +7,9 @@ import sys
 import time
 import unittest
 
+from connectors_util import start_cached_rule
 from fault_util import Consumer, PersistentMosquitto, Publisher, ranges, rule_status, soak_seconds
-from harness import Kuiperd, main, wait_for
+from harness import Kuiperd, main
 
 RATE = 50  # messages per second
 
@@ -22,13 +23,7 @@ class SinkBrokerOutage(unittest.TestCase):
         try:
             consumer = Consumer(ext.port, "fo/out", "ek-fault-consumer-o")
             k.start()
-            sql = 'CREATE STREAM fo (i BIGINT) WITH (DATASOURCE="fo/in", FORMAT="json")'
-            self.assertEqual(k.request("POST", "/streams", {"sql": sql})[0], 201)
-            action = {"mqtt": {"server": "tcp://127.0.0.1:%d" % ext.port, "topic": "fo/out", "qos": 1,
-                               "sendSingle": True, "enableCache": True}}
-            rule = {"id": "ro", "sql": "SELECT i FROM fo", "actions": [action]}
-            self.assertEqual(k.request("POST", "/rules", rule)[0], 201)
-            wait_for(lambda: rule_status(k, "ro").get("status") == "running", what="rule running")
+            start_cached_rule(k, "ro", "fo", ext.port, "fo/out")
             pub = Publisher(k.mqtt_port, "fo/in", RATE).start()
             start = time.time()
             outages = 0

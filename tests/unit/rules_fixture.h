@@ -109,6 +109,16 @@ static inline void fx_close(fx *f, bool keep)
     }
 }
 
+/* Stops the engine without removing its directory and opens a new one there, as a restart of
+ * kuiperd would (what is saved survives; the clock starts again at the default). */
+static inline void fx_restart(fx *f)
+{
+    char dir[sizeof f->dir];
+    snprintf(dir, sizeof dir, "%s", f->dir);
+    fx_close(f, true);
+    fx_open(f, dir);
+}
+
 /* An integer of a rule's status object (a metric), or -1 when absent. */
 static inline int64_t fx_status_int(fx *f, const char *id, const char *key)
 {

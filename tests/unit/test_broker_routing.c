@@ -3,9 +3,7 @@
  * members), $queue/ and $exclusive/ filter parsing, $delayed/ topic parsing, topic rewrite rules
  * (captures, first matching rule decides, placeholders), auto-subscribe placeholders, and
  * configuration errors that name the key. */
-#include "broker/broker_int.h"
-#include "engine/mem.h"
-#include "tests/unit/test_util.h"
+#include "tests/unit/broker_tree_fixture.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -30,51 +28,13 @@ static void test_choose(void)
 
 /* ---- groups on a bare tree ---- */
 
-static int hits[8];
-
-static void on_msg(void *arg, ek_broker_msg *m)
+/* A bare broker sharing groups by strategy, with a fixed random seed. */
+static ek_broker *bare_shared(int strategy)
 {
-    hits[(long)arg]++;
-}
-
-static ek_broker *bare(int strategy)
-{
-    ek_broker *b = ek_calloc(1, sizeof *b);
-    broker__cfg_load(&b->cfg, NULL, NULL);
+    ek_broker *b = bare();
     b->cfg.shared_strategy = (uint8_t)strategy;
     b->rng = 7;
     return b;
-}
-
-static void bare_free(ek_broker *b)
-{
-    broker__tree_free(b);
-    broker__map_free(&b->inproc);
-    ek_free(b->matched);
-    ek_free(b->cand);
-    ek_free(b);
-}
-
-static broker__sub *add(ek_broker *b, const char *filter, long slot)
-{
-    static long next = 1;
-    broker__sub *sub = ek_calloc(1, sizeof *sub);
-    sub->filter = ek_strdup(filter);
-    CU_ASSERT_PTR_NOT_NULL(broker__share_split(filter, &sub->group));
-    sub->fn = on_msg;
-    sub->arg = (void *)slot;
-    sub->id = next++;
-    snprintf(sub->idkey, sizeof sub->idkey, "%ld", sub->id);
-    bool existed;
-    sub = broker__tree_add(b, sub, &existed);
-    broker__map_put(&b->inproc, sub->idkey, strlen(sub->idkey), sub);
-    return sub;
-}
-
-static void del(ek_broker *b, broker__sub *sub)
-{
-    broker__map_del(&b->inproc, sub->idkey, strlen(sub->idkey));
-    broker__tree_remove(b, sub);
 }
 
 static void publish(ek_broker *b, const char *topic, const char *from)
@@ -95,7 +55,7 @@ static int busy(int n)
 static void test_group_strategies(void)
 {
     /* sticky: everything to one member until it unsubscribes, then to one other member */
-    ek_broker *b = bare(BROKER_SHARE_STICKY);
+    ek_broker *b = bare_shared(BROKER_SHARE_STICKY);
     memset(hits, 0, sizeof hits);
     broker__sub *s[3];
     for (long i = 0; i < 3; i++) s[i] = add(b, "$share/g/t/#", i);
@@ -111,7 +71,7 @@ static void test_group_strategies(void)
     bare_free(b);
 
     /* hash: one publisher always reaches the same member, several publishers spread */
-    b = bare(BROKER_SHARE_HASH);
+    b = bare_shared(BROKER_SHARE_HASH);
     memset(hits, 0, sizeof hits);
     for (long i = 0; i < 4; i++) add(b, "$queue/h", i);
     for (int i = 0; i < 20; i++) publish(b, "h", "device-1");
@@ -125,7 +85,7 @@ static void test_group_strategies(void)
     bare_free(b);
 
     /* two groups on one filter each get every message once; the group state goes with the members */
-    b = bare(BROKER_SHARE_ROUND_ROBIN);
+    b = bare_shared(BROKER_SHARE_ROUND_ROBIN);
     memset(hits, 0, sizeof hits);
     broker__sub *a0 = add(b, "$share/a/r", 0), *a1 = add(b, "$share/a/r", 1);
     add(b, "$queue/r", 2);

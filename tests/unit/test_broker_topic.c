@@ -2,58 +2,11 @@
  * and whether they match, including the rules for "+", "#", empty levels and $-topics; shared
  * subscription groups delivering once; retained messages found by wildcard filters. The tree is
  * driven directly on a bare ek_broker (no reactor, no sockets), with in-process subscribers. */
-#include "broker/broker_int.h"
-#include "engine/mem.h"
-#include "tests/unit/test_util.h"
+#include "tests/unit/broker_tree_fixture.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int hits[8];
-
-static void on_msg(void *arg, ek_broker_msg *m)
-{
-    hits[(long)arg]++;
-}
-
-static ek_broker *bare(void)
-{
-    ek_broker *b = ek_calloc(1, sizeof *b);
-    broker__cfg_load(&b->cfg, NULL, NULL);
-    return b;
-}
-
-static void bare_free(ek_broker *b)
-{
-    broker__tree_free(b);
-    broker__map_free(&b->inproc);
-    ek_free(b->matched);
-    ek_free(b->cand);
-    ek_free(b);
-}
-
-static broker__sub *add(ek_broker *b, const char *filter, long slot)
-{
-    static long next = 1;
-    broker__sub *sub = ek_calloc(1, sizeof *sub);
-    sub->filter = ek_strdup(filter);
-    CU_ASSERT_PTR_NOT_NULL(broker__share_split(filter, &sub->group));
-    sub->fn = on_msg;
-    sub->arg = (void *)slot;
-    sub->id = next++;
-    snprintf(sub->idkey, sizeof sub->idkey, "%ld", sub->id);
-    bool existed;
-    sub = broker__tree_add(b, sub, &existed);
-    broker__map_put(&b->inproc, sub->idkey, strlen(sub->idkey), sub);
-    return sub;
-}
-
-static void del(ek_broker *b, broker__sub *sub)
-{
-    broker__map_del(&b->inproc, sub->idkey, strlen(sub->idkey));
-    broker__tree_remove(b, sub);
-}
 
 static size_t publish(ek_broker *b, const char *topic, bool retain)
 {

@@ -3,13 +3,12 @@
  * the texts of argument errors and of an unreachable server, all without a running kuiperd. */
 #include "cli/cli_int.h"
 #include "engine/mem.h"
+#include "tests/unit/test_net_util.h"
 #include "tests/unit/test_util.h"
 
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 /* Runs ek_cli_main on a NULL-terminated word list; returns the status, output in *out. */
@@ -26,18 +25,6 @@ static int run(char **out, char **err, const char *const *words)
     fclose(o);
     fclose(e);
     return rc;
-}
-
-/* A loopback port where nothing listens (bound, then closed). */
-static int dead_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    bind(fd, (struct sockaddr *)&a, sizeof a);
-    getsockname(fd, (struct sockaddr *)&a, &len);
-    close(fd);
-    return ntohs(a.sin_port);
 }
 
 static void test_flags_anywhere(void)
@@ -207,7 +194,7 @@ static void test_argument_texts(void)
 static void test_server_down(void)
 {
     char port[16];
-    snprintf(port, sizeof port, "%d", dead_port());
+    snprintf(port, sizeof port, "%d", tc_free_port());
     char *out, *err;
     CU_ASSERT_EQUAL(run(&out, &err, (const char *[]){"--port", port, "show", "streams", NULL}), EK_CLI_NOSERVER);
     CU_ASSERT_STRING_EQUAL(out, "Failed to connect the server, please start the server.\n");

@@ -55,6 +55,16 @@ static ek_cache_conf conf_of(const char *props_json)
     return conf;
 }
 
+/* A cache on a new empty cache.db under key, configured by props_json (into *conf). */
+static ek_sink_cache *fresh_cache(const char *key, ek_cache_conf *conf, const char *props_json)
+{
+    fresh_db();
+    *conf = conf_of(props_json);
+    ek_sink_cache *c = NULL;
+    CU_ASSERT_EQUAL_FATAL(ek_sink_cache_open(db_path, key, conf, &c, NULL), 0);
+    return c;
+}
+
 static int deliver_n(ek_sink_cache *c, fake_sink *s, int from, int count)
 {
     int kept = 0;
@@ -91,11 +101,10 @@ static void check_order(fake_sink *s, int from, int count)
 
 static void test_memory_then_disk_in_order(void)
 {
-    fresh_db();
-    ek_cache_conf conf = conf_of("{\"enableCache\":true,\"memoryCacheThreshold\":4,\"bufferPageSize\":2,"
-                                 "\"maxDiskCache\":100}");
-    ek_sink_cache *c = NULL;
-    CU_ASSERT_EQUAL_FATAL(ek_sink_cache_open(db_path, "r1_0", &conf, &c, NULL), 0);
+    ek_cache_conf conf;
+    ek_sink_cache *c = fresh_cache("r1_0", &conf,
+                                   "{\"enableCache\":true,\"memoryCacheThreshold\":4,\"bufferPageSize\":2,"
+                                   "\"maxDiskCache\":100}");
     fake_sink *s = ek_calloc(1, sizeof *s);
     CU_ASSERT_EQUAL(deliver_n(c, s, 0, 3), 0);
     s->down = 1;
@@ -124,10 +133,9 @@ static void test_memory_then_disk_in_order(void)
 
 static void test_survives_reopen(void)
 {
-    fresh_db();
-    ek_cache_conf conf = conf_of("{\"enableCache\":true,\"memoryCacheThreshold\":3,\"bufferPageSize\":2}");
-    ek_sink_cache *c = NULL;
-    CU_ASSERT_EQUAL_FATAL(ek_sink_cache_open(db_path, "r2_0", &conf, &c, NULL), 0);
+    ek_cache_conf conf;
+    ek_sink_cache *c = fresh_cache("r2_0", &conf,
+                                   "{\"enableCache\":true,\"memoryCacheThreshold\":3,\"bufferPageSize\":2}");
     fake_sink *s = ek_calloc(1, sizeof *s);
     s->down = 1;
     deliver_n(c, s, 0, 10);
@@ -182,11 +190,10 @@ static void test_survives_crash(void)
 
 static void test_full_drops_oldest(void)
 {
-    fresh_db();
-    ek_cache_conf conf = conf_of("{\"enableCache\":true,\"memoryCacheThreshold\":2,\"maxDiskCache\":3,"
-                                 "\"bufferPageSize\":1}");
-    ek_sink_cache *c = NULL;
-    CU_ASSERT_EQUAL_FATAL(ek_sink_cache_open(db_path, "r4_0", &conf, &c, NULL), 0);
+    ek_cache_conf conf;
+    ek_sink_cache *c = fresh_cache("r4_0", &conf,
+                                   "{\"enableCache\":true,\"memoryCacheThreshold\":2,\"maxDiskCache\":3,"
+                                   "\"bufferPageSize\":1}");
     fake_sink *s = ek_calloc(1, sizeof *s);
     s->down = 1;
     deliver_n(c, s, 0, 8);
@@ -209,12 +216,11 @@ static int encode_json(void *arg, const ek_value *v, ek_buf *out, ek_err *err)
 
 static void test_indicator_and_clean(void)
 {
-    fresh_db();
-    ek_cache_conf conf = conf_of("{\"enableCache\":true,\"resendIndicatorField\":\"resent\",\"cleanCacheAtStop\":true,"
-                                 "\"resendInterval\":\"10ms\"}");
+    ek_cache_conf conf;
+    ek_sink_cache *c = fresh_cache("r5_0", &conf,
+                                   "{\"enableCache\":true,\"resendIndicatorField\":\"resent\",\"cleanCacheAtStop\":true,"
+                                   "\"resendInterval\":\"10ms\"}");
     CU_ASSERT_EQUAL(conf.resend_interval_ms, 10);
-    ek_sink_cache *c = NULL;
-    CU_ASSERT_EQUAL_FATAL(ek_sink_cache_open(db_path, "r5_0", &conf, &c, NULL), 0);
     fake_sink *s = ek_calloc(1, sizeof *s);
     s->down = 1;
     deliver_n(c, s, 0, 3);
@@ -233,10 +239,9 @@ static void test_indicator_and_clean(void)
 
 static void test_alter_queue(void)
 {
-    fresh_db();
-    ek_cache_conf conf = conf_of("{\"enableCache\":true,\"resendAlterQueue\":true,\"resendPriority\":0}");
-    ek_sink_cache *c = NULL;
-    CU_ASSERT_EQUAL_FATAL(ek_sink_cache_open(db_path, "r6_0", &conf, &c, NULL), 0);
+    ek_cache_conf conf;
+    ek_sink_cache *c = fresh_cache("r6_0", &conf,
+                                   "{\"enableCache\":true,\"resendAlterQueue\":true,\"resendPriority\":0}");
     fake_sink *s = ek_calloc(1, sizeof *s);
     s->down = 1;
     deliver_n(c, s, 0, 3);

@@ -19,47 +19,26 @@ static void fresh_dir(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
 }
 
-static ek_value jv(const char *s)
-{
-    ek_value v;
-    if (ek_json_decode(s, strlen(s), 0, &v, NULL)) return ek_null();
-    return v;
-}
-
 static char *slurp(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
     ek_buf b = EK_BUF_INIT;
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) ek_buf_append(&b, chunk, n);
-    fclose(f);
+    if (ek_buf_read_file(&b, path, 0) != 0) {
+        ek_buf_free(&b);
+        return NULL;
+    }
     return ek_buf_detach(&b);
 }
 
 /* Opens a file sink with props, sends each value (its JSON as payload), closes it. */
 static void run_sink(const char *props_json, const char *const *values, int n)
 {
-    const ek_sink_ops *ops = ek_connector_sink("file");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(ops);
-    void *st = ek_calloc(1, ops->state_size);
-    ek_value props = jv(props_json);
-    ek_app app = {0};
-    ek_sink_conf conf = {.app = &app, .props = &props};
+    tc_sink s;
     ek_err err = {0};
-    int rc = ops->open(st, &conf, &err);
+    int rc = tc_sink_open(&s, "file", props_json, &err);
     if (rc) fprintf(stderr, "file sink: %s\n", err.msg);
     CU_ASSERT_EQUAL_FATAL(rc, 0);
-    for (int i = 0; i < n; i++) {
-        ek_value v = jv(values[i]);
-        ek_sink_data d = {.value = &v, .payload = values[i], .len = strlen(values[i])};
-        CU_ASSERT_EQUAL(ops->collect(st, &d, &err), 0);
-        ek_value_unref(&v);
-    }
-    ops->close(st);
-    ek_free(st);
-    ek_value_unref(&props);
+    for (int i = 0; i < n; i++) CU_ASSERT_EQUAL(tc_sink_send_json(&s, values[i], &err), 0);
+    tc_sink_close(&s);
 }
 
 static int count_files(const char *prefix)
@@ -97,25 +76,16 @@ static void test_csv_and_rolling(void)
     fresh_dir();
     const char *vals[] = {"2,x", "3,y", "4,z"};
     /* values for the header: the sink reads the keys from the message value */
-    const ek_sink_ops *ops = ek_connector_sink("file");
-    void *st = ek_calloc(1, ops->state_size);
     char pj[256];
     snprintf(pj, sizeof pj, "{\"path\":\"%s/t.csv\",\"fileType\":\"csv\",\"hasHeader\":true,\"rollingCount\":2,"
                             "\"rollingNamePattern\":\"prefix\"}", dir);
-    ek_value props = jv(pj);
-    ek_app app = {0};
-    ek_sink_conf conf = {.app = &app, .props = &props};
-    CU_ASSERT_EQUAL_FATAL(ops->open(st, &conf, NULL), 0);
-    ek_value v = jv("{\"b\":\"x\",\"a\":2}");
+    tc_sink s;
+    CU_ASSERT_EQUAL_FATAL(tc_sink_open(&s, "file", pj, NULL), 0);
     for (int i = 0; i < 3; i++) {
-        ek_sink_data d = {.value = &v, .payload = vals[i], .len = strlen(vals[i])};
-        CU_ASSERT_EQUAL(ops->collect(st, &d, NULL), 0);
+        CU_ASSERT_EQUAL(tc_sink_collect(&s, "{\"b\":\"x\",\"a\":2}", vals[i], strlen(vals[i]), NULL), 0);
         tc_sleep_ms(2); /* distinct millisecond names */
     }
-    ops->close(st);
-    ek_free(st);
-    ek_value_unref(&v);
-    ek_value_unref(&props);
+    tc_sink_close(&s);
     CU_ASSERT_EQUAL(count_files(""), 2 + 2); /* two rolled files plus . and .. */
     DIR *d = opendir(dir);
     int checked = 0;
@@ -136,22 +106,15 @@ static void test_csv_and_rolling(void)
 static void test_rolling_interval(void)
 {
     fresh_dir();
-    const ek_sink_ops *ops = ek_connector_sink("file");
-    void *st = ek_calloc(1, ops->state_size);
     char pj[256];
     snprintf(pj, sizeof pj, "{\"path\":\"%s/r.log\",\"rollingInterval\":\"50ms\"}", dir);
-    ek_value props = jv(pj), v = jv("{}");
-    ek_sink_conf conf = {.props = &props};
-    CU_ASSERT_EQUAL_FATAL(ops->open(st, &conf, NULL), 0);
+    tc_sink s;
+    CU_ASSERT_EQUAL_FATAL(tc_sink_open(&s, "file", pj, NULL), 0);
     for (int i = 0; i < 3; i++) {
-        ek_sink_data d = {.value = &v, .payload = "x", .len = 1};
-        CU_ASSERT_EQUAL(ops->collect(st, &d, NULL), 0);
+        CU_ASSERT_EQUAL(tc_sink_collect(&s, "{}", "x", 1, NULL), 0);
         if (i == 1) tc_sleep_ms(80);
     }
-    ops->close(st);
-    ek_free(st);
-    ek_value_unref(&props);
-    ek_value_unref(&v);
+    tc_sink_close(&s);
     CU_ASSERT_EQUAL(count_files("r-"), 2); /* r-<ts>.log: two lines, then one after the interval */
 }
 
@@ -161,23 +124,15 @@ static void test_gzip_file(void)
     char props[256], path[128], cmd[300];
     snprintf(props, sizeof props, "{\"path\":\"%s/z.log\",\"compression\":\"gzip\"}", dir);
     /* Payloads as the transform makes them with compression: compressed per message. */
-    const ek_sink_ops *ops = ek_connector_sink("file");
-    void *st = ek_calloc(1, ops->state_size);
-    ek_value p = jv(props), v = jv("{}");
-    ek_app app = {0};
-    ek_sink_conf conf = {.app = &app, .props = &p};
-    CU_ASSERT_EQUAL_FATAL(ops->open(st, &conf, NULL), 0);
+    tc_sink s;
+    CU_ASSERT_EQUAL_FATAL(tc_sink_open(&s, "file", props, NULL), 0);
     for (int i = 0; i < 2; i++) {
         ek_buf z = EK_BUF_INIT;
         ek_compress("gzip", i ? "second" : "first", i ? 6 : 5, &z, NULL);
-        ek_sink_data d = {.value = &v, .payload = z.data, .len = z.len};
-        CU_ASSERT_EQUAL(ops->collect(st, &d, NULL), 0);
+        CU_ASSERT_EQUAL(tc_sink_collect(&s, "{}", z.data, z.len, NULL), 0);
         ek_buf_free(&z);
     }
-    ops->close(st);
-    ek_free(st);
-    ek_value_unref(&p);
-    ek_value_unref(&v);
+    tc_sink_close(&s);
     snprintf(path, sizeof path, "%s/z.log.gz", dir);
     snprintf(cmd, sizeof cmd, "gzip -dc %s > %s/plain.txt", path, dir);
     CU_ASSERT_EQUAL(system(cmd), 0);
@@ -202,7 +157,7 @@ static void read_source(const char *file, const char *content, const char *props
     const char *at = strstr(props_json, "DIR");
     ek_buf_append(&pj, props_json, at ? (size_t)(at - props_json) : strlen(props_json));
     if (at) ek_buf_printf(&pj, "%s%s", dir, at + 3);
-    ek_value props = jv(pj.data);
+    ek_value props = tc_json(pj.data);
     ek_buf_free(&pj);
     ek_ingest in;
     tc_collector_init(col, &in);
@@ -241,19 +196,15 @@ static void test_file_source(void)
 
 static void test_bad_props(void)
 {
-    const ek_sink_ops *ops = ek_connector_sink("file");
     static const char *const bad[] = {"{}", "{\"path\":\"/tmp/x\",\"fileType\":\"xml\"}",
                                       "{\"path\":\"/tmp/x\",\"rollingNamePattern\":\"middle\"}",
                                       "{\"path\":\"/tmp/x\",\"compression\":\"lz4\"}"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        void *st = ek_calloc(1, ops->state_size);
-        ek_value p = jv(bad[i]);
-        ek_sink_conf conf = {.props = &p};
+        tc_sink s;
         ek_err err = {0};
-        CU_ASSERT_EQUAL(ops->open(st, &conf, &err), EK_EINVAL);
+        CU_ASSERT_EQUAL(tc_sink_open(&s, "file", bad[i], &err), EK_EINVAL);
         CU_ASSERT(err.msg[0] != '\0');
-        ek_free(st);
-        ek_value_unref(&p);
+        tc_sink_close(&s);
     }
 }
 

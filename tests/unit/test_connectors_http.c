@@ -79,32 +79,14 @@ static struct MHD_Daemon *peer_start(peer *p, int port)
                             MHD_OPTION_END);
 }
 
-static ek_value jv(const char *s)
-{
-    ek_value v;
-    if (ek_json_decode(s, strlen(s), 0, &v, NULL)) return ek_null();
-    return v;
-}
-
 /* ---- rest sink ---- */
 
 static int rest_send(const char *props_json, const char *value_json, ek_err *err)
 {
-    const ek_sink_ops *ops = ek_connector_sink("rest");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(ops);
-    void *st = ek_calloc(1, ops->state_size);
-    ek_value props = jv(props_json), v = jv(value_json);
-    ek_app app = {0};
-    ek_sink_conf conf = {.app = &app, .rule_id = "r", .props = &props};
-    int rc = ops->open(st, &conf, err);
-    if (!rc) {
-        ek_sink_data d = {.value = &v, .payload = value_json, .len = strlen(value_json)};
-        rc = ops->collect(st, &d, err);
-        ops->close(st);
-    }
-    ek_free(st);
-    ek_value_unref(&props);
-    ek_value_unref(&v);
+    tc_sink s;
+    int rc = tc_sink_open(&s, "rest", props_json, err);
+    if (!rc) rc = tc_sink_send_json(&s, value_json, err);
+    tc_sink_close(&s);
     return rc;
 }
 
@@ -158,7 +140,7 @@ static void test_httppull(void)
     void *st = ek_calloc(1, ops->state_size);
     char pj[256];
     snprintf(pj, sizeof pj, "{\"url\":\"http://127.0.0.1:%d\",\"interval\":50,\"incremental\":true}", port);
-    ek_value props = jv(pj);
+    ek_value props = tc_json(pj);
     tc_collector col;
     ek_ingest in;
     tc_collector_init(&col, &in);

@@ -19,13 +19,6 @@
 const char *__lsan_default_suppressions(void);
 const char *__lsan_default_suppressions(void) { return "leak:libpaho-mqtt3as.so\n"; }
 
-static ek_value props_json(const char *json)
-{
-    ek_value v;
-    if (ek_json_decode(json, strlen(json), 0, &v, NULL)) return ek_object_new(0);
-    return v;
-}
-
 typedef struct endpoint {
     const ek_source_ops *sops;
     const ek_sink_ops *kops;
@@ -39,7 +32,7 @@ static int open_source(endpoint *e, ek_app *app, const char *json, const char *t
     e->sops = ek_connector_source("mqtt");
     CU_ASSERT_PTR_NOT_NULL_FATAL(e->sops);
     e->src = ek_calloc(1, e->sops->state_size);
-    e->sprops = props_json(json);
+    e->sprops = tc_json(json);
     ek_ingest in;
     tc_collector_init(&e->col, &in);
     ek_source_conf sc = {.app = app, .stream = "s1", .datasource = topic, .props = &e->sprops};
@@ -54,7 +47,7 @@ static int open_sink(endpoint *e, ek_app *app, const char *json)
     e->kops = ek_connector_sink("mqtt");
     CU_ASSERT_PTR_NOT_NULL_FATAL(e->kops);
     e->sink = ek_calloc(1, e->kops->state_size);
-    e->kprops = props_json(json);
+    e->kprops = tc_json(json);
     ek_sink_conf kc = {.app = app, .rule_id = "r1", .props = &e->kprops};
     ek_err err = {0};
     int rc = e->kops->open(e->sink, &kc, &err);
@@ -62,9 +55,25 @@ static int open_sink(endpoint *e, ek_app *app, const char *json)
     return rc;
 }
 
+/* Opens the source and waits (at most 5 s) until it reports being connected. */
+static void open_source_up(endpoint *e, ek_app *app, const char *json, const char *topic)
+{
+    CU_ASSERT_EQUAL_FATAL(open_source(e, app, json, topic), 0);
+    CU_ASSERT_TRUE(tc_wait(&e->col, tc_is_up, 1, 5000));
+}
+
+/* Starts a Mosquitto on a free port for the test; returns the port, its pid in *mq. */
+static int start_mosquitto(pid_t *mq)
+{
+    int port = tc_free_port();
+    *mq = tc_mosquitto_start(port);
+    CU_ASSERT_FATAL(*mq > 0);
+    return port;
+}
+
 static int send_json(endpoint *e, const char *json)
 {
-    ek_value v = props_json(json);
+    ek_value v = tc_json(json);
     ek_sink_data d = {.value = &v, .payload = json, .len = strlen(json)};
     ek_err err = {0};
     int rc = e->kops->collect(e->sink, &d, &err);
@@ -85,9 +94,8 @@ static void close_all(endpoint *e)
 
 static void roundtrip(const char *version)
 {
-    int port = tc_free_port();
-    pid_t mq = tc_mosquitto_start(port);
-    CU_ASSERT_FATAL(mq > 0);
+    pid_t mq;
+    int port = start_mosquitto(&mq);
     ek_app app = {0};
     char sp[256], kp[256];
     snprintf(sp, sizeof sp, "{\"server\":\"tcp://127.0.0.1:%d\",\"qos\":1,\"protocolVersion\":\"%s\"}", port, version);
@@ -95,8 +103,7 @@ static void roundtrip(const char *version)
              "{\"server\":\"tcp://127.0.0.1:%d\",\"topic\":\"devices/{{.id}}/out\",\"qos\":1,\"protocolVersion\":\"%s\"}",
              port, version);
     endpoint e = {0};
-    CU_ASSERT_EQUAL_FATAL(open_source(&e, &app, sp, "devices/+/out"), 0);
-    CU_ASSERT_TRUE(tc_wait(&e.col, tc_is_up, 1, 5000));
+    open_source_up(&e, &app, sp, "devices/+/out");
     CU_ASSERT_EQUAL_FATAL(open_sink(&e, &app, kp), 0);
     tc_sleep_ms(200); /* the subscription reaches the broker */
     CU_ASSERT_EQUAL(send_json(&e, "{\"id\":\"d1\",\"t\":1}"), 0);
@@ -121,9 +128,8 @@ static void test_roundtrip_v31(void) { roundtrip("3.1"); }
 
 static void test_shared_and_decompression(void)
 {
-    int port = tc_free_port();
-    pid_t mq = tc_mosquitto_start(port);
-    CU_ASSERT_FATAL(mq > 0);
+    pid_t mq;
+    int port = start_mosquitto(&mq);
     ek_app app = {0};
     char sp[256], kp[256];
     snprintf(sp, sizeof sp, "{\"server\":\"tcp://127.0.0.1:%d\",\"decompression\":\"gzip\"}", port);
@@ -156,16 +162,14 @@ static void test_shared_and_decompression(void)
 
 static void test_broker_goes_away(void)
 {
-    int port = tc_free_port();
-    pid_t mq = tc_mosquitto_start(port);
-    CU_ASSERT_FATAL(mq > 0);
+    pid_t mq;
+    int port = start_mosquitto(&mq);
     ek_app app = {0};
     char sp[256], kp[256];
     snprintf(sp, sizeof sp, "{\"server\":\"tcp://127.0.0.1:%d\",\"clientid\":\"src-fixed\"}", port);
     snprintf(kp, sizeof kp, "{\"server\":\"tcp://127.0.0.1:%d\",\"topic\":\"g/1\",\"qos\":1}", port);
     endpoint e = {0};
-    CU_ASSERT_EQUAL_FATAL(open_source(&e, &app, sp, "g/1"), 0);
-    CU_ASSERT_TRUE(tc_wait(&e.col, tc_is_up, 1, 5000));
+    open_source_up(&e, &app, sp, "g/1");
     CU_ASSERT_EQUAL_FATAL(open_sink(&e, &app, kp), 0);
     tc_mosquitto_stop(mq);
     CU_ASSERT_TRUE(tc_wait(&e.col, tc_is_up, 0, 5000));
@@ -206,13 +210,7 @@ static pid_t tls_mosquitto(const char *dir, int port)
     fprintf(f, "listener %d 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\n"
                "cafile %s/ca.crt\ncertfile %s/server.crt\nkeyfile %s/server.key\n", port, dir, dir, dir);
     fclose(f);
-    pid_t pid = fork();
-    if (pid == 0) {
-        execl("/usr/sbin/mosquitto", "mosquitto", "-c", conf, (char *)NULL);
-        _exit(127);
-    }
-    for (int i = 0; i < 250 && !tc_port_open(port); i++) tc_sleep_ms(20);
-    return tc_port_open(port) ? pid : 0;
+    return tc_mosquitto_run(conf, port);
 }
 
 static void test_tls(void)
@@ -233,8 +231,7 @@ static void test_tls(void)
     snprintf(kp, sizeof kp, "{\"server\":\"mqtts://127.0.0.1:%d\",\"topic\":\"tls/1\",\"qos\":1,"
                             "\"insecureSkipVerify\":true}", port);
     endpoint e = {0};
-    CU_ASSERT_EQUAL_FATAL(open_source(&e, &app, sp, "tls/#"), 0);
-    CU_ASSERT_TRUE(tc_wait(&e.col, tc_is_up, 1, 5000));
+    open_source_up(&e, &app, sp, "tls/#");
     CU_ASSERT_EQUAL_FATAL(open_sink(&e, &app, kp), 0);
     tc_sleep_ms(200);
     CU_ASSERT_EQUAL(send_json(&e, "{\"secure\":true}"), 0);
@@ -251,8 +248,7 @@ static void test_tls(void)
     }
     char *sp2 = ek_asprintf("{\"server\":\"ssl://127.0.0.1:%d\",\"rootCARaw\":\"%s\",\"clientid\":\"raw\"}", port, b64);
     endpoint r = {0};
-    CU_ASSERT_EQUAL_FATAL(open_source(&r, &app, sp2, "tls/#"), 0);
-    CU_ASSERT_TRUE(tc_wait(&r.col, tc_is_up, 1, 5000));
+    open_source_up(&r, &app, sp2, "tls/#");
     close_all(&r);
     ek_free(sp2);
     /* an unknown CA with verification on: never connected, reported, no crash */
@@ -288,16 +284,14 @@ static void *pump(void *arg)
  * closed source (run under ASan). */
 static void test_churn(void)
 {
-    int port = tc_free_port();
-    pid_t mq = tc_mosquitto_start(port);
-    CU_ASSERT_FATAL(mq > 0);
+    pid_t mq;
+    int port = start_mosquitto(&mq);
     ek_app app = {0};
     char sp[256], kp[256];
     snprintf(sp, sizeof sp, "{\"server\":\"tcp://127.0.0.1:%d\",\"qos\":0}", port);
     snprintf(kp, sizeof kp, "{\"server\":\"tcp://127.0.0.1:%d\",\"topic\":\"churn/x\"}", port);
     endpoint sink = {0}, keep = {0};
-    CU_ASSERT_EQUAL_FATAL(open_source(&keep, &app, sp, "churn/#"), 0); /* holds the connection */
-    CU_ASSERT_TRUE(tc_wait(&keep.col, tc_is_up, 1, 5000));
+    open_source_up(&keep, &app, sp, "churn/#"); /* holds the connection */
     CU_ASSERT_EQUAL_FATAL(open_sink(&sink, &app, kp), 0);
     pumping p = {.e = &sink};
     pthread_t th;
@@ -334,16 +328,14 @@ static void gated_payload(void *ctx, const void *data, size_t len, ek_value meta
 
 static void test_slow_rule(void)
 {
-    int port = tc_free_port();
-    pid_t mq = tc_mosquitto_start(port);
-    CU_ASSERT_FATAL(mq > 0);
+    pid_t mq;
+    int port = start_mosquitto(&mq);
     ek_app app = {0};
     char sp[256], kp[256];
     snprintf(sp, sizeof sp, "{\"server\":\"tcp://127.0.0.1:%d\",\"bufferLength\":5}", port);
     snprintf(kp, sizeof kp, "{\"server\":\"tcp://127.0.0.1:%d\",\"topic\":\"slow/1\",\"qos\":1}", port);
     endpoint e = {0};
-    CU_ASSERT_EQUAL_FATAL(open_source(&e, &app, sp, "slow/#"), 0);
-    CU_ASSERT_TRUE(tc_wait(&e.col, tc_is_up, 1, 5000));
+    open_source_up(&e, &app, sp, "slow/#");
     /* swap in the blocking ingest: re-open with it */
     e.sops->close(e.src);
     memset(e.src, 0, e.sops->state_size);
@@ -395,13 +387,13 @@ static void resend_destination(ek_app *app, int port)
     CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
     snprintf(db, sizeof db, "%s/cache.db", dir);
     ek_cache_conf conf;
-    ek_value cp = props_json("{\"enableCache\":true}");
+    ek_value cp = tc_json("{\"enableCache\":true}");
     CU_ASSERT_EQUAL(ek_cache_conf_load(NULL, &cp, &conf, NULL), 0);
     ek_value_unref(&cp);
     ek_sink_cache *c = NULL;
     CU_ASSERT_EQUAL_FATAL(ek_sink_cache_open(db, "rd_0", &conf, &c, NULL), 0);
     gated_sink g = {.e = &e, .down = 1};
-    ek_value v = props_json("{\"k\":\"z\"}");
+    ek_value v = tc_json("{\"k\":\"z\"}");
     ek_sink_data d = {.value = &v, .payload = "{\"k\":\"z\"}", .len = 9};
     CU_ASSERT_EQUAL(ek_sink_cache_deliver(c, &d, gated_collect, &g, NULL), EK_CACHE_KEPT);
     g.down = 0;
@@ -420,7 +412,7 @@ static void resend_destination(ek_app *app, int port)
 
 static void test_bundled_in_process(void)
 {
-    ek_value sec = props_json("{\"bind\":\"127.0.0.1\",\"port\":0}");
+    ek_value sec = tc_json("{\"bind\":\"127.0.0.1\",\"port\":0}");
     char dir[] = "/tmp/ek-bundled-XXXXXX";
     CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
     ek_broker *b = NULL;

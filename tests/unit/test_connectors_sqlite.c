@@ -4,6 +4,7 @@
 #include "connectors/connector.h"
 #include "engine/codec_json.h"
 #include "engine/mem.h"
+#include "tests/unit/test_connectors_util.h"
 #include "tests/unit/test_util.h"
 
 #include <sqlite3.h>
@@ -12,11 +13,12 @@
 
 static char db[128];
 
-static ek_value jv(const char *s)
+/* Points db at file in a new temporary directory. */
+static void fresh_db(const char *file)
 {
-    ek_value v;
-    if (ek_json_decode(s, strlen(s), 0, &v, NULL)) return ek_null();
-    return v;
+    char dir[] = "/tmp/ek-sqlite-XXXXXX";
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    snprintf(db, sizeof db, "%s/%s", dir, file);
 }
 
 static char *query(const char *sql)
@@ -39,19 +41,12 @@ static char *query(const char *sql)
 
 static void test_sink_rowkinds(void)
 {
-    char dir[] = "/tmp/ek-sqlite-XXXXXX";
-    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
-    snprintf(db, sizeof db, "%s/out.db", dir);
-    const ek_sink_ops *ops = ek_connector_sink("sqlite");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(ops);
-    void *st = ek_calloc(1, ops->state_size);
+    fresh_db("out.db");
     char pj[256];
     snprintf(pj, sizeof pj, "{\"url\":\"sqlite:%s\",\"table\":\"readings\",\"keyField\":\"id\",\"rowkindField\":\"op\"}", db);
-    ek_value props = jv(pj);
-    ek_app app = {0};
-    ek_sink_conf conf = {.app = &app, .props = &props};
+    tc_sink s;
     ek_err err = {0};
-    CU_ASSERT_EQUAL_FATAL(ops->open(st, &conf, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(tc_sink_open(&s, "sqlite", pj, &err), 0);
     static const char *const msgs[] = {
         "[{\"id\":1,\"t\":20.5,\"name\":\"a\"},{\"id\":2,\"t\":21,\"name\":\"b\"}]",
         "{\"id\":1,\"t\":30,\"name\":\"a2\",\"op\":\"update\"}",
@@ -59,28 +54,17 @@ static void test_sink_rowkinds(void)
         "{\"id\":2,\"op\":\"delete\"}",
     };
     for (size_t i = 0; i < 4; i++) {
-        ek_value v = jv(msgs[i]);
-        ek_sink_data d = {.value = &v, .payload = msgs[i], .len = strlen(msgs[i])};
-        int rc = ops->collect(st, &d, &err);
+        int rc = tc_sink_send_json(&s, msgs[i], &err);
         if (rc) fprintf(stderr, "\n%s: %s\n", msgs[i], err.msg);
         CU_ASSERT_EQUAL(rc, 0);
-        ek_value_unref(&v);
     }
     char *rows = query("SELECT id, t, name FROM readings ORDER BY id");
     CU_ASSERT_STRING_EQUAL(rows, "1,30,a2;3,1,c;");
     ek_free(rows);
     /* A duplicate key on insert is refused as bad data, not as an outage. */
-    ek_value dup = jv("{\"id\":3,\"t\":0,\"name\":\"dup\"}");
-    ek_sink_data d = {.value = &dup, .payload = "", .len = 0};
-    CU_ASSERT_EQUAL(ops->collect(st, &d, &err), EK_EINVAL);
-    ek_value_unref(&dup);
-    ek_value bad = jv("{\"id\":3,\"op\":\"merge\"}");
-    d.value = &bad;
-    CU_ASSERT_EQUAL(ops->collect(st, &d, &err), EK_EINVAL);
-    ek_value_unref(&bad);
-    ops->close(st);
-    ek_free(st);
-    ek_value_unref(&props);
+    CU_ASSERT_EQUAL(tc_sink_collect(&s, "{\"id\":3,\"t\":0,\"name\":\"dup\"}", "", 0, &err), EK_EINVAL);
+    CU_ASSERT_EQUAL(tc_sink_collect(&s, "{\"id\":3,\"op\":\"merge\"}", "", 0, &err), EK_EINVAL);
+    tc_sink_close(&s);
 
     /* The lookup source reads the same table. */
     const ek_source_ops *src = ek_connector_source("sqlite");
@@ -88,18 +72,19 @@ static void test_sink_rowkinds(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(src->lookup);
     void *ls = ek_calloc(1, src->state_size);
     snprintf(pj, sizeof pj, "{\"path\":\"%s\"}", db);
-    ek_value sp = jv(pj);
+    ek_value sp = tc_json(pj);
+    ek_app app = {0};
     ek_source_conf sc = {.app = &app, .stream = "lk", .datasource = "readings", .props = &sp};
     ek_ingest in = {0};
     CU_ASSERT_EQUAL_FATAL(src->open(ls, &sc, &in, &err), 0);
-    ek_value keys = jv("{\"id\":3}"), out = ek_null();
+    ek_value keys = tc_json("{\"id\":3}"), out = ek_null();
     CU_ASSERT_EQUAL(src->lookup(ls, &keys, &out, &err), 0);
     char *text = ek_json_encode_str(&out, 0);
     CU_ASSERT_STRING_EQUAL(text, "[{\"id\":3,\"t\":1,\"name\":\"c\"}]");
     ek_free(text);
     ek_value_unref(&out);
     ek_value_unref(&keys);
-    keys = jv("{\"id\":99}");
+    keys = tc_json("{\"id\":99}");
     CU_ASSERT_EQUAL(src->lookup(ls, &keys, &out, &err), 0);
     CU_ASSERT_EQUAL(ek_array_len(&out), 0);
     ek_value_unref(&out);
@@ -112,33 +97,20 @@ static void test_sink_rowkinds(void)
 /* eKuiper's "sql" type with a sqlite: URL writes the same way; other drivers are refused. */
 static void test_sql_alias(void)
 {
-    char dir[] = "/tmp/ek-sql-XXXXXX";
-    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
-    snprintf(db, sizeof db, "%s/x.db", dir);
-    const ek_sink_ops *ops = ek_connector_sink("sql");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(ops);
-    void *st = ek_calloc(1, ops->state_size);
+    fresh_db("x.db");
     char pj[256];
     snprintf(pj, sizeof pj, "{\"url\":\"sqlite://%s\",\"table\":\"t\"}", db);
-    ek_value props = jv(pj);
-    ek_sink_conf conf = {.props = &props};
+    tc_sink s;
     ek_err err = {0};
-    CU_ASSERT_EQUAL_FATAL(ops->open(st, &conf, &err), 0);
-    ek_value v = jv("{\"a\":1}");
-    ek_sink_data d = {.value = &v, .payload = "", .len = 0};
-    CU_ASSERT_EQUAL(ops->collect(st, &d, &err), 0);
-    ops->close(st);
-    ek_value_unref(&v);
-    ek_value_unref(&props);
+    CU_ASSERT_EQUAL_FATAL(tc_sink_open(&s, "sql", pj, &err), 0);
+    CU_ASSERT_EQUAL(tc_sink_collect(&s, "{\"a\":1}", "", 0, &err), 0);
+    tc_sink_close(&s);
     char *rows = query("SELECT a FROM t");
     CU_ASSERT_STRING_EQUAL(rows, "1;");
     ek_free(rows);
-    props = jv("{\"url\":\"mysql://u:p@host/db\",\"table\":\"t\"}");
-    memset(st, 0, ops->state_size);
-    CU_ASSERT_EQUAL(ops->open(st, &conf, &err), EK_EINVAL);
+    CU_ASSERT_EQUAL(tc_sink_open(&s, "sql", "{\"url\":\"mysql://u:p@host/db\",\"table\":\"t\"}", &err), EK_EINVAL);
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "mysql"));
-    ek_value_unref(&props);
-    ek_free(st);
+    tc_sink_close(&s);
 }
 
 void ek_register_tests(void)

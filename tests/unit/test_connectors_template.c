@@ -147,6 +147,19 @@ static void test_rejections(void)
     }
 }
 
+/* A sink with no row to show (an empty batch) renders its topic or url over an empty object. */
+static void test_render_no_data(void)
+{
+    ek_template *t = NULL;
+    CU_ASSERT_EQUAL_FATAL(ek_template_compile("t/{{.a}}/{{len .}}", &t, NULL), 0);
+    ek_buf out = EK_BUF_INIT;
+    ek_err err = {0};
+    CU_ASSERT_EQUAL(ek_template_render(t, NULL, &out, &err), 0);
+    CU_ASSERT_STRING_EQUAL(out.data ? out.data : "", "t/<no value>/0");
+    ek_buf_free(&out);
+    ek_template_free(t);
+}
+
 static void test_runtime_errors(void)
 {
     static const struct {
@@ -267,6 +280,7 @@ void ek_register_tests(void)
     static const ek_test_case cases[] = {
         {"render table", test_render_table},
         {"compile rejections", test_rejections},
+        {"render with no data", test_render_no_data},
         {"runtime errors", test_runtime_errors},
         {"static detection", test_static},
         {"random templates", test_random_templates},

@@ -1,50 +1,36 @@
-/* Helpers for the connector tests: free loopback ports, a Mosquitto broker started on one with a
- * temporary configuration (and always stopped), and an ek_ingest that collects what a source
- * delivers so a test can wait for it with a timeout. Header-only: each test file is its own
- * executable. */
+/* Helpers for the connector tests: free loopback ports (test_net_util.h), a Mosquitto broker
+ * started on one with a temporary configuration (and always stopped), a sink opened by type with
+ * JSON properties, and an ek_ingest that collects what a source delivers so a test can wait for
+ * it with a timeout. Header-only: each test file is its own executable. */
 #ifndef EK_TEST_CONNECTORS_UTIL_H
 #define EK_TEST_CONNECTORS_UTIL_H
 
 #include "connectors/connector.h"
+#include "engine/app.h"
+#include "engine/codec_json.h"
 #include "engine/mem.h"
+#include "tests/unit/test_net_util.h"
+#include "tests/unit/test_util.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-static inline int tc_free_port(void)
+/* Runs /usr/sbin/mosquitto with the configuration file conf and waits (at most 5 s) for it to
+ * listen on 127.0.0.1:port; returns its pid (0 on failure). */
+static inline pid_t tc_mosquitto_run(const char *conf, int port)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    bind(fd, (struct sockaddr *)&a, sizeof a);
-    getsockname(fd, (struct sockaddr *)&a, &len);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
-static inline int tc_port_open(int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    int ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-    close(fd);
-    return ok;
-}
-
-static inline void tc_sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl("/usr/sbin/mosquitto", "mosquitto", "-c", conf, (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 250 && !tc_port_open(port); i++) tc_sleep_ms(20);
+    return tc_port_open(port) ? pid : 0;
 }
 
 /* Starts /usr/sbin/mosquitto on 127.0.0.1:port; returns its pid (0 on failure). */
@@ -58,15 +44,10 @@ static inline pid_t tc_mosquitto_start(int port)
     if (!f) return 0;
     fprintf(f, "listener %d 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\n", port);
     fclose(f);
-    pid_t pid = fork();
-    if (pid == 0) {
-        execl("/usr/sbin/mosquitto", "mosquitto", "-c", conf, (char *)NULL);
-        _exit(127);
-    }
-    for (int i = 0; i < 250 && !tc_port_open(port); i++) tc_sleep_ms(20);
+    pid_t pid = tc_mosquitto_run(conf, port);
     unlink(conf);
     rmdir(dir);
-    return tc_port_open(port) ? pid : 0;
+    return pid;
 }
 
 static inline void tc_mosquitto_stop(pid_t pid)
@@ -74,6 +55,63 @@ static inline void tc_mosquitto_stop(pid_t pid)
     if (pid <= 0) return;
     kill(pid, SIGTERM);
     waitpid(pid, NULL, 0);
+}
+
+/* The value of a JSON text the test wrote (a bad one fails the test). */
+static inline ek_value tc_json(const char *s)
+{
+    ek_value v = ek_null();
+    CU_ASSERT_EQUAL_FATAL(ek_json_decode(s, strlen(s), 0, &v, NULL), 0);
+    return v;
+}
+
+/* ---- a sink opened by type ---- */
+
+typedef struct tc_sink {
+    const ek_sink_ops *ops;
+    void *st;
+    ek_value props;
+    ek_app app;  /* empty */
+    bool open;
+} tc_sink;
+
+/* Opens a sink of type for rule "r" with props_json as its properties; returns open's result
+ * (err, which may be NULL, says why). tc_sink_close it either way. */
+static inline int tc_sink_open(tc_sink *s, const char *type, const char *props_json, ek_err *err)
+{
+    memset(s, 0, sizeof *s);
+    s->ops = ek_connector_sink(type);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s->ops);
+    s->st = ek_calloc(1, s->ops->state_size);
+    s->props = tc_json(props_json);
+    ek_sink_conf conf = {.app = &s->app, .rule_id = "r", .props = &s->props};
+    int rc = s->ops->open(s->st, &conf, err);
+    s->open = rc == 0;
+    return rc;
+}
+
+/* Hands the sink one message: value_json as its value, payload as its bytes. */
+static inline int tc_sink_collect(tc_sink *s, const char *value_json, const char *payload, size_t len, ek_err *err)
+{
+    ek_value v = tc_json(value_json);
+    ek_sink_data d = {.value = &v, .payload = payload, .len = len};
+    int rc = s->ops->collect(s->st, &d, err);
+    ek_value_unref(&v);
+    return rc;
+}
+
+/* Hands the sink a JSON message, its text as the payload. */
+static inline int tc_sink_send_json(tc_sink *s, const char *json, ek_err *err)
+{
+    return tc_sink_collect(s, json, json, strlen(json), err);
+}
+
+static inline void tc_sink_close(tc_sink *s)
+{
+    if (s->open) s->ops->close(s->st);
+    ek_free(s->st);
+    ek_value_unref(&s->props);
+    memset(s, 0, sizeof *s);
 }
 
 /* ---- an ek_ingest that records what arrives ---- */

@@ -24,11 +24,7 @@ static void test_restart_keeps_catalog_and_rules(void)
     CU_ASSERT_EQUAL(fx_rule(&f, "up", "SELECT a FROM demo", NULL, &err), 0);
     CU_ASSERT_EQUAL(fx_rule(&f, "down", "SELECT a FROM demo", NULL, &err), 0);
     CU_ASSERT_EQUAL(ek_rules_rule_stop(f.app.rules, "down", &err), 0);
-    char dir[64];
-    snprintf(dir, sizeof dir, "%s", f.dir);
-    fx_close(&f, true);
-
-    fx_open(&f, dir);
+    fx_restart(&f);
     ek_value names;
     ek_rules_stream_list(f.app.rules, false, false, NULL, &names);
     char *s = ek_json_encode_str(&names, 0);
@@ -239,11 +235,7 @@ static void test_checkpoint_resumes_window(void)
     fx_step(&f, base + 1000, "demo", "{\"a\":1}");
     fx_step(&f, base + 2000, "demo", "{\"a\":2}");
     fx_step(&f, base + 3000, NULL, NULL);
-    char dir[64];
-    snprintf(dir, sizeof dir, "%s", f.dir);
-    fx_close(&f, true);  /* stops without a final save, as a crash would */
-
-    fx_open(&f, dir);
+    fx_restart(&f);  /* stops without a final save, as a crash would */
     f.now = base + 4000;
     CU_ASSERT_TRUE(ek_rules_rule_running(f.app.rules, "w"));
     fx_step(&f, base + 5000, "demo", "{\"a\":3}");
@@ -265,11 +257,7 @@ static void test_checkpoint_resumes_analytic(void)
     fx_step(&f, base + 1000, "demo", "{\"a\":1,\"b\":\"x\",\"k\":1}");
     fx_step(&f, base + 2000, "demo", "{\"a\":2,\"k\":2}");
     fx_step(&f, base + 3000, NULL, NULL);
-    char dir[64];
-    snprintf(dir, sizeof dir, "%s", f.dir);
-    fx_close(&f, true);  /* stops without a final save, as a crash would */
-
-    fx_open(&f, dir);
+    fx_restart(&f);  /* stops without a final save, as a crash would */
     f.now = base + 4000;
     CU_ASSERT_TRUE(ek_rules_rule_running(f.app.rules, "an"));
     fx_step(&f, base + 5000, "demo", "{\"a\":3,\"k\":1}");

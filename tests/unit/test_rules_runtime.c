@@ -21,19 +21,24 @@ static void *publisher(void *arg)
     return NULL;
 }
 
-static void test_many_rules_no_loss(void)
+/* Opens the fixture with stream demo on in/demo and NRULES rules r0, r1 ... running sql. */
+static void open_rules(fx *f, const char *sql, const char *options)
 {
-    fx f;
-    fx_open(&f, NULL);
-    fx_stream(&f, "CREATE STREAM demo () WITH (TYPE=\"memory\", DATASOURCE=\"in/demo\")");
+    fx_open(f, NULL);
+    fx_stream(f, "CREATE STREAM demo () WITH (TYPE=\"memory\", DATASOURCE=\"in/demo\")");
     ek_err err = {0};
     for (int i = 0; i < NRULES; i++) {
         char id[16];
         snprintf(id, sizeof id, "r%d", i);
-        /* a tiny mailbox forces back-pressure on the publishers */
-        CU_ASSERT_EQUAL_FATAL(fx_rule(&f, id, "SELECT count(*) AS c FROM demo GROUP BY COUNTWINDOW(100)",
-                                      "{\"bufferLength\":4}", &err), 0);
+        CU_ASSERT_EQUAL_FATAL(fx_rule(f, id, sql, options, &err), 0);
     }
+}
+
+static void test_many_rules_no_loss(void)
+{
+    fx f;
+    /* a tiny mailbox forces back-pressure on the publishers */
+    open_rules(&f, "SELECT count(*) AS c FROM demo GROUP BY COUNTWINDOW(100)", "{\"bufferLength\":4}");
     pthread_t th[NTHREADS];
     for (int i = 0; i < NTHREADS; i++) pthread_create(&th[i], NULL, publisher, NULL);
     for (int i = 0; i < NTHREADS; i++) pthread_join(th[i], NULL);
@@ -65,14 +70,7 @@ static void *stopper(void *arg)
 static void test_stop_while_running(void)
 {
     fx f;
-    fx_open(&f, NULL);
-    fx_stream(&f, "CREATE STREAM demo () WITH (TYPE=\"memory\", DATASOURCE=\"in/demo\")");
-    ek_err err = {0};
-    for (int i = 0; i < NRULES; i++) {
-        char id[16];
-        snprintf(id, sizeof id, "r%d", i);
-        CU_ASSERT_EQUAL_FATAL(fx_rule(&f, id, "SELECT a FROM demo WHERE a > 0", NULL, &err), 0);
-    }
+    open_rules(&f, "SELECT a FROM demo WHERE a > 0", NULL);
     pthread_t pub, stop;
     pthread_create(&pub, NULL, publisher, NULL);
     pthread_create(&stop, NULL, stopper, &f);
@@ -83,6 +81,7 @@ static void test_stop_while_running(void)
     CU_ASSERT_EQUAL(fx_status_int(&f, "r1", "source_demo_0_records_in_total"), NMSG);
     CU_ASSERT_FALSE(ek_rules_rule_running(f.app.rules, "r0"));
     CU_ASSERT_EQUAL(fx_status_int(&f, "r2", "source_demo_0_records_in_total"), -1);  /* deleted */
+    ek_err err = {0};
     CU_ASSERT_EQUAL(ek_rules_rule_start(f.app.rules, "r0", &err), 0);
     fx_close(&f, false);
 }

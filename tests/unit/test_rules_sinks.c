@@ -77,11 +77,7 @@ static void test_cache_resend_after_restart(void)
     }
     CU_ASSERT_EQUAL(fx_status_int(&f, "rc", "sink_gate_0_0_records_in_total"), 3);
     CU_ASSERT_EQUAL(gate_n, 0);
-    char dir[64];
-    snprintf(dir, sizeof dir, "%s", f.dir);
-    fx_close(&f, true);  /* the cache goes to disk */
-
-    fx_open(&f, dir);
+    fx_restart(&f);  /* the cache goes to disk */
     CU_ASSERT_TRUE_FATAL(ek_rules_rule_running(f.app.rules, "rc"));
     atomic_store(&gate_up, true);
     /* No new message: only the rule's timer can start the resend. The cache paces retries on the
