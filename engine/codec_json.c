@@ -1,7 +1,8 @@
 /* JSON codec on cJSON (see codec_json.h).
  * cJSON validates and builds the tree; because it stores every number as a double, the decoder
  * walks the source text alongside the tree (numbers appear in the same order in both) to read each
- * number literal itself, so int64 values survive exactly. Encoding builds a cJSON tree with raw
+ * number literal itself, so int64 values survive exactly. Strings and keys that are not valid
+ * UTF-8 get U+FFFD for each bad byte, as Go's encoding/json gives eKuiper. Encoding builds a cJSON tree with raw
  * number nodes formatted here, so number printing follows Go rather than cJSON's %g. */
 #include "engine/codec_json.h"
 #include "engine/mem.h"
@@ -63,10 +64,59 @@ static ek_value number_value(scan *s, const cJSON *item, int flags)
     return ek_float(strtod(tmp, NULL));
 }
 
+/* Length of the well-formed UTF-8 sequence at p (n > 0 bytes left), or 0 when it is not one
+ * (overlong forms, surrogates and code points above U+10FFFF are not), as Go's utf8 package
+ * decides. */
+static size_t utf8_seq(const unsigned char *p, size_t n)
+{
+    unsigned char c = p[0];
+    if (c < 0x80) return 1;
+    size_t len = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+    if (len == 0 || n < len) return 0;
+    unsigned char lo = 0x80, hi = 0xBF; /* the second byte's range */
+    if (c == 0xE0) lo = 0xA0;
+    else if (c == 0xED) hi = 0x9F;
+    else if (c == 0xF0) lo = 0x90;
+    else if (c == 0xF4) hi = 0x8F;
+    if (p[1] < lo || p[1] > hi) return 0;
+    for (size_t i = 2; i < len; i++)
+        if (p[i] < 0x80 || p[i] > 0xBF) return 0;
+    return len;
+}
+
+/* How many bytes at the start of s (n bytes) are well-formed UTF-8. */
+static size_t utf8_valid_prefix(const char *s, size_t n)
+{
+    size_t i = 0, k;
+    while (i < n && (k = utf8_seq((const unsigned char *)s + i, n - i)) > 0) i += k;
+    return i;
+}
+
+/* A string value of s: as it is when it is valid UTF-8, otherwise with every byte that does not
+ * start a well-formed sequence replaced by U+FFFD, one replacement per byte, as Go's
+ * encoding/json (and so eKuiper) decodes it. */
+static ek_value utf8_string(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = strlen(s), i = utf8_valid_prefix(s, n), k;
+    if (i == n) return ek_string_n(s, n);
+    ek_buf b = EK_BUF_INIT;
+    ek_buf_append(&b, s, i);
+    while (i < n) {
+        k = utf8_seq(p + i, n - i);
+        if (k) ek_buf_append(&b, s + i, k);
+        else ek_buf_append(&b, "\xEF\xBF\xBD", 3);
+        i += k ? k : 1;
+    }
+    ek_value v = ek_string_n(b.data, b.len);
+    ek_buf_free(&b);
+    return v;
+}
+
 static ek_value from_cjson(scan *s, const cJSON *item, int flags)
 {
     if (cJSON_IsNumber(item)) return number_value(s, item, flags);
-    if (cJSON_IsString(item)) return ek_string(item->valuestring);
+    if (cJSON_IsString(item)) return utf8_string(item->valuestring);
     if (cJSON_IsBool(item)) return ek_bool(cJSON_IsTrue(item));
     if (cJSON_IsArray(item)) {
         ek_value arr = ek_array_new((size_t)cJSON_GetArraySize(item));
@@ -76,7 +126,16 @@ static ek_value from_cjson(scan *s, const cJSON *item, int flags)
     if (cJSON_IsObject(item)) {
         ek_value obj = ek_object_new((size_t)cJSON_GetArraySize(item));
         for (const cJSON *c = item->child; c; c = c->next)
-            ek_object_set(&obj, c->string, from_cjson(s, c, flags));
+        {
+            size_t n = strlen(c->string);
+            if (utf8_valid_prefix(c->string, n) == n) {
+                ek_object_set_n(&obj, c->string, n, from_cjson(s, c, flags));
+                continue;
+            }
+            ek_value key = utf8_string(c->string);
+            ek_object_set_n(&obj, ek_str_ptr(&key), ek_str_len(&key), from_cjson(s, c, flags));
+            ek_value_unref(&key);
+        }
         return obj;
     }
     return ek_null();
