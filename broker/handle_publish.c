@@ -5,7 +5,9 @@
  *
  * A received message is built once (topic, forwarded properties and payload in one block) and
  * routed by reference; QoS 2 uses "method B": the message is routed when the PUBLISH arrives and
- * only its packet id is kept until PUBREL, so a duplicate is acknowledged but not routed again. */
+ * only its packet id is kept until PUBREL, so a duplicate is acknowledged but not routed again.
+ * While in-process subscribers may hold messages (EK_BROKER_HOLD), a QoS 1/2 acknowledgement
+ * waits in the connection's queue until they release it (hold.c). */
 #include "broker/broker_int.h"
 #include "engine/mem.h"
 
@@ -96,12 +98,14 @@ int broker__handle_publish(broker__conn *c, broker__pkt *p)
      * after routing: 0x10 when nobody matched. */
     bool denied = (tlen >= 4 && memcmp(topic, "$SYS", 4) == 0) || (b->cfg.nacl && !acl_ok(c, topic, tlen));
     uint8_t reason = denied ? RC_NOT_AUTHORIZED : 0; /* $SYS belongs to the broker */
-    size_t at = SIZE_MAX;
-    if (p->qos == 1) at = ack_begin(c, BROKER_PUBACK, p->id, reason);
-    if (p->qos == 2) {
-        if (!denied) broker__session_rel_add(s, p->id);
-        at = ack_begin(c, BROKER_PUBREC, p->id, reason);
-    }
+    uint8_t type = p->qos == 2 ? BROKER_PUBREC : BROKER_PUBACK;
+    size_t at = SIZE_MAX, n = 0;
+    /* Held: subscribers may keep the acknowledgement back, or one is already waiting. */
+    bool may_hold = p->qos && !denied && b->nholding > 0;
+    broker__held *held = p->qos && (may_hold || c->held_head) ? broker__held_push(c, type, p->id, reason) : NULL;
+    ek_ack *hold = may_hold ? broker__held_ack(held, p->qos == 2) : NULL;
+    if (p->qos == 2 && !denied && !hold) broker__session_rel_add(s, p->id);
+    if (p->qos && !held) at = ack_begin(c, type, p->id, reason);
     if (!denied) {
         size_t plen = c->version == 5 ? broker__props_filter(p->props.raw, FWD_PROPS, NULL) : 0;
         broker__msg *m = broker__msg_new(topic, tlen, p->payload.p, p->payload.len, NULL, plen, p->qos, p->retain);
@@ -112,10 +116,13 @@ int broker__handle_publish(broker__conn *c, broker__pkt *p)
             m->expire_at = ek_now_ms() + (int64_t)p->props.msg_expiry * 1000;
         }
         if (p->retain) broker__retain_set(b, m);
-        size_t n = broker__route(b, m);
+        m->ack = hold;
+        n = broker__route(b, m);
+        m->ack = NULL;
         ek_broker_msg_unref(m);
         if (n == 0 && at != SIZE_MAX && c->state != CONN_CLOSING) c->out[c->out_off + at] = RC_NO_SUBSCRIBERS;
     }
+    if (held) broker__held_ready(c, held, !denied && n == 0 ? RC_NO_SUBSCRIBERS : reason, hold);
     return 0;
 }
 

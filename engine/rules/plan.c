@@ -275,6 +275,8 @@ void rules__run_free(rules__run *run)
     }
     rules__sinks_stop(run);         /* what reached the sinks is delivered before they close */
     rules__timer_remove(r, run);    /* a sink may have asked for a tick meanwhile */
+    if (run->ckpt_acks.len) rules__checkpoint_maybe(run, rules__now(r), true); /* their rows are in the state */
+    ek_ack_list_free(&run->ckpt_acks);
     for (size_t i = 0; i < run->nnodes; i++) {
         rules__node *n = &run->nodes[i];
         if (n->ops && n->ops->close) n->ops->close(n->st);
@@ -300,6 +302,15 @@ void rules__run_free(rules__run *run)
 
 /* ------------------------------------------------------------------ actor callbacks */
 
+/* True when an operator keeps rows beyond the mail that brought them (windows, analytic
+ * functions, watermarks): what it holds is safe only in a checkpoint. */
+static bool stateful(const rules__run *run)
+{
+    for (size_t i = 0; i < run->nnodes; i++)
+        if (run->nodes[i].ops->snapshot) return true;
+    return false;
+}
+
 void rules__run_handle(rules__actor *a, rules__mail *m)
 {
     rules__run *run = (rules__run *)a;
@@ -321,11 +332,22 @@ void rules__run_handle(rules__actor *a, rules__mail *m)
     rules__batch_init(&b, 1);
     b.src = m->src;
     rules__batch_push(&b, &m->row);
+    run->cur_ack = m->ack;          /* results posted to the sinks now carry it */
     node_feed(&run->nodes[0], &b);
+    run->cur_ack = NULL;
     rules__batch_free(&b);
     int64_t now = rules__now(run->eng);
-    if (run->opts.qos >= 1) rules__checkpoint_maybe(run, now, false);
-    int64_t want = rules__sinks_tick(run, now);  /* a batch waiting for lingerInterval, cached data */
+    if (m->ack && stateful(run)) {  /* the row may live on in a window: safe once checkpointed */
+        if (!run->ckpt_acks.len) run->ckpt_acks_since = now;
+        ek_ack_list_add(&run->ckpt_acks, m->ack);
+    }
+    int64_t want = INT64_MAX;
+    if (run->opts.qos >= 1) {
+        rules__checkpoint_maybe(run, now, false);
+        want = rules__checkpoint_due(run);
+    }
+    int64_t sw = rules__sinks_tick(run, now);  /* a batch waiting for lingerInterval, cached data */
+    if (sw < want) want = sw;
     if (want != INT64_MAX) rules__timer_set(run->eng, run, want);
 }
 
@@ -333,7 +355,7 @@ void rules__run_tick(rules__actor *a, int64_t now)
 {
     rules__run *run = (rules__run *)a;
     rules__checkpoint_maybe(run, now, false);
-    int64_t want = run->opts.qos >= 1 ? run->next_ckpt : INT64_MAX;
+    int64_t want = run->opts.qos >= 1 ? rules__checkpoint_due(run) : INT64_MAX;
     for (size_t i = 0; i < run->nnodes && !run->opts.event_time; i++) {
         rules__node *n = &run->nodes[i];
         if (!n->ops->on_tick) continue;
@@ -410,10 +432,18 @@ ek_row *rules__row_load(const ek_value *v, int *src)
     return ek_row_new(ek_value_ref(m), ek_null(), t->i, e && e->type == EK_T_STRING ? ek_str_ptr(e) : NULL);
 }
 
+int64_t rules__checkpoint_due(const rules__run *run)
+{
+    int64_t due = run->next_ckpt;
+    if (run->ckpt_acks.len && run->ckpt_acks_since + RULES_HELD_CKPT_MS < due)
+        due = run->ckpt_acks_since + RULES_HELD_CKPT_MS;
+    return due;
+}
+
 void rules__checkpoint_maybe(rules__run *run, int64_t now, bool force)
 {
     if (run->opts.qos < 1) return;
-    if (!force && now < run->next_ckpt) return;
+    if (!force && now < rules__checkpoint_due(run)) return;
     run->next_ckpt = now + (run->opts.checkpoint_interval > 0 ? run->opts.checkpoint_interval : 300000);
     ek_value doc = ek_object_new(1), nodes = ek_array_new(run->nnodes);
     for (size_t i = 0; i < run->nnodes; i++) {
@@ -427,6 +457,7 @@ void rules__checkpoint_maybe(rules__run *run, int64_t now, bool force)
     ek_err err = {0};
     if (ek_store_set(run->eng->app->store, RULES_NS_CHECKPOINT, run->id, text, strlen(text), &err) != 0)
         ek_log_rule(EK_LOG_WARN, run->id, "checkpoint not saved: %s", err.msg);
+    else ek_ack_list_release(&run->ckpt_acks);  /* the rows they stand for are in the checkpoint */
     ek_free(text);
     ek_value_unref(&doc);
 }
