@@ -2,8 +2,8 @@
  * cJSON validates and builds the tree; because it stores every number as a double, the decoder
  * walks the source text alongside the tree (numbers appear in the same order in both) to read each
  * number literal itself, so int64 values survive exactly. Strings and keys that are not valid
- * UTF-8 get U+FFFD for each bad byte, as Go's encoding/json gives eKuiper. Encoding builds a cJSON tree with raw
- * number nodes formatted here, so number printing follows Go rather than cJSON's %g. */
+ * UTF-8 get U+FFFD for each bad byte, as Go's encoding/json gives eKuiper. Encoding writes the text
+ * directly, with numbers formatted here so that printing follows Go rather than cJSON's %g. */
 #include "engine/codec_json.h"
 #include "engine/mem.h"
 
@@ -276,7 +276,8 @@ void ek_json_format_datetime(int64_t ns, char out[40])
 
 /* ---- encoding ---- */
 
-static cJSON *to_cjson(const ek_value *v, int flags);
+/* Encoding writes straight into the buffer (no intermediate tree: a sink encodes every message).
+ * Strings are escaped as cJSON escapes them, so the output is what earlier versions printed. */
 
 static int cmp_keys(const void *a, const void *b, void *ctx)
 {
@@ -287,63 +288,110 @@ static int cmp_keys(const void *a, const void *b, void *ctx)
     return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
-static cJSON *object_to_cjson(const ek_value *v, int flags)
+static void put_string(ek_buf *out, const char *s, size_t len)
 {
-    cJSON *obj = cJSON_CreateObject();
+    static const char hex[] = "0123456789abcdef";
+    ek_buf_reserve(out, len + 2);
+    ek_buf_putc(out, '"');
+    size_t run = 0; /* bytes copied as they are, pending */
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            run++;
+            continue;
+        }
+        ek_buf_append(out, s + i - run, run);
+        run = 0;
+        char esc[6] = {'\\', 0};
+        size_t n = 2;
+        switch (c) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        default:
+            memcpy(esc + 1, "u00", 3);
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            n = 6;
+        }
+        ek_buf_append(out, esc, n);
+    }
+    ek_buf_append(out, s + len - run, run);
+    ek_buf_putc(out, '"');
+}
+
+static void put_value(ek_buf *out, const ek_value *v, int flags);
+
+static void put_object(ek_buf *out, const ek_value *v, int flags)
+{
     const ek_object *o = v->o;
-    size_t *order = ek_malloc((o->len ? o->len : 1) * sizeof *order);
+    size_t small[16], *order = o->len <= 16 ? small : ek_malloc(o->len * sizeof *order);
     for (size_t i = 0; i < o->len; i++) order[i] = i;
-    if (flags & EK_JSON_SORT_KEYS) qsort_r(order, o->len, sizeof *order, cmp_keys, (void *)o);
-    for (size_t i = 0; i < o->len; i++)
-        cJSON_AddItemToObject(obj, o->keys[order[i]]->data, to_cjson(&o->vals[order[i]], flags));
-    ek_free(order);
-    return obj;
+    if ((flags & EK_JSON_SORT_KEYS) && o->len > 1) qsort_r(order, o->len, sizeof *order, cmp_keys, (void *)o);
+    ek_buf_putc(out, '{');
+    for (size_t i = 0; i < o->len; i++) {
+        if (i) ek_buf_putc(out, ',');
+        const ek_str *k = o->keys[order[i]];
+        put_string(out, k->data, k->len);
+        ek_buf_putc(out, ':');
+        put_value(out, &o->vals[order[i]], flags);
+    }
+    ek_buf_putc(out, '}');
+    if (order != small) ek_free(order);
 }
 
-static cJSON *bytes_to_cjson(const ek_value *v)
+static void put_bytes(ek_buf *out, const ek_value *v)
 {
-    size_t n = 4 * ((v->s->len + 2) / 3) + 1;
-    unsigned char *b64 = ek_malloc(n);
-    EVP_EncodeBlock(b64, (const unsigned char *)v->s->data, (int)v->s->len);
-    cJSON *s = cJSON_CreateString((char *)b64);
-    ek_free(b64);
-    return s;
+    size_t n = 4 * ((v->s->len + 2) / 3);
+    ek_buf_reserve(out, n + 3);
+    ek_buf_putc(out, '"');
+    EVP_EncodeBlock((unsigned char *)out->data + out->len, (const unsigned char *)v->s->data, (int)v->s->len);
+    out->len += n;
+    ek_buf_putc(out, '"');
 }
 
-static cJSON *to_cjson(const ek_value *v, int flags)
+static void put_value(ek_buf *out, const ek_value *v, int flags)
 {
     char num[40];
     switch (v->type) {
-    case EK_T_NULL: return cJSON_CreateNull();
-    case EK_T_BOOL: return cJSON_CreateBool(v->b);
-    case EK_T_INT:
-        snprintf(num, sizeof num, "%lld", (long long)v->i);
-        return cJSON_CreateRaw(num);
+    case EK_T_NULL: ek_buf_append(out, "null", 4); return;
+    case EK_T_BOOL: ek_buf_puts(out, v->b ? "true" : "false"); return;
+    case EK_T_INT: {
+        int n = snprintf(num, sizeof num, "%lld", (long long)v->i);
+        ek_buf_append(out, num, (size_t)n);
+        return;
+    }
     case EK_T_FLOAT:
         ek_json_format_double(v->f, num);
-        return cJSON_CreateRaw(num);
-    case EK_T_STRING: return cJSON_CreateString(v->s->data);
-    case EK_T_BYTES: return bytes_to_cjson(v);
+        ek_buf_puts(out, num);
+        return;
+    case EK_T_STRING: put_string(out, v->s->data, v->s->len); return;
+    case EK_T_BYTES: put_bytes(out, v); return;
     case EK_T_DATETIME:
         ek_json_format_datetime(v->t, num);
-        return cJSON_CreateString(num);
-    case EK_T_ARRAY: {
-        cJSON *arr = cJSON_CreateArray();
-        for (size_t i = 0; i < v->a->len; i++) cJSON_AddItemToArray(arr, to_cjson(&v->a->items[i], flags));
-        return arr;
+        put_string(out, num, strlen(num));
+        return;
+    case EK_T_ARRAY:
+        ek_buf_putc(out, '[');
+        for (size_t i = 0; i < v->a->len; i++) {
+            if (i) ek_buf_putc(out, ',');
+            put_value(out, &v->a->items[i], flags);
+        }
+        ek_buf_putc(out, ']');
+        return;
+    case EK_T_OBJECT: put_object(out, v, flags); return;
     }
-    case EK_T_OBJECT: return object_to_cjson(v, flags);
-    }
-    return cJSON_CreateNull();
+    ek_buf_append(out, "null", 4);
 }
 
 void ek_json_encode(const ek_value *v, int flags, ek_buf *out)
 {
-    cJSON *root = to_cjson(v, flags);
-    char *text = cJSON_PrintUnformatted(root);
-    ek_buf_puts(out, text);
-    cJSON_free(text);
-    cJSON_Delete(root);
+    ek_buf_reserve(out, 64);
+    put_value(out, v, flags);
 }
 
 char *ek_json_encode_str(const ek_value *v, int flags)

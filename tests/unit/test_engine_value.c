@@ -161,6 +161,21 @@ static void test_datetime_and_bytes_encode(void)
     ek_value_unref(&arr);
 }
 
+static void test_string_escapes(void)
+{
+    ek_value o = ek_object_new(2);
+    ek_object_set(&o, "k\"\t", ek_string_n("a\"b\\c\n\x01\x1f\0z \xc3\xa9/<", 15));
+    ek_object_set(&o, "b", ek_bytes("\xff\x00", 2));
+    char *out = ek_json_encode_str(&o, 0);
+    CU_ASSERT_STRING_EQUAL(out, "{\"k\\\"\\t\":\"a\\\"b\\\\c\\n\\u0001\\u001f\\u0000z \xc3\xa9/<\",\"b\":\"/wA=\"}");
+    ek_value back;
+    CU_ASSERT_EQUAL_FATAL(ek_json_decode(out, strlen(out), 0, &back, NULL), 0);
+    CU_ASSERT_STRING_EQUAL(ek_str_ptr(ek_object_get(&back, "k\"\t")), "a\"b\\c\n\x01\x1f"); /* cJSON stops at NUL */
+    ek_value_unref(&back);
+    ek_free(out);
+    ek_value_unref(&o);
+}
+
 void ek_register_tests(void)
 {
     static const ek_test_case cases[] = {
@@ -174,6 +189,7 @@ void ek_register_tests(void)
         {"value equality, order and sharing", test_value_semantics},
         {"rows are refcounted", test_row_refcount},
         {"datetime and bytes encode as Go does", test_datetime_and_bytes_encode},
+        {"strings escape control characters, quotes and NUL", test_string_escapes},
         {NULL, NULL},
     };
     ek_add_suite("value", cases);
