@@ -71,25 +71,6 @@ echo "work directory: $work"
 
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 
-# start_kuiperd DIR: a full kuiperd (rules, REST) with the default etc/ on free ports; sets
-# EK_PID, MQTT_PORT and REST_PORT.
-start_kuiperd() {
-	local dir=$1
-	mkdir -p "$dir/data" "$dir/log" "$dir/plugins"
-	cp -r "$root/etc" "$dir/etc"
-	MQTT_PORT=$(ek_free_port)
-	REST_PORT=$(ek_free_port)
-	KUIPER__BASIC__RESTPORT=$REST_PORT KUIPER__BASIC__RESTIP=127.0.0.1 KUIPER__BASIC__CONSOLELOG=true \
-		KUIPER__BASIC__FILELOG=false KUIPER__BROKER__BIND=127.0.0.1 KUIPER__BROKER__PORT=$MQTT_PORT \
-		KUIPER__SOURCE__HTTPSERVERIP=127.0.0.1 KUIPER__SOURCE__HTTPSERVERPORT=$(ek_free_port) \
-		KUIPER__DASHBOARD__IP=127.0.0.1 KUIPER__DASHBOARD__PORT=$(ek_free_port) \
-		MQTT_SOURCE__DEFAULT__SERVER=tcp://127.0.0.1:$MQTT_PORT \
-		"$kuiperd" --etc "$dir/etc" --data "$dir/data" --log "$dir/log" --plugins "$dir/plugins" \
-		>>"$dir/kuiperd.out" 2>&1 &
-	EK_PID=$!
-	ek_wait_port "$MQTT_PORT" "$EK_PID" && ek_wait_port "$REST_PORT" "$EK_PID"
-}
-
 # ruleset N: the ruleset JSON of the stream and N rules (N = 10000: one device per rule).
 ruleset() {
 	python3 - "$1" "$MQTT_PORT" <<'EOF'
@@ -142,7 +123,7 @@ pids=()
 
 for cs in $cases; do
 	dir=$work/kuiperd.$cs
-	start_kuiperd "$dir" || { echo "kuiperd did not start; see $dir/kuiperd.out" >&2; exit 2; }
+	ek_start_kuiperd_full "$kuiperd" "$root/etc" "$dir" || { echo "kuiperd did not start; see $dir/kuiperd.out" >&2; exit 2; }
 	pid=$EK_PID
 	pids=("$pid")
 	sleep 1
