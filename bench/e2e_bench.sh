@@ -96,11 +96,12 @@ run() {
 		--pubs "$pubs" --subs 1 --duration "$duration" --in-topic e2e/in --out-filter "$filter" \
 		--fanout "$fanout" "${extra[@]}" 2>>"$work/loadgen.err" | grep '^RESULT')
 	[ -n "$line" ] || line="RESULT scenario=e2e failed=1"
-	echo "$label case=$cs kind=$kind rss_kb=$(rss_kb "$pid") $line" >>"$out"
-	echo "$label case=$cs kind=$kind rss_kb=$(rss_kb "$pid") $line" | awk '
+	line="$label case=$cs kind=$kind fanout=$fanout rss_kb=$(rss_kb "$pid") $line"
+	echo "$line" >>"$out"
+	echo "$line" | awk '
 		{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } }
-		END { printf "  %-9s %-6s %-10s %9s msg/s in %10s deliveries/s  p50 %8s us  p99 %9s us  CPU %5s%%  RSS %s kB\n",
-			$1, v["case"], v["kind"], v["published"] / (v["seconds"] ? v["seconds"] : 1), v["rate"], v["p50_us"],
+		END { printf "  %-9s %-6s %-10s %9.0f msg/s in %10s deliveries/s  p50 %8s us  p99 %9s us  CPU %5s%%  RSS %s kB\n",
+			$1, v["case"], v["kind"], v["rate"] / v["fanout"], v["rate"], v["p50_us"],
 			v["p99_us"], v["broker_cpu_pct"], v["rss_kb"] }'
 }
 
@@ -109,7 +110,8 @@ latency_rate() {
 	awk -v t="$1" -v r="$rate" 'BEGIN { x = t / 10; if (x > r) x = r; if (x < 10) x = 10; printf "%d", x }'
 }
 
-last_in_rate() { tail -1 "$out" | awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } } END { printf "%d", v["published"] / (v["seconds"] ? v["seconds"] : 1) }'; }
+# The messages in per second that the last run got through (its results divided by the fanout).
+last_in_rate() { tail -1 "$out" | awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } } END { printf "%d", v["rate"] / v["fanout"] }'; }
 
 # Mosquitto alone: the devices' messages straight to the subscriber.
 mdir=$work/mosquitto
@@ -160,7 +162,7 @@ done
 echo
 awk '
 	{ delete v; for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } }
-	v["kind"] == "throughput" && v["seconds"] > 0 { rate[$1, v["case"]] = v["published"] / v["seconds"] }
+	v["kind"] == "throughput" && v["fanout"] > 0 { rate[$1, v["case"]] = v["rate"] / v["fanout"] }
 	END {
 		base = rate["mosquitto", "broker"]
 		printf "%-28s %12s %14s\n", "case", "msg/s in", "vs mosquitto"

@@ -1,7 +1,7 @@
 """kill -9 of kuiperd under load: a publisher sends numbered messages at a fixed rate (QoS 1) to
 the bundled broker, a QoS 1 rule (checkpoints on) sends them through an mqtt sink with the cache on
 to a Mosquitto, where a consumer with a persistent session counts them. kuiperd is killed with
-SIGKILL mid-stream (once in `make test`, every few seconds for EK_SOAK_SECONDS in a soak) and
+SIGKILL mid-stream every 3 s (three times in `make test`, for EK_SOAK_SECONDS in a soak) and
 started again on the same ports and data directory; the publisher's client reconnects and sends
 what it had not had acknowledged. The test prints how many messages were lost and duplicated.
 
