@@ -267,7 +267,8 @@ void ek_json_format_datetime(int64_t ns, char out[40])
         char f[16];
         snprintf(f, sizeof f, ".%09ld", frac);
         size_t fl = strlen(f);
-        while (f[fl - 1] == '0') f[--fl] = '\0';
+        while (fl > 2 && f[fl - 1] == '0') fl--; /* frac > 0: a digit other than 0 stays */
+        f[fl] = '\0';
         memcpy(out + n, f, fl + 1);
         n += fl;
     }
