@@ -11,6 +11,8 @@
 #   300      300 rules on the one shared stream (each message makes 300 results)
 #   10000    10,000 rules on the shared stream, rule i keeping device i only
 #            (each message is evaluated by 10,000 rules and makes one result)
+#   1q       the 1-rule case with "qos": 1 and QoS 1 publishers (64 in flight each): every PUBACK
+#            waits until the rule's sink has published the result (held acknowledgements)
 # For each: a throughput run (as fast as the window allows) and a latency run (paced at --rate
 # messages per second, or at 10% of that case's throughput when lower), kuiperd's CPU (% of one
 # core) and RSS, and the RSS per rule. Every run is bounded in time.
@@ -18,7 +20,7 @@
 # Usage: bench/e2e_bench.sh [options]
 #   --kuiperd PATH      default: $KUIPERD, else build/bin/kuiperd
 #   --loadgen PATH      default: build/bench/mqtt_loadgen
-#   --cases "LIST"      from: broker 1 300 10000 (default: all)
+#   --cases "LIST"      from: broker 1 300 10000 1q (default: all)
 #   --duration S        measured seconds per run (default 5)
 #   --rate N            latency runs: messages per second (default 2000)
 #   --pubs N            publishing devices (default 4)
@@ -32,10 +34,11 @@ root=$(cd "$here/.." && pwd)
 
 kuiperd=${KUIPERD:-$root/build/bin/kuiperd}
 loadgen=$root/build/bench/mqtt_loadgen
-cases="broker 1 300 10000"
+cases="broker 1 300 10000 1q"
 duration=5
 rate=2000
 pubs=4
+pubqos=0 # the publishers' QoS of the case being run
 out=
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -71,11 +74,11 @@ echo "work directory: $work"
 
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 
-# ruleset N: the ruleset JSON of the stream and N rules (N = 10000: one device per rule).
+# ruleset N QOS: the ruleset JSON of the stream and N rules (N = 10000: one device per rule).
 ruleset() {
-	python3 - "$1" "$MQTT_PORT" <<'EOF'
+	python3 - "$1" "$MQTT_PORT" "$2" <<'EOF'
 import json, sys
-n, port = int(sys.argv[1]), int(sys.argv[2])
+n, port, qos = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 streams = {"dev": 'CREATE STREAM dev () WITH (DATASOURCE="e2e/in/+", FORMAT="json")'}
 rules = {}
 for i in range(n):
@@ -83,7 +86,8 @@ for i in range(n):
     rules["r%d" % i] = json.dumps({
         "id": "r%d" % i,
         "sql": "SELECT device, temperature, ts FROM dev WHERE %s" % where,
-        "actions": [{"mqtt": {"server": "tcp://127.0.0.1:%d" % port, "topic": "e2e/out/r%d" % i, "sendSingle": True}}]})
+        "actions": [{"mqtt": {"server": "tcp://127.0.0.1:%d" % port, "topic": "e2e/out/r%d" % i, "sendSingle": True}}],
+        "options": {"qos": qos}})
 print(json.dumps({"content": json.dumps({"streams": streams, "rules": rules})}))
 EOF
 }
@@ -94,7 +98,7 @@ run() {
 	[ -n "$r" ] && extra=(--rate "$r")
 	line=$(timeout -k 5 $((${duration%.*} + 60)) "$loadgen" --port "$port" --broker-pid "$pid" --scenario e2e \
 		--pubs "$pubs" --subs 1 --duration "$duration" --in-topic e2e/in --out-filter "$filter" \
-		--fanout "$fanout" "${extra[@]}" 2>>"$work/loadgen.err" | grep '^RESULT')
+		--fanout "$fanout" --qos "$pubqos" "${extra[@]}" 2>>"$work/loadgen.err" | grep '^RESULT')
 	[ -n "$line" ] || line="RESULT scenario=e2e failed=1"
 	line="$label case=$cs kind=$kind fanout=$fanout rss_kb=$(rss_kb "$pid") $line"
 	echo "$line" >>"$out"
@@ -124,6 +128,9 @@ ek_stop "$EK_PID"
 pids=()
 
 for cs in $cases; do
+	n=${cs%q}
+	pubqos=0
+	[ "$n" != "$cs" ] && pubqos=1
 	dir=$work/kuiperd.$cs
 	ek_start_kuiperd_full "$kuiperd" "$root/etc" "$dir" || { echo "kuiperd did not start; see $dir/kuiperd.out" >&2; exit 2; }
 	pid=$EK_PID
@@ -135,23 +142,23 @@ for cs in $cases; do
 		run kuiperd "$cs" latency "$MQTT_PORT" "$pid" 1 "e2e/in/#" "$(latency_rate "$(last_in_rate)")"
 	else
 		t0=$(date +%s.%N)
-		ruleset "$cs" >"$dir/ruleset.json"
+		ruleset "$n" "$pubqos" >"$dir/ruleset.json"
 		curl -sf -X POST "http://127.0.0.1:$REST_PORT/ruleset/import" -H 'Content-Type: application/json' \
 			--data-binary @"$dir/ruleset.json" >"$dir/import.out" || { echo "import failed: $(cat "$dir/import.out")" >&2; exit 2; }
 		# Every rule running: the status list answers once all are started.
 		for ((i = 0; i < 600; i++)); do
-			n=$(curl -sf "http://127.0.0.1:$REST_PORT/rules" | grep -o '"status":"running"' | wc -l)
-			[ "$n" -ge "$cs" ] && break
+			running=$(curl -sf "http://127.0.0.1:$REST_PORT/rules" | grep -o '"status":"running"' | wc -l)
+			[ "$running" -ge "$n" ] && break
 			sleep 0.5
 		done
 		t1=$(date +%s.%N)
 		sleep 1
 		loaded=$(rss_kb "$pid")
-		per=$(awk -v a="$idle" -v b="$loaded" -v n="$cs" 'BEGIN { printf "%.1f", (b - a) / n }')
-		echo "  kuiperd   $cs rules running in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s; RSS $idle -> $loaded kB ($per kB/rule)"
-		echo "kuiperd case=$cs kind=rules rules=$cs idle_rss_kb=$idle rules_rss_kb=$loaded kb_per_rule=$per" >>"$out"
-		fanout=$cs
-		[ "$cs" -ge 1000 ] && fanout=1
+		per=$(awk -v a="$idle" -v b="$loaded" -v n="$n" 'BEGIN { printf "%.1f", (b - a) / n }')
+		echo "  kuiperd   $n rules running in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s; RSS $idle -> $loaded kB ($per kB/rule)"
+		echo "kuiperd case=$cs kind=rules rules=$n idle_rss_kb=$idle rules_rss_kb=$loaded kb_per_rule=$per" >>"$out"
+		fanout=$n
+		[ "$n" -ge 1000 ] && fanout=1
 		run kuiperd "$cs" throughput "$MQTT_PORT" "$pid" "$fanout" "e2e/out/#"
 		run kuiperd "$cs" latency "$MQTT_PORT" "$pid" "$fanout" "e2e/out/#" "$(latency_rate "$(last_in_rate)")"
 	fi
@@ -167,11 +174,11 @@ awk '
 		base = rate["mosquitto", "broker"]
 		printf "%-28s %12s %14s\n", "case", "msg/s in", "vs mosquitto"
 		printf "%-28s %12.0f %14s\n", "mosquitto alone", base, "1.00"
-		split("broker 1 300 10000", order, " ")
-		for (k = 1; k <= 4; k++) {
+		split("broker 1 300 10000 1q", order, " ")
+		for (k = 1; k <= 5; k++) {
 			c = order[k]
 			if (!(("kuiperd", c) in rate)) continue
-			name = c == "broker" ? "kuiperd broker alone" : "kuiperd, " c " rule(s)"
+			name = c == "broker" ? "kuiperd broker alone" : c == "1q" ? "kuiperd, 1 rule, QoS 1 held" : "kuiperd, " c " rule(s)"
 			ratio = "-"
 			if (base > 0) ratio = sprintf("%.2f", rate["kuiperd", c] / base)
 			printf "%-28s %12.0f %14s\n", name, rate["kuiperd", c], ratio

@@ -91,6 +91,7 @@ struct opts {
     const char *in_topic, *out_filter; /* e2e */
     uint32_t fanout;    /* e2e: deliveries per published message */
     bool paced;         /* e2e: --rate given */
+    int qos;            /* e2e: the publishers' QoS (0 or 1) */
 };
 
 /* A snapshot of the counters at the start and end of the measured interval. */
@@ -125,6 +126,9 @@ struct lg {
 static const char *scenario_names[] = {"fanin", "fanout", "qos1", "latency", "idle", "e2e"};
 
 static bool paced(const struct lg *g) { return g->o.scenario == SC_LATENCY || (g->o.scenario == SC_E2E && g->o.paced); }
+
+/* Publishers send QoS 1 (and keep at most --inflight unacknowledged). */
+static bool pub_qos1(const struct lg *g) { return g->o.scenario == SC_QOS1 || (g->o.scenario == SC_E2E && g->o.qos == 1); }
 
 static double now(void)
 {
@@ -682,7 +686,7 @@ static bool pump(struct lg *g)
         if (out >= g->o.window)
             break;
         uint64_t credit = g->o.window - out;
-        if (g->o.scenario == SC_QOS1) {
+        if (pub_qos1(g)) {
             /* Refill the window only once a quarter of it is acknowledged, so that a write carries
              * several packets instead of one per PUBACK (which made the generator the bottleneck). */
             uint32_t max = g->o.inflight < c->recv_max ? g->o.inflight : c->recv_max;
@@ -826,7 +830,7 @@ static void advance(struct lg *g, double t)
         break;
     case P_DRAIN:
         /* Everything delivered (and, for QoS 1, acknowledged), or two seconds gone. */
-        if (t - g->t_phase >= 2.0 || (outstanding(g) == 0 && (g->o.scenario != SC_QOS1 || g->acked >= g->sent)))
+        if (t - g->t_phase >= 2.0 || (outstanding(g) == 0 && (!pub_qos1(g) || g->acked >= g->sent)))
             g->phase = P_DONE;
         break;
     default:
@@ -980,6 +984,7 @@ static void usage(void)
           "  --dump FILE         latency: write every sample (ms since start, latency us) to FILE\n"
           "  --in-topic T --out-filter F --fanout K\n"
           "                      e2e: publish JSON to T/<n>, count what F matches, K deliveries per message\n"
+          "  --qos 0|1           e2e: the publishers' QoS (default 0; 1 keeps --inflight unacknowledged)\n"
           "Connects to 127.0.0.1 only.\n",
           stderr);
     exit(2);
@@ -992,7 +997,7 @@ static void parse_args(struct opts *o, int argc, char **argv)
         {"warmup", 1, 0, 'w'},   {"pubs", 1, 0, 'P'},     {"subs", 1, 0, 'S'},  {"payload", 1, 0, 'l'},
         {"window", 1, 0, 'W'},   {"inflight", 1, 0, 'i'}, {"rate", 1, 0, 'r'},  {"conns", 1, 0, 'c'},
         {"hold", 1, 0, 'h'},     {"broker-pid", 1, 0, 'b'}, {"dump", 1, 0, 'D'}, {"in-topic", 1, 0, 'I'},
-        {"out-filter", 1, 0, 'O'}, {"fanout", 1, 0, 'F'},  {0, 0, 0, 0}};
+        {"out-filter", 1, 0, 'O'}, {"fanout", 1, 0, 'F'},  {"qos", 1, 0, 'Q'}, {0, 0, 0, 0}};
     *o = (struct opts){.scenario = -1, .mqtt = 4, .duration = 5, .warmup = 0.5, .hold = 1, .payload = 64,
                        .window = 4096, .inflight = 64, .rate = 10000, .conns = 5000, .pubs = -1, .subs = -1,
                        .in_topic = "e2e/in", .out_filter = "e2e/out/#", .fanout = 1};
@@ -1017,6 +1022,7 @@ static void parse_args(struct opts *o, int argc, char **argv)
         case 'I': o->in_topic = optarg; break;
         case 'O': o->out_filter = optarg; break;
         case 'F': o->fanout = (uint32_t)atol(optarg); break;
+        case 'Q': o->qos = atoi(optarg) == 1; break;
         case 'c': o->conns = atoi(optarg); break;
         case 'h': o->hold = atof(optarg); break;
         case 'b': o->broker_pid = atoi(optarg); break;
@@ -1101,7 +1107,7 @@ static void setup(struct lg *g)
             snprintf(topic, sizeof topic, "%s/%s", g->prefix, topics[o->scenario]);
         conn_open(g, g->n, R_PUB);
         g->c[g->n].pub_index = (uint32_t)i;
-        make_template(g, &g->c[g->n], topic, o->scenario == SC_QOS1 ? 1 : 0);
+        make_template(g, &g->c[g->n], topic, pub_qos1(g) ? 1 : 0);
         g->n++;
     }
 }
