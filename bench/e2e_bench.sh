@@ -109,6 +109,18 @@ run() {
 			v["p99_us"], v["broker_cpu_pct"], v["rss_kb"] }'
 }
 
+# drain: waits (at most 120 s) until rule r0 has worked off what the throughput run queued, so the
+# latency run measures the path and not that backlog: its records_in stops moving for a second.
+drain() {
+	local last=-1 cur i
+	for ((i = 0; i < 120; i++)); do
+		cur=$(curl -sf "http://127.0.0.1:$REST_PORT/rules/r0/status" | grep -o '"source_dev_0_records_in_total":[0-9]*' | cut -d: -f2)
+		[ -n "$cur" ] && [ "$cur" = "$last" ] && return 0
+		last=$cur
+		sleep 1
+	done
+}
+
 # latency_rate: the paced rate for a case whose throughput run delivered $1 messages in/s.
 latency_rate() {
 	awk -v t="$1" -v r="$rate" 'BEGIN { x = t / 10; if (x > r) x = r; if (x < 10) x = 10; printf "%d", x }'
@@ -160,6 +172,7 @@ for cs in $cases; do
 		fanout=$n
 		[ "$n" -ge 1000 ] && fanout=1
 		run kuiperd "$cs" throughput "$MQTT_PORT" "$pid" "$fanout" "e2e/out/#"
+		drain
 		run kuiperd "$cs" latency "$MQTT_PORT" "$pid" "$fanout" "e2e/out/#" "$(latency_rate "$(last_in_rate)")"
 	fi
 	ek_stop "$pid"
