@@ -6,6 +6,7 @@ the test lets it answer, so the test knows the message is still in the sink's ha
 - qos 1 rule: no PUBACK while the sink waits; a later PUBLISH on a topic no rule reads is
   acknowledged only after it (PUBACKs keep the PUBLISH order, MQTT 3.1.1 section 4.6); once the
   server answers both arrive, in order.
+- qos 1 rule, QoS 2 publish: the PUBREC waits the same way; the exchange completes once.
 - qos 0 rule: the PUBACK does not wait for the sink."""
 import http.server
 import threading
@@ -59,8 +60,8 @@ class AckedPublisher:
         self.c.connect("127.0.0.1", port)
         self.c.loop_start()
 
-    def publish(self, topic, payload):
-        return self.c.publish(topic, payload, qos=1).mid
+    def publish(self, topic, payload, qos=1):
+        return self.c.publish(topic, payload, qos=qos).mid
 
     def close(self):
         self.c.loop_stop()
@@ -98,6 +99,18 @@ class HeldAcknowledgements(unittest.TestCase):
         self.http.gate.set()
         wait_for(lambda: len(self.pub.acked) == 2, what="both PUBACKs after the sink delivered")
         self.assertEqual(self.pub.acked, [a, b])
+
+    def test_qos2_pubrec_is_held(self):
+        """QoS 2: the PUBREC waits the same way, and the exchange then completes once."""
+        self.rule("held2", 1)
+        c = self.pub.publish("ha/in", '{"n": 3}', qos=2)
+        wait_for(lambda: self.http.bodies, what="the sink's request")
+        time.sleep(0.5)
+        self.assertEqual(self.pub.acked, [], "PUBREC sent while the sink still had the message")
+        self.http.gate.set()
+        wait_for(lambda: self.pub.acked == [c], what="the QoS 2 exchange to complete")
+        time.sleep(0.3)
+        self.assertEqual(len(self.http.bodies), 1)
 
     def test_qos0_rule_does_not_hold(self):
         self.rule("free", 0)
