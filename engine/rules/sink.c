@@ -86,10 +86,13 @@ static int emit(void *arg, const ek_sink_data *d)
 
 /* Releases the acknowledgements the sink holds once what they stand for is safe: no batch
  * pending, and whatever the cache took since its last sync written to disk (at most once per
- * emptied mailbox, so an unreachable destination costs one write per burst, not per message). */
+ * emptied mailbox, so an unreachable destination costs one write per burst, not per message).
+ * A batch waits for lingerInterval at most; one with batchSize alone could wait for messages
+ * that held publishers can no longer send, so its rows are not waited for. */
 static void release_held(rules__sink *s, bool idle)
 {
-    if (!s->held.len || ek_sink_transform_pending(s->tf)) return;
+    if (!s->held.len) return;
+    if (ek_sink_transform_pending(s->tf) && ek_sink_transform_deadline(s->tf) >= 0) return;
     if (s->kept) {
         if (!idle) return;
         ek_err err = {0};

@@ -204,6 +204,31 @@ static void test_cached_results_ack_once_on_disk(void)
     fx_close(&f, false);
 }
 
+static void test_batches(void)
+{
+    fx f;
+    setup(&f);
+    /* batchSize alone: the batch could wait for messages a held publisher cannot send, so no hold */
+    CU_ASSERT_EQUAL_FATAL(rule(&f, "rb", "SELECT a FROM h", "{\"qos\":1}", "{\"batchSize\":10}"), 0);
+    send_held("{\"a\":1}");
+    CU_ASSERT_EQUAL(acked_reaches(1), 1);
+    CU_ASSERT_EQUAL(gate.delivered, 0); /* still in the batch */
+    CU_ASSERT_EQUAL(ek_rules_rule_delete(f.app.rules, "rb", NULL), 0);
+    /* with lingerInterval the hold lasts until the batch leaves */
+    CU_ASSERT_EQUAL_FATAL(rule(&f, "rl", "SELECT a FROM h", "{\"qos\":1}",
+                               "{\"batchSize\":10,\"lingerInterval\":100}"),
+                          0);
+    set_gate(true, false);
+    send_held("{\"a\":2}");
+    ek_rules_quiesce(f.app.rules);
+    CU_ASSERT_EQUAL(atomic_load(&acked), 1);
+    usleep(150000);                        /* lingerInterval passes (monotonic clock) */
+    fx_step(&f, f.now + 200, NULL, NULL);  /* the sink's tick flushes the batch */
+    CU_ASSERT_EQUAL(acked_reaches(2), 2);
+    CU_ASSERT_EQUAL(gate.delivered, 1);
+    fx_close(&f, false);
+}
+
 void ek_register_tests(void)
 {
     static const ek_test_case cases[] = {
@@ -212,6 +237,7 @@ void ek_register_tests(void)
         {"two qos 1 rules: the ack waits for both", test_two_rules_both_hold},
         {"window rows wait for a checkpoint", test_window_rows_wait_for_a_checkpoint},
         {"cached results ack once on disk", test_cached_results_ack_once_on_disk},
+        {"batches: held with lingerInterval, not with batchSize alone", test_batches},
         {NULL, NULL},
     };
     ek_add_suite("held_ack", cases);
