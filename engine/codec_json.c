@@ -61,7 +61,7 @@ static ek_value number_value(scan *s, const cJSON *item, int flags)
         long long v = strtoll(tmp, &endp, 10);
         if (errno == 0 && *endp == '\0') return ek_int(v);
     }
-    return ek_float(strtod(tmp, NULL));
+    return ek_float(item->valuedouble); /* cJSON's strtod of these same characters */
 }
 
 /* Length of the well-formed UTF-8 sequence at p (n > 0 bytes left), or 0 when it is not one
