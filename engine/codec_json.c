@@ -9,8 +9,11 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <openssl/evp.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,12 +177,56 @@ static int position_error(const char *text, size_t len, const char *at, ek_err *
                       text[off]);
 }
 
+/* cJSON allocates a node for every value and a copy of every key and string, and a message's tree
+ * lives only inside one ek_json_decode: malloc and free of those were the largest cost of a rule's
+ * path (bench/RESULTS.md, "Profile"). So while a thread parses, cJSON takes memory from that
+ * thread's bump arena (a bigger tree goes on with malloc), and the arena is emptied when the next
+ * parse starts, its tree long deleted. cJSON is used nowhere else in kuiperd, so its hooks are set
+ * once for the process; freeing an arena block is a no-op. */
+#define ARENA_SIZE 16384
+
+static _Thread_local struct {
+    _Alignas(16) unsigned char buf[ARENA_SIZE];
+    size_t used;
+    bool on; /* this thread is parsing */
+} arena;
+
+static void *arena_malloc(size_t n)
+{
+    size_t need = (n + 15) & ~(size_t)15;
+    if (arena.on && need >= n && need <= ARENA_SIZE - arena.used) {
+        void *p = arena.buf + arena.used;
+        arena.used += need;
+        return p;
+    }
+    return malloc(n);
+}
+
+static void arena_free(void *p)
+{
+    uintptr_t a = (uintptr_t)p, lo = (uintptr_t)arena.buf;
+    if (a >= lo && a < lo + ARENA_SIZE) return;
+    free(p);
+}
+
+static pthread_once_t hooks_once = PTHREAD_ONCE_INIT;
+
+static void hooks_init(void)
+{
+    cJSON_Hooks h = {.malloc_fn = arena_malloc, .free_fn = arena_free};
+    cJSON_InitHooks(&h);
+}
+
 int ek_json_decode(const char *text, size_t len, int flags, ek_value *out, ek_err *err)
 {
     if (!depth_ok(text, len))
         return ek_err_set(err, EK_EPARSE, "invalid JSON: nesting deeper than %d levels", MAX_DEPTH);
+    pthread_once(&hooks_once, hooks_init);
     const char *end = NULL;
+    arena.used = 0;
+    arena.on = true;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    arena.on = false;
     if (!root) return position_error(text, len, cJSON_GetErrorPtr(), err);
     /* cJSON stops at the first value; anything but white space after it is an error. */
     const char *p = end;
@@ -206,10 +253,17 @@ void ek_json_format_double(double f, char out[32])
         strcpy(out, signbit(f) ? "-0" : "0");
         return;
     }
-    /* Shortest precision that reads back exactly. */
+    /* Whole numbers below 1e15 are their integer digits (what the general case below prints). */
+    if (fabs(f) < 1e15 && f == (double)(long long)f) {
+        snprintf(out, 32, "%lld", (long long)f);
+        return;
+    }
+    /* The shortest digits that read back exactly. Any double that 15 significant digits identify
+     * (DBL_DIG) is f rounded to 15 digits with its trailing zeros dropped, so 15, 16 and 17 are
+     * the only precisions to try (trying 1 to 17 in turn cost most of a message's encoding).
+     * Subnormal numbers carry fewer bits, so for them every precision is tried. */
     char e[40];
-    int prec;
-    for (prec = 1; prec <= 17; prec++) {
+    for (int prec = fabs(f) < DBL_MIN ? 1 : 15; prec <= 17; prec++) {
         snprintf(e, sizeof e, "%.*e", prec - 1, f);
         if (strtod(e, NULL) == f) break;
     }
@@ -220,6 +274,7 @@ void ek_json_format_double(double f, char out[32])
     const char *q = e + (neg ? 1 : 0);
     for (; *q && *q != 'e'; q++)
         if (*q != '.') digits[nd++] = *q;
+    while (nd > 1 && digits[nd - 1] == '0') nd--;
     digits[nd] = '\0';
     int exp10 = atoi(q + 1);
     double a = fabs(f);
