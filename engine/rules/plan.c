@@ -37,7 +37,7 @@ static int64_t mono_us(void)
 static void node_feed(rules__node *n, rules__batch *b)
 {
     atomic_fetch_add(&n->m.in, b->window ? 1 : (long long)b->ntuples);
-    atomic_store(&n->m.last_invocation, ek_now_ms());
+    atomic_store(&n->m.last_invocation, n->run->wall_ms ? n->run->wall_ms : ek_now_ms());
     int64_t t0 = mono_us();
     rules__out out = {n};
     ek_err err = {0};
@@ -319,11 +319,13 @@ void rules__run_handle(rules__actor *a, rules__mail *m)
     atomic_store(&sm->buffer_len, (long long)run->actor.len);
     pthread_mutex_unlock(&run->actor.lock);
     atomic_fetch_add(&sm->in, 1);
-    atomic_store(&sm->last_invocation, ek_now_ms());
+    run->wall_ms = ek_now_ms();  /* one clock read for every node's last_invocation */
+    atomic_store(&sm->last_invocation, run->wall_ms);
     if (m->kind == MAIL_ERROR) {
         rules__metrics_exception(sm, m->err);
         ek_log_rule(EK_LOG_WARN, run->id, "source %s: %s", run->stmt->select.sources[m->src].name, m->err);
         rules__send_error(run, m->err);
+        run->wall_ms = 0;
         return;
     }
     atomic_fetch_add(&sm->out, 1);
@@ -335,6 +337,7 @@ void rules__run_handle(rules__actor *a, rules__mail *m)
     run->cur_ack = m->ack;          /* results posted to the sinks now carry it */
     node_feed(&run->nodes[0], &b);
     run->cur_ack = NULL;
+    run->wall_ms = 0;
     rules__batch_free(&b);
     int64_t now = rules__now(run->eng);
     if (m->ack && stateful(run)) {  /* the row may live on in a window: safe once checkpointed */

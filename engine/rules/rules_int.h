@@ -258,6 +258,7 @@ struct rules__run {
     int64_t start_ms;
     int64_t next_ckpt;          /* when the next checkpoint is due (qos >= 1) */
     ek_ack *cur_ack;            /* while a row is handled: its acknowledgement (borrowed), for the sinks */
+    int64_t wall_ms;            /* while a row is handled: the wall clock at its arrival, for metrics */
     ek_ack_list ckpt_acks;      /* rows taken into operator state, released by the next checkpoint */
     int64_t ckpt_acks_since;    /* when the oldest of them came (rule clock) */
     int64_t timer_at;           /* guarded by the timer's lock */
