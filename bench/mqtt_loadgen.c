@@ -7,7 +7,14 @@
  * PUBLISH packets in one write(), subscribers read up to 256 KiB at a time, and it reports its own
  * CPU time (getrusage) next to the results so a run where it saturated a core shows. Every run is
  * bounded in time and stops by itself; it only connects to 127.0.0.1. Results go to stdout as one
- * readable line and one "RESULT key=value ..." line for scripts. */
+ * readable line and one "RESULT key=value ..." line for scripts.
+ *
+ * The e2e scenario (bench/e2e_bench.sh) goes through kuiperd's rule engine instead of measuring a
+ * broker alone: publishers send JSON readings to <in-topic>/<n>, rules filter and project them and
+ * publish to topics the subscriber matches with --out-filter; each message carries its send time
+ * as a fixed-width string field "ts", so latency is measured on what the rules produced. --fanout
+ * says how many deliveries one message makes (rules x subscribers). With --rate publishing is
+ * paced, otherwise as fast as the window allows. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -35,7 +42,11 @@
 #define LG_TIMER_TAG UINT64_MAX  /* epoll tag of the latency timer */
 #define LG_MAX_PAYLOAD (1024 * 1024)
 
-enum scenario { SC_FANIN, SC_FANOUT, SC_QOS1, SC_LATENCY, SC_IDLE };
+enum scenario { SC_FANIN, SC_FANOUT, SC_QOS1, SC_LATENCY, SC_IDLE, SC_E2E };
+#define LG_NSCENARIOS 6
+/* The e2e payload: the "ts" digits are written into each copy (LG_TS_DIGITS, zero-padded). */
+#define LG_E2E_JSON "{\"device\":\"d%04u\",\"temperature\":23.5,\"humidity\":61,\"ts\":\"%020u\"}"
+#define LG_TS_DIGITS 20
 enum role { R_PUB, R_SUB, R_IDLE };
 enum cstate { S_CONNACK, S_SUBACK, S_READY, S_DEAD };
 enum phase { P_SETUP, P_WARMUP, P_MEASURE, P_DRAIN, P_SETTLE, P_HOLD, P_DONE };
@@ -77,6 +88,10 @@ struct opts {
     uint32_t rate;      /* latency: messages per second */
     int broker_pid;
     const char *dump;   /* latency: write "send time, latency" of every sample to this file */
+    const char *in_topic, *out_filter; /* e2e */
+    uint32_t fanout;    /* e2e: deliveries per published message */
+    bool paced;         /* e2e: --rate given */
+    int qos;            /* e2e: the publishers' QoS (0 or 1) */
 };
 
 /* A snapshot of the counters at the start and end of the measured interval. */
@@ -108,7 +123,12 @@ struct lg {
     double t_connected;
 };
 
-static const char *scenario_names[] = {"fanin", "fanout", "qos1", "latency", "idle"};
+static const char *scenario_names[] = {"fanin", "fanout", "qos1", "latency", "idle", "e2e"};
+
+static bool paced(const struct lg *g) { return g->o.scenario == SC_LATENCY || (g->o.scenario == SC_E2E && g->o.paced); }
+
+/* Publishers send QoS 1 (and keep at most --inflight unacknowledged). */
+static bool pub_qos1(const struct lg *g) { return g->o.scenario == SC_QOS1 || (g->o.scenario == SC_E2E && g->o.qos == 1); }
 
 static double now(void)
 {
@@ -302,9 +322,29 @@ static void make_template(struct lg *g, struct conn *c, const char *topic, int q
         c->tmpl[n++] = 0;
     c->pay_off = n;
     memset(c->tmpl + n, 'x', g->o.payload);
-    if (g->o.payload >= 12)
+    if (g->o.scenario == SC_E2E) {
+        char json[128];
+        snprintf(json, sizeof json, LG_E2E_JSON, c->pub_index, 0u);
+        memcpy(c->tmpl + n, json, g->o.payload); /* payload is strlen(json) for e2e */
+        c->pay_off = n + g->o.payload - 2 - LG_TS_DIGITS; /* where the ts digits go */
+    } else if (g->o.payload >= 12)
         memcpy(c->tmpl + n + 8, &c->pub_index, 4);
     c->tmpl_len = n + g->o.payload;
+}
+
+/* e2e: the send time in a delivered payload (0 when absent), from its "ts" string field. */
+static uint64_t e2e_ts(const uint8_t *p, size_t len)
+{
+    static const char key[] = "\"ts\":\"";
+    for (size_t i = 0; i + sizeof key - 1 + LG_TS_DIGITS <= len; i++) {
+        if (memcmp(p + i, key, sizeof key - 1) != 0)
+            continue;
+        uint64_t v = 0;
+        for (size_t k = i + sizeof key - 1; k < len && p[k] >= '0' && p[k] <= '9'; k++)
+            v = v * 10 + (uint64_t)(p[k] - '0');
+        return v;
+    }
+    return 0;
 }
 
 /* ---- connections ---- */
@@ -422,6 +462,8 @@ static void check_payload(struct lg *g, struct conn *c, const uint8_t *p, size_t
 {
     uint64_t seq;
     uint32_t pub;
+    if (g->o.scenario == SC_E2E)
+        return; /* the rules' output: its shape is theirs */
     if (len != g->o.payload) {
         g->bad++;
         return;
@@ -470,9 +512,14 @@ static void on_publish(struct lg *g, struct conn *c, uint8_t flags, const uint8_
     g->recv++;
     g->last_progress = 0;
     check_payload(g, c, p + i, len - i);
-    if (g->o.scenario == SC_LATENCY && len - i >= 8 && g->nlat < g->lat_cap) {
+    if ((g->o.scenario == SC_LATENCY && len - i >= 8) || g->o.scenario == SC_E2E) {
         uint64_t sent_ns;
-        memcpy(&sent_ns, p + i, 8);
+        if (g->o.scenario == SC_E2E)
+            sent_ns = e2e_ts(p + i, len - i);
+        else
+            memcpy(&sent_ns, p + i, 8);
+        if (sent_ns == 0 || g->nlat >= g->lat_cap)
+            return;
         double ts = (double)sent_ns / 1e9;
         if (g->phase == P_MEASURE && ts >= g->s0.t) {
             if (g->lat_at)
@@ -586,7 +633,8 @@ static void on_readable(struct lg *g, struct conn *c)
 
 static uint64_t outstanding(const struct lg *g)
 {
-    uint64_t delivered = g->recv / (uint64_t)(g->o.subs ? g->o.subs : 1);
+    uint64_t per = (uint64_t)(g->o.subs ? g->o.subs : 1) * (g->o.scenario == SC_E2E ? g->o.fanout : 1);
+    uint64_t delivered = g->recv / per;
     uint64_t done = delivered + g->written_off;
     return g->sent > done ? g->sent - done : 0;
 }
@@ -607,6 +655,10 @@ static uint64_t publish_batch(struct lg *g, struct conn *c, uint64_t count)
         if (g->o.scenario == SC_LATENCY) {
             uint64_t t = now_ns();
             memcpy(p + c->pay_off, &t, 8);
+        } else if (g->o.scenario == SC_E2E) {
+            uint64_t t = now_ns();
+            for (int k = LG_TS_DIGITS - 1; k >= 0; k--, t /= 10)
+                p[c->pay_off + (size_t)k] = (uint8_t)('0' + t % 10);
         } else if (g->o.payload >= 12) {
             uint64_t seq = c->sent + n;
             memcpy(p + c->pay_off, &seq, 8);
@@ -624,7 +676,7 @@ static uint64_t publish_batch(struct lg *g, struct conn *c, uint64_t count)
 static bool pump(struct lg *g)
 {
     bool progress = false;
-    if (!g->sending || g->o.scenario == SC_LATENCY)
+    if (!g->sending || paced(g))
         return false;
     for (int i = 0; i < g->n; i++) {
         struct conn *c = &g->c[i];
@@ -634,7 +686,7 @@ static bool pump(struct lg *g)
         if (out >= g->o.window)
             break;
         uint64_t credit = g->o.window - out;
-        if (g->o.scenario == SC_QOS1) {
+        if (pub_qos1(g)) {
             /* Refill the window only once a quarter of it is acknowledged, so that a write carries
              * several packets instead of one per PUBACK (which made the generator the bottleneck). */
             uint32_t max = g->o.inflight < c->recv_max ? g->o.inflight : c->recv_max;
@@ -687,7 +739,7 @@ static void start_sending(struct lg *g, double t)
     g->phase = P_WARMUP;
     g->sending = true;
     g->last_progress = 0;
-    if (g->o.scenario == SC_LATENCY) {
+    if (paced(g)) {
         long ns = 1000000000L / (long)g->o.rate;
         if (ns < 50000)
             ns = 50000;
@@ -700,12 +752,15 @@ static void start_sending(struct lg *g, double t)
 static void subscribe_all(struct lg *g)
 {
     char filter[64];
-    static const char *filters[] = {"in/+", "out", "q1", "lat"};
+    static const char *filters[] = {"in/+", "out", "q1", "lat", "", ""};
     for (int i = 0; i < g->n; i++) {
         struct conn *c = &g->c[i];
         if (c->role != R_SUB || c->state != S_SUBACK || c->subscribing)
             continue;
-        snprintf(filter, sizeof filter, "%s/%s", g->prefix, filters[g->o.scenario]);
+        if (g->o.scenario == SC_E2E)
+            snprintf(filter, sizeof filter, "%s", g->o.out_filter);
+        else
+            snprintf(filter, sizeof filter, "%s/%s", g->prefix, filters[g->o.scenario]);
         put_subscribe(g, c, filter, g->o.scenario == SC_QOS1 ? 1 : 0);
         c->subscribing = true;
         conn_flush(g, c);
@@ -775,7 +830,7 @@ static void advance(struct lg *g, double t)
         break;
     case P_DRAIN:
         /* Everything delivered (and, for QoS 1, acknowledged), or two seconds gone. */
-        if (t - g->t_phase >= 2.0 || (outstanding(g) == 0 && (g->o.scenario != SC_QOS1 || g->acked >= g->sent)))
+        if (t - g->t_phase >= 2.0 || (outstanding(g) == 0 && (!pub_qos1(g) || g->acked >= g->sent)))
             g->phase = P_DONE;
         break;
     default:
@@ -787,7 +842,7 @@ static void advance(struct lg *g, double t)
  * rather than waiting for messages a broker has dropped. */
 static void check_stall(struct lg *g, double t)
 {
-    if (!g->sending || g->o.scenario == SC_LATENCY || outstanding(g) < g->o.window) {
+    if (!g->sending || paced(g) || outstanding(g) < g->o.window) {
         g->last_progress = 0;
         return;
     }
@@ -885,16 +940,18 @@ static void report(struct lg *g)
     double bcpu = g->s0.bcpu >= 0 && g->s1.bcpu >= 0 ? g->s1.bcpu - g->s0.bcpu : -1;
     double b_pct = bcpu >= 0 && dt > 0 ? bcpu / dt * 100 : -1;
     double b_us = bcpu >= 0 && dels ? bcpu * 1e6 / (double)dels : -1;
-    uint64_t want = g->sent * (uint64_t)g->o.subs, lost = want > g->recv ? want - g->recv : 0;
+    uint64_t want = g->sent * (uint64_t)g->o.subs * (g->o.scenario == SC_E2E ? g->o.fanout : 1);
+    uint64_t lost = want > g->recv ? want - g->recv : 0;
     double q[4] = {0, 0, 0, 0};
     static const double at[4] = {0.50, 0.99, 0.999, 1.0};
-    if (g->o.scenario == SC_LATENCY) {
+    if (g->o.scenario == SC_LATENCY || g->o.scenario == SC_E2E) {
         dump_latency(g);
         qsort(g->lat, g->nlat, sizeof *g->lat, cmp_u64);
         for (int i = 0; i < 4; i++)
             q[i] = pct(g->lat, g->nlat, at[i]);
-        printf("latency mqtt %s: %.0f msg/s sent, p50 %.1f us, p99 %.1f us, p99.9 %.1f us, max %.1f us (%zu samples)",
-               proto, dt > 0 ? (double)msgs / dt : 0, q[0], q[1], q[2], q[3], g->nlat);
+        printf("%s mqtt %s: %.0f msg/s sent, %.0f delivered/s, p50 %.1f us, p99 %.1f us, p99.9 %.1f us, max %.1f us "
+               "(%zu samples)",
+               name, proto, dt > 0 ? (double)msgs / dt : 0, rate, q[0], q[1], q[2], q[3], g->nlat);
     } else {
         printf("%s mqtt %s: %.0f %s in %.2f s (%" PRIu64 " published, %" PRIu64 " delivered)", name, proto, rate,
                g->o.scenario == SC_FANOUT ? "deliveries/s" : "msg/s", dt, msgs, dels);
@@ -914,7 +971,7 @@ static void report(struct lg *g)
 
 static void usage(void)
 {
-    fputs("usage: mqtt_loadgen --port N --scenario fanin|fanout|qos1|latency|idle [options]\n"
+    fputs("usage: mqtt_loadgen --port N --scenario fanin|fanout|qos1|latency|idle|e2e [options]\n"
           "  --mqtt 3|5          protocol (default 3, i.e. 3.1.1)\n"
           "  --duration S        measured seconds (default 5); --warmup S (default 0.5)\n"
           "  --pubs N --subs N   publishers and subscribers (defaults: by scenario)\n"
@@ -925,6 +982,9 @@ static void usage(void)
           "  --conns N --hold S  idle: connections (default 5000), seconds held after (default 1)\n"
           "  --broker-pid PID    read the broker's CPU time and RSS from /proc/PID\n"
           "  --dump FILE         latency: write every sample (ms since start, latency us) to FILE\n"
+          "  --in-topic T --out-filter F --fanout K\n"
+          "                      e2e: publish JSON to T/<n>, count what F matches, K deliveries per message\n"
+          "  --qos 0|1           e2e: the publishers' QoS (default 0; 1 keeps --inflight unacknowledged)\n"
           "Connects to 127.0.0.1 only.\n",
           stderr);
     exit(2);
@@ -936,15 +996,17 @@ static void parse_args(struct opts *o, int argc, char **argv)
         {"port", 1, 0, 'p'},     {"scenario", 1, 0, 's'}, {"mqtt", 1, 0, 'm'},  {"duration", 1, 0, 'd'},
         {"warmup", 1, 0, 'w'},   {"pubs", 1, 0, 'P'},     {"subs", 1, 0, 'S'},  {"payload", 1, 0, 'l'},
         {"window", 1, 0, 'W'},   {"inflight", 1, 0, 'i'}, {"rate", 1, 0, 'r'},  {"conns", 1, 0, 'c'},
-        {"hold", 1, 0, 'h'},     {"broker-pid", 1, 0, 'b'}, {"dump", 1, 0, 'D'}, {0, 0, 0, 0}};
+        {"hold", 1, 0, 'h'},     {"broker-pid", 1, 0, 'b'}, {"dump", 1, 0, 'D'}, {"in-topic", 1, 0, 'I'},
+        {"out-filter", 1, 0, 'O'}, {"fanout", 1, 0, 'F'},  {"qos", 1, 0, 'Q'}, {0, 0, 0, 0}};
     *o = (struct opts){.scenario = -1, .mqtt = 4, .duration = 5, .warmup = 0.5, .hold = 1, .payload = 64,
-                       .window = 4096, .inflight = 64, .rate = 10000, .conns = 5000, .pubs = -1, .subs = -1};
+                       .window = 4096, .inflight = 64, .rate = 10000, .conns = 5000, .pubs = -1, .subs = -1,
+                       .in_topic = "e2e/in", .out_filter = "e2e/out/#", .fanout = 1};
     int ch;
     while ((ch = getopt_long(argc, argv, "", longs, NULL)) != -1) {
         switch (ch) {
         case 'p': o->port = atoi(optarg); break;
         case 's':
-            for (int i = 0; i < 5; i++)
+            for (int i = 0; i < LG_NSCENARIOS; i++)
                 if (!strcmp(optarg, scenario_names[i]))
                     o->scenario = i;
             break;
@@ -956,7 +1018,11 @@ static void parse_args(struct opts *o, int argc, char **argv)
         case 'l': o->payload = (size_t)atol(optarg); break;
         case 'W': o->window = (uint64_t)atoll(optarg); break;
         case 'i': o->inflight = (uint32_t)atol(optarg); break;
-        case 'r': o->rate = (uint32_t)atol(optarg); break;
+        case 'r': o->rate = (uint32_t)atol(optarg), o->paced = true; break;
+        case 'I': o->in_topic = optarg; break;
+        case 'O': o->out_filter = optarg; break;
+        case 'F': o->fanout = (uint32_t)atol(optarg); break;
+        case 'Q': o->qos = atoi(optarg) == 1; break;
         case 'c': o->conns = atoi(optarg); break;
         case 'h': o->hold = atof(optarg); break;
         case 'b': o->broker_pid = atoi(optarg); break;
@@ -964,7 +1030,7 @@ static void parse_args(struct opts *o, int argc, char **argv)
         default: usage();
         }
     }
-    static const int def_pubs[] = {4, 1, 1, 1, 0}, def_subs[] = {1, 8, 1, 1, 0};
+    static const int def_pubs[] = {4, 1, 1, 1, 0, 4}, def_subs[] = {1, 8, 1, 1, 0, 1};
     if (o->port <= 0 || o->port > 65535 || o->scenario < 0 || optind != argc)
         usage();
     if (o->pubs < 0)
@@ -977,8 +1043,13 @@ static void parse_args(struct opts *o, int argc, char **argv)
         die("--duration must be in (0, 60], --warmup in [0, 10], --hold in [0, 600]");
     if ((o->scenario != SC_IDLE && (o->pubs < 1 || o->subs < 1 || o->pubs + o->subs > 1000)) || o->window < 1 ||
         o->inflight < 1 || o->inflight > 65535 || o->rate < 1 || o->rate > 1000000 || o->conns < 1 ||
-        o->conns > 100000 || o->payload > LG_MAX_PAYLOAD || (o->scenario == SC_LATENCY && o->payload < 8))
+        o->conns > 100000 || o->payload > LG_MAX_PAYLOAD || (o->scenario == SC_LATENCY && o->payload < 8) ||
+        o->fanout < 1 || strlen(o->in_topic) > 40 || strlen(o->out_filter) > 60)
         die("an option is out of range (see --help)");
+    if (o->scenario == SC_E2E) {
+        char json[128];
+        o->payload = (size_t)snprintf(json, sizeof json, LG_E2E_JSON, 0u, 0u);
+    }
 }
 
 static void raise_fd_limit(int need)
@@ -1011,6 +1082,11 @@ static void setup(struct lg *g)
         g->rss0 = broker_rss(o->broker_pid);
         return;
     }
+    if (o->scenario == SC_E2E) {
+        g->lat_cap = 4u << 20; /* samples kept: the first 4 Mi deliveries of the measured interval */
+        g->lat = xmalloc(g->lat_cap * sizeof *g->lat);
+        g->lat_at = o->dump ? xmalloc(g->lat_cap * sizeof *g->lat_at) : NULL;
+    }
     if (o->scenario == SC_LATENCY) {
         g->lat_cap = (size_t)(o->rate * (o->duration + 1)) + 1024;
         g->lat = xmalloc(g->lat_cap * sizeof *g->lat);
@@ -1025,11 +1101,13 @@ static void setup(struct lg *g)
         char topic[64];
         if (o->scenario == SC_FANIN) /* one topic per publisher, matched by the subscriber's "+" */
             snprintf(topic, sizeof topic, "%s/in/%d", g->prefix, i);
+        else if (o->scenario == SC_E2E)
+            snprintf(topic, sizeof topic, "%s/%d", o->in_topic, i);
         else
             snprintf(topic, sizeof topic, "%s/%s", g->prefix, topics[o->scenario]);
         conn_open(g, g->n, R_PUB);
         g->c[g->n].pub_index = (uint32_t)i;
-        make_template(g, &g->c[g->n], topic, o->scenario == SC_QOS1 ? 1 : 0);
+        make_template(g, &g->c[g->n], topic, pub_qos1(g) ? 1 : 0);
         g->n++;
     }
 }

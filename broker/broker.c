@@ -137,6 +137,7 @@ void ek_broker_stop(ek_broker *b)
         b->running = false;
     }
     broker__check_stop(b);
+    broker__held_stop(b);
     broker__reactor_drain(b);
     /* Persist every session still connected as if it went offline now, then free everything. */
     int64_t now = ek_now_ms();
@@ -171,6 +172,7 @@ void ek_broker_stop(ek_broker *b)
     broker__delayed_free(b);
     ek_free(b->matched);
     ek_free(b->cand);
+    broker__held_free(b);
     broker__reactor_fini(b);
     ek_authdb_close(b->authdb);
     broker__cfg_free(&b->cfg);
@@ -229,6 +231,7 @@ static void do_subscribe(ek_broker *b, void *arg)
 {
     broker__sub *sub = arg;
     bool existed;
+    if (sub->hold) b->nholding++;
     sub = broker__tree_add(b, sub, &existed);
     broker__map_put(&b->inproc, sub->idkey, strlen(sub->idkey), sub);
     if (!sub->group) broker__retain_deliver(b, sub, broker__share_split(sub->filter, NULL));
@@ -247,6 +250,8 @@ long ek_broker_subscribe(ek_broker *b, const char *filter, int qos, ek_broker_de
     broker__sub *sub = ek_calloc(1, sizeof *sub);
     sub->filter = ek_strdup(filter);
     sub->group = group;
+    sub->hold = (qos & EK_BROKER_HOLD) != 0;
+    qos &= ~EK_BROKER_HOLD;
     sub->qos = (uint8_t)(qos < 0 ? 0 : qos > 2 ? 2 : qos);
     sub->fn = fn;
     sub->arg = arg;
@@ -280,6 +285,7 @@ static void do_unsubscribe_id(ek_broker *b, long id)
     char key[24];
     int kl = snprintf(key, sizeof key, "%ld", id);
     broker__sub *sub = broker__map_del(&b->inproc, key, (size_t)kl);
+    if (sub && sub->hold) b->nholding--;
     if (sub) broker__tree_remove(b, sub);
 }
 

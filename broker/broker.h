@@ -11,6 +11,7 @@
 #define EK_BROKER_H
 
 #include "broker/authdb.h"
+#include "engine/ack.h"
 #include "engine/err.h"
 #include "engine/value.h"
 
@@ -44,9 +45,17 @@ typedef void (*ek_broker_deliver_fn)(void *arg, ek_broker_msg *m);
 
 /* Subscribes an in-process client to filter (MQTT wildcards allowed, $share/ too). Returns an id
  * > 0 for ek_broker_unsubscribe, or a negative EK_E* for a bad filter. Thread-safe; once it returns
- * (with the broker running) the subscription receives every message published afterwards. */
+ * (with the broker running) the subscription receives every message published afterwards.
+ * qos | EK_BROKER_HOLD: the subscriber may hold messages (ek_broker_msg_hold). */
 long ek_broker_subscribe(ek_broker *b, const char *filter, int qos, ek_broker_deliver_fn fn, void *arg,
                          ek_err *err);
+enum { EK_BROKER_HOLD = 0x100 };
+/* In a delivery callback of an EK_BROKER_HOLD subscription: delays the acknowledgement of a
+ * client's QoS 1 or 2 PUBLISH (PUBACK, PUBREC) until every reference returned here is dropped with
+ * ek_ack_unref, from any thread, once the message is safe; the publisher resends what was never
+ * acknowledged (after a crash, say). Acknowledgements stay in the order of the PUBLISHes. NULL
+ * when nothing waits (QoS 0, an in-process publish, a retained message replayed). */
+ek_ack *ek_broker_msg_hold(ek_broker_msg *m);
 /* Removes an in-process subscription; after it returns the callback is never called again. */
 void ek_broker_unsubscribe(ek_broker *b, long id);
 /* Publishes as an in-process client (copies topic and payload once). Thread-safe. */

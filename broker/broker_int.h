@@ -223,6 +223,7 @@ struct ek_broker_msg {
     int64_t stored_at;    /* wall clock ms, when it became the retained message of its topic */
     uint64_t origin;      /* uid of the publishing session (no local); 0 = in-process */
     uint32_t from_hash;   /* hash of the publisher's client id (shared strategy hash); 0 = in-process */
+    ek_ack *ack;          /* while a held publish is routed: its acknowledgement (hold.c) */
     char *topic;          /* NUL-terminated */
     uint8_t *props;
     uint8_t *payload;
@@ -373,6 +374,7 @@ struct broker__conn {
     void *tls;                      /* SSL *, on a TLS listener */
     bool tls_read_wants_write;      /* SSL_read needs the socket writable */
     broker__wsconn *ws;             /* on a WebSocket listener */
+    struct broker__held *held_head, *held_tail; /* acknowledgements waiting, in order (hold.c) */
 };
 
 void broker__conn_accept(ek_broker *b, broker__io *listener);
@@ -394,6 +396,20 @@ void broker__conn_want_flush(broker__conn *c);     /* flush c at the end of this
 void broker__conn_sweep(ek_broker *b, void *arg);  /* keep alive and connect timeout */
 /* Reads from c again after a password check, first handling the bytes that arrived meanwhile. */
 void broker__conn_resume(broker__conn *c);
+
+/* ---- held acknowledgements (hold.c) ---- */
+typedef struct broker__held broker__held;
+typedef struct broker__hub broker__hub;
+/* Queues the acknowledgement (type PUBACK or PUBREC) of packet id behind c's waiting ones. */
+broker__held *broker__held_push(broker__conn *c, uint8_t type, uint16_t id, uint8_t reason);
+/* Makes r wait for an ek_ack (returned with the broker's reference) set on the message routed;
+ * rel: QoS 2, add id to the session's released set when the PUBREC goes. */
+ek_ack *broker__held_ack(broker__held *r, bool rel);
+/* After routing: r's final reason code; drops the broker's reference to a (NULL: r is ready). */
+void broker__held_ready(broker__conn *c, broker__held *r, uint8_t reason, ek_ack *a);
+void broker__held_detach(broker__conn *c);  /* the connection closes: its acks are never sent */
+void broker__held_stop(ek_broker *b);       /* the reactor stopped: completions stop posting */
+void broker__held_free(ek_broker *b);
 
 /* ---- packet handlers (handle_*.c) ---- */
 int broker__handle_connect(broker__conn *c, broker__pkt *p);
@@ -499,6 +515,7 @@ struct broker__sub {
     uint8_t qos, opts;             /* opts: the v5 subscription options byte */
     uint32_t subid;
     char idkey[24];                /* in-process: decimal id, the key in b->inproc */
+    bool hold;                     /* in-process: subscribed with EK_BROKER_HOLD */
 };
 
 struct broker__node {
@@ -646,6 +663,8 @@ struct ek_broker {
     broker__session **matched;
     size_t nmatched, capmatched;
     broker__map inproc;            /* in-process subscriptions by decimal id */
+    size_t nholding;               /* of which made with EK_BROKER_HOLD */
+    struct broker__hub *hub;       /* held acknowledgements (hold.c), created on first use */
     atomic_long next_sub_id;
     atomic_int pending_pub;        /* in-process publishes posted but not yet routed */
     broker__stats st;

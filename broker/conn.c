@@ -140,6 +140,7 @@ void broker__conn_close(broker__conn *c, uint8_t reason)
     broker__tp_closing(c);
     c->close_reason = reason;
     c->state = CONN_CLOSING;
+    broker__held_detach(c);
     if (c->s) {
         broker__session *s = c->s;
         c->s = NULL;

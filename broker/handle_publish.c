@@ -9,7 +9,9 @@
  *
  * A received message is built once (topic, forwarded properties and payload in one block) and
  * routed by reference; QoS 2 uses "method B": the message is routed when the PUBLISH arrives and
- * only its packet id is kept until PUBREL, so a duplicate is acknowledged but not routed again. */
+ * only its packet id is kept until PUBREL, so a duplicate is acknowledged but not routed again.
+ * While in-process subscribers may hold messages (EK_BROKER_HOLD), a QoS 1/2 acknowledgement
+ * waits in the connection's queue until they release it (hold.c). */
 #include "broker/broker_int.h"
 #include "engine/mem.h"
 
@@ -161,18 +163,24 @@ int broker__handle_publish(broker__conn *c, broker__pkt *p)
         if (delay != UINT32_MAX && !broker__delayed_add(b, m, delay)) reason = RC_QUOTA;
     }
     ek_free(final);
-    size_t at = SIZE_MAX;
-    if (p->qos == 1) at = ack_begin(c, BROKER_PUBACK, p->id, reason);
-    if (p->qos == 2) {
-        if (!reason) broker__session_rel_add(s, p->id);
-        at = ack_begin(c, BROKER_PUBREC, p->id, reason);
-    }
-    if (!reason && delay == UINT32_MAX) {
+    bool routed_now = !reason && delay == UINT32_MAX; /* a delayed message is routed by delayed.c later */
+    uint8_t type = p->qos == 2 ? BROKER_PUBREC : BROKER_PUBACK;
+    size_t at = SIZE_MAX, n = 0;
+    /* Held: subscribers may keep the acknowledgement back, or one is already waiting. */
+    bool may_hold = p->qos && routed_now && b->nholding > 0;
+    broker__held *held = p->qos && (may_hold || c->held_head) ? broker__held_push(c, type, p->id, reason) : NULL;
+    ek_ack *hold = may_hold ? broker__held_ack(held, p->qos == 2) : NULL;
+    if (p->qos == 2 && !reason && !hold) broker__session_rel_add(s, p->id);
+    if (p->qos && !held) at = ack_begin(c, type, p->id, reason);
+    if (routed_now) {
         if (p->retain) broker__retain_set(b, m);
-        size_t n = broker__route(b, m);
+        m->ack = hold;
+        n = broker__route(b, m);
+        m->ack = NULL;
         if (n == 0 && at != SIZE_MAX && c->state != CONN_CLOSING) c->out[c->out_off + at] = RC_NO_SUBSCRIBERS;
     }
     ek_broker_msg_unref(m);
+    if (held) broker__held_ready(c, held, routed_now && n == 0 ? RC_NO_SUBSCRIBERS : reason, hold);
     return 0;
 }
 

@@ -16,6 +16,7 @@
 #ifndef EK_CONNECTOR_H
 #define EK_CONNECTOR_H
 
+#include "engine/ack.h"
 #include "engine/app.h"
 #include "engine/err.h"
 #include "engine/value.h"
@@ -35,6 +36,11 @@ typedef struct ek_ingest {
     /* The connection went up (connected = 1) or down (0, msg says why): rule metrics
      * connection_status and last_exception. */
     void (*status)(void *ctx, int connected, const char *msg);
+    /* Optional (NULL: use payload): a raw message whose publisher waits for ack (borrowed, may be
+     * NULL) to be released. The runtime takes a reference for every QoS >= 1 rule until the
+     * message is safe: delivered or cached on disk by the rule's sinks, or in its checkpoint
+     * (engine/ack.h). A source hands its messages to one of the two, never to both. */
+    void (*payload_held)(void *ctx, const void *data, size_t len, ek_value meta, ek_ack *ack);
 } ek_ingest;
 
 typedef struct ek_source_conf {

@@ -49,6 +49,7 @@ typedef struct item {
     void *payload;
     size_t len;
     ek_broker_msg *bm;   /* in-process: the broker's message (payload not copied) */
+    ek_ack *ack;         /* in-process: held until the subscriber has the message safe */
     int qos;
     long msgid;
     ek_value props;      /* MQTT 5 properties, or null */
@@ -119,6 +120,7 @@ static void item_free(item *it)
     ek_free(it->payload);
     ek_free(it->msg);
     if (it->bm) ek_broker_msg_unref(it->bm);
+    ek_ack_unref(it->ack);
     ek_value_unref(&it->props);
 }
 
@@ -172,7 +174,7 @@ static void deliver(mqtt_conn *c, item *it)
         if (it->props.type != EK_T_NULL) ek_object_set(&meta, "properties", ek_value_ref(&it->props));
         size_t len = it->len;
         const void *p = it->bm ? ek_broker_msg_payload(it->bm, &len) : it->payload;
-        s->fn(s->arg, p ? p : "", len, meta);
+        s->fn(s->arg, p ? p : "", len, meta, it->ack);
     }
 }
 
@@ -254,6 +256,7 @@ static void on_broker_message(void *arg, ek_broker_msg *m)
     sub *s = arg;
     mqtt_conn *c = s->conn;
     enqueue(c, (item){.sub_id = s->id, .topic = ek_strdup(ek_broker_msg_topic(m)), .bm = ek_broker_msg_ref(m),
+                      .ack = ek_broker_msg_hold(m),
                       .qos = ek_broker_msg_qos(m), .msgid = (long)(atomic_fetch_add(&c->msg_seq, 1) % 65535 + 1),
                       .props = ek_null()});
 }
@@ -554,7 +557,8 @@ long mqtt__conn_subscribe(mqtt_conn *c, const char *filter, int qos, size_t buff
     pthread_mutex_unlock(&c->mu);
     if (c->s.bundled) {
         /* s is in the list already, so the first message finds it */
-        long bid = ek_broker_subscribe(c->app->broker, filter, qos, on_broker_message, s, err);
+        /* Held: the publisher's PUBACK waits for the rules (see ek_broker_msg_hold). */
+        long bid = ek_broker_subscribe(c->app->broker, filter, qos | EK_BROKER_HOLD, on_broker_message, s, err);
         if (bid < 0) {
             mqtt__conn_unsubscribe(c, s->id);
             return bid;

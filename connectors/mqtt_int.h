@@ -39,7 +39,9 @@ typedef struct mqtt_conn mqtt_conn;
 
 /* A received message; meta is a fresh object (topic, qos, messageId, properties for v5) the
  * callback takes. Called on the connection's dispatcher thread, which may block (backpressure). */
-typedef void (*mqtt_msg_fn)(void *arg, const void *payload, size_t len, ek_value meta);
+/* A received message (takes meta); ack is borrowed and non-NULL when the bundled broker's publisher
+ * waits for it (ek_broker_msg_hold): take a reference to keep the acknowledgement back. */
+typedef void (*mqtt_msg_fn)(void *arg, const void *payload, size_t len, ek_value meta, ek_ack *ack);
 typedef void (*mqtt_status_fn)(void *arg, int connected, const char *msg);
 
 /* Gets (or creates) the shared connection for s, one reference. A Paho connection starts

@@ -5,7 +5,9 @@
  * is down or goes away never fails the rule, the connection just keeps trying.
  *
  * bufferLength bounds the messages received but not yet taken by the rule engine (the oldest are
- * dropped, counted and logged when the rules fall behind). */
+ * dropped, counted and logged when the rules fall behind). On the bundled broker the publisher's
+ * acknowledgement of each message is held (ek_broker_msg_hold) and handed to the runtime with it,
+ * so QoS >= 1 rules release it only once the message is safe (docs/reliability.md). */
 #include "connectors/mqtt_int.h"
 #include "connectors/sink_transform.h"
 #include "engine/log.h"
@@ -21,11 +23,18 @@ typedef struct mqtt_source {
     char *name;   /* stream name, for log lines */
 } mqtt_source;
 
-static void on_message(void *arg, const void *payload, size_t len, ek_value meta)
+/* Hands one message on, with the acknowledgement its publisher waits for when the runtime takes it. */
+static void pass(mqtt_source *s, const void *payload, size_t len, ek_value meta, ek_ack *ack)
+{
+    if (s->in.payload_held) s->in.payload_held(s->in.ctx, payload, len, meta, ack);
+    else s->in.payload(s->in.ctx, payload, len, meta);
+}
+
+static void on_message(void *arg, const void *payload, size_t len, ek_value meta, ek_ack *ack)
 {
     mqtt_source *s = arg;
     if (!s->decompression[0]) {
-        s->in.payload(s->in.ctx, payload, len, meta);
+        pass(s, payload, len, meta, ack);
         return;
     }
     ek_buf b = EK_BUF_INIT;
@@ -35,7 +44,7 @@ static void on_message(void *arg, const void *payload, size_t len, ek_value meta
         ek_warn("stream %s: dropped a message on %s: %s", s->name, topic ? ek_str_ptr(topic) : "?", err.msg);
         ek_value_unref(&meta);
     } else {
-        s->in.payload(s->in.ctx, b.data ? b.data : "", b.len, meta);
+        pass(s, b.data ? b.data : "", b.len, meta, ack);
     }
     ek_buf_free(&b);
 }

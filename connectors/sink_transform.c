@@ -338,6 +338,11 @@ int ek_sink_transform_flush(ek_sink_transform *t, int64_t now_ms, bool force, ek
     return emit_pending(t, ek_array_len(&t->pending), emit, arg, err);
 }
 
+bool ek_sink_transform_pending(const ek_sink_transform *t)
+{
+    return t && t->pending.type == EK_T_ARRAY && ek_array_len(&t->pending) > 0;
+}
+
 int64_t ek_sink_transform_deadline(const ek_sink_transform *t)
 {
     if (t->linger_ms <= 0 || t->pending.type != EK_T_ARRAY || ek_array_len(&t->pending) == 0) return -1;

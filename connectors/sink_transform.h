@@ -53,6 +53,8 @@ int ek_sink_transform_apply(ek_sink_transform *t, const ek_value *result, const 
  * force, e.g. at rule stop). Call it when ek_sink_transform_deadline says. */
 int ek_sink_transform_flush(ek_sink_transform *t, int64_t now_ms, bool force, ek_sink_emit_fn emit, void *arg,
                             ek_err *err);
+/* True while a batch holds rows not yet emitted (batchSize, lingerInterval). */
+bool ek_sink_transform_pending(const ek_sink_transform *t);
 /* Monotonic ms at which flush should next be called, or -1 when nothing is pending. */
 int64_t ek_sink_transform_deadline(const ek_sink_transform *t);
 

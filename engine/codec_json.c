@@ -1,15 +1,19 @@
 /* JSON codec on cJSON (see codec_json.h).
  * cJSON validates and builds the tree; because it stores every number as a double, the decoder
  * walks the source text alongside the tree (numbers appear in the same order in both) to read each
- * number literal itself, so int64 values survive exactly. Encoding builds a cJSON tree with raw
- * number nodes formatted here, so number printing follows Go rather than cJSON's %g. */
+ * number literal itself, so int64 values survive exactly. Strings and keys that are not valid
+ * UTF-8 get U+FFFD for each bad byte, as Go's encoding/json gives eKuiper. Encoding writes the text
+ * directly, with numbers formatted here so that printing follows Go rather than cJSON's %g. */
 #include "engine/codec_json.h"
 #include "engine/mem.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <openssl/evp.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,13 +64,62 @@ static ek_value number_value(scan *s, const cJSON *item, int flags)
         long long v = strtoll(tmp, &endp, 10);
         if (errno == 0 && *endp == '\0') return ek_int(v);
     }
-    return ek_float(strtod(tmp, NULL));
+    return ek_float(item->valuedouble); /* cJSON's strtod of these same characters */
+}
+
+/* Length of the well-formed UTF-8 sequence at p (n > 0 bytes left), or 0 when it is not one
+ * (overlong forms, surrogates and code points above U+10FFFF are not), as Go's utf8 package
+ * decides. */
+static size_t utf8_seq(const unsigned char *p, size_t n)
+{
+    unsigned char c = p[0];
+    if (c < 0x80) return 1;
+    size_t len = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+    if (len == 0 || n < len) return 0;
+    unsigned char lo = 0x80, hi = 0xBF; /* the second byte's range */
+    if (c == 0xE0) lo = 0xA0;
+    else if (c == 0xED) hi = 0x9F;
+    else if (c == 0xF0) lo = 0x90;
+    else if (c == 0xF4) hi = 0x8F;
+    if (p[1] < lo || p[1] > hi) return 0;
+    for (size_t i = 2; i < len; i++)
+        if (p[i] < 0x80 || p[i] > 0xBF) return 0;
+    return len;
+}
+
+/* How many bytes at the start of s (n bytes) are well-formed UTF-8. */
+static size_t utf8_valid_prefix(const char *s, size_t n)
+{
+    size_t i = 0, k;
+    while (i < n && (k = utf8_seq((const unsigned char *)s + i, n - i)) > 0) i += k;
+    return i;
+}
+
+/* A string value of s: as it is when it is valid UTF-8, otherwise with every byte that does not
+ * start a well-formed sequence replaced by U+FFFD, one replacement per byte, as Go's
+ * encoding/json (and so eKuiper) decodes it. */
+static ek_value utf8_string(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = strlen(s), i = utf8_valid_prefix(s, n), k;
+    if (i == n) return ek_string_n(s, n);
+    ek_buf b = EK_BUF_INIT;
+    ek_buf_append(&b, s, i);
+    while (i < n) {
+        k = utf8_seq(p + i, n - i);
+        if (k) ek_buf_append(&b, s + i, k);
+        else ek_buf_append(&b, "\xEF\xBF\xBD", 3);
+        i += k ? k : 1;
+    }
+    ek_value v = ek_string_n(b.data, b.len);
+    ek_buf_free(&b);
+    return v;
 }
 
 static ek_value from_cjson(scan *s, const cJSON *item, int flags)
 {
     if (cJSON_IsNumber(item)) return number_value(s, item, flags);
-    if (cJSON_IsString(item)) return ek_string(item->valuestring);
+    if (cJSON_IsString(item)) return utf8_string(item->valuestring);
     if (cJSON_IsBool(item)) return ek_bool(cJSON_IsTrue(item));
     if (cJSON_IsArray(item)) {
         ek_value arr = ek_array_new((size_t)cJSON_GetArraySize(item));
@@ -76,7 +129,16 @@ static ek_value from_cjson(scan *s, const cJSON *item, int flags)
     if (cJSON_IsObject(item)) {
         ek_value obj = ek_object_new((size_t)cJSON_GetArraySize(item));
         for (const cJSON *c = item->child; c; c = c->next)
-            ek_object_set(&obj, c->string, from_cjson(s, c, flags));
+        {
+            size_t n = strlen(c->string);
+            if (utf8_valid_prefix(c->string, n) == n) {
+                ek_object_set_n(&obj, c->string, n, from_cjson(s, c, flags));
+                continue;
+            }
+            ek_value key = utf8_string(c->string);
+            ek_object_set_n(&obj, ek_str_ptr(&key), ek_str_len(&key), from_cjson(s, c, flags));
+            ek_value_unref(&key);
+        }
         return obj;
     }
     return ek_null();
@@ -115,12 +177,56 @@ static int position_error(const char *text, size_t len, const char *at, ek_err *
                       text[off]);
 }
 
+/* cJSON allocates a node for every value and a copy of every key and string, and a message's tree
+ * lives only inside one ek_json_decode: malloc and free of those were the largest cost of a rule's
+ * path (bench/RESULTS.md, "Profile"). So while a thread parses, cJSON takes memory from that
+ * thread's bump arena (a bigger tree goes on with malloc), and the arena is emptied when the next
+ * parse starts, its tree long deleted. cJSON is used nowhere else in kuiperd, so its hooks are set
+ * once for the process; freeing an arena block is a no-op. */
+#define ARENA_SIZE 16384
+
+static _Thread_local struct {
+    _Alignas(16) unsigned char buf[ARENA_SIZE];
+    size_t used;
+    bool on; /* this thread is parsing */
+} arena;
+
+static void *arena_malloc(size_t n)
+{
+    size_t need = (n + 15) & ~(size_t)15;
+    if (arena.on && need >= n && need <= ARENA_SIZE - arena.used) {
+        void *p = arena.buf + arena.used;
+        arena.used += need;
+        return p;
+    }
+    return malloc(n);
+}
+
+static void arena_free(void *p)
+{
+    uintptr_t a = (uintptr_t)p, lo = (uintptr_t)arena.buf;
+    if (a >= lo && a < lo + ARENA_SIZE) return;
+    free(p);
+}
+
+static pthread_once_t hooks_once = PTHREAD_ONCE_INIT;
+
+static void hooks_init(void)
+{
+    cJSON_Hooks h = {.malloc_fn = arena_malloc, .free_fn = arena_free};
+    cJSON_InitHooks(&h);
+}
+
 int ek_json_decode(const char *text, size_t len, int flags, ek_value *out, ek_err *err)
 {
     if (!depth_ok(text, len))
         return ek_err_set(err, EK_EPARSE, "invalid JSON: nesting deeper than %d levels", MAX_DEPTH);
+    pthread_once(&hooks_once, hooks_init);
     const char *end = NULL;
+    arena.used = 0;
+    arena.on = true;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    arena.on = false;
     if (!root) return position_error(text, len, cJSON_GetErrorPtr(), err);
     /* cJSON stops at the first value; anything but white space after it is an error. */
     const char *p = end;
@@ -147,10 +253,17 @@ void ek_json_format_double(double f, char out[32])
         strcpy(out, signbit(f) ? "-0" : "0");
         return;
     }
-    /* Shortest precision that reads back exactly. */
+    /* Whole numbers below 1e15 are their integer digits (what the general case below prints). */
+    if (fabs(f) < 1e15 && f == (double)(long long)f) {
+        snprintf(out, 32, "%lld", (long long)f);
+        return;
+    }
+    /* The shortest digits that read back exactly. Any double that 15 significant digits identify
+     * (DBL_DIG) is f rounded to 15 digits with its trailing zeros dropped, so 15, 16 and 17 are
+     * the only precisions to try (trying 1 to 17 in turn cost most of a message's encoding).
+     * Subnormal numbers carry fewer bits, so for them every precision is tried. */
     char e[40];
-    int prec;
-    for (prec = 1; prec <= 17; prec++) {
+    for (int prec = fabs(f) < DBL_MIN ? 1 : 15; prec <= 17; prec++) {
         snprintf(e, sizeof e, "%.*e", prec - 1, f);
         if (strtod(e, NULL) == f) break;
     }
@@ -161,6 +274,7 @@ void ek_json_format_double(double f, char out[32])
     const char *q = e + (neg ? 1 : 0);
     for (; *q && *q != 'e'; q++)
         if (*q != '.') digits[nd++] = *q;
+    while (nd > 1 && digits[nd - 1] == '0') nd--;
     digits[nd] = '\0';
     int exp10 = atoi(q + 1);
     double a = fabs(f);
@@ -208,7 +322,8 @@ void ek_json_format_datetime(int64_t ns, char out[40])
         char f[16];
         snprintf(f, sizeof f, ".%09ld", frac);
         size_t fl = strlen(f);
-        while (f[fl - 1] == '0') f[--fl] = '\0';
+        while (fl > 2 && f[fl - 1] == '0') fl--; /* frac > 0: a digit other than 0 stays */
+        f[fl] = '\0';
         memcpy(out + n, f, fl + 1);
         n += fl;
     }
@@ -217,7 +332,8 @@ void ek_json_format_datetime(int64_t ns, char out[40])
 
 /* ---- encoding ---- */
 
-static cJSON *to_cjson(const ek_value *v, int flags);
+/* Encoding writes straight into the buffer (no intermediate tree: a sink encodes every message).
+ * Strings are escaped as cJSON escapes them, so the output is what earlier versions printed. */
 
 static int cmp_keys(const void *a, const void *b, void *ctx)
 {
@@ -228,63 +344,110 @@ static int cmp_keys(const void *a, const void *b, void *ctx)
     return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
-static cJSON *object_to_cjson(const ek_value *v, int flags)
+static void put_string(ek_buf *out, const char *s, size_t len)
 {
-    cJSON *obj = cJSON_CreateObject();
+    static const char hex[] = "0123456789abcdef";
+    ek_buf_reserve(out, len + 2);
+    ek_buf_putc(out, '"');
+    size_t run = 0; /* bytes copied as they are, pending */
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            run++;
+            continue;
+        }
+        ek_buf_append(out, s + i - run, run);
+        run = 0;
+        char esc[6] = {'\\', 0};
+        size_t n = 2;
+        switch (c) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        default:
+            memcpy(esc + 1, "u00", 3);
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            n = 6;
+        }
+        ek_buf_append(out, esc, n);
+    }
+    ek_buf_append(out, s + len - run, run);
+    ek_buf_putc(out, '"');
+}
+
+static void put_value(ek_buf *out, const ek_value *v, int flags);
+
+static void put_object(ek_buf *out, const ek_value *v, int flags)
+{
     const ek_object *o = v->o;
-    size_t *order = ek_malloc((o->len ? o->len : 1) * sizeof *order);
+    size_t small[16], *order = o->len <= 16 ? small : ek_malloc(o->len * sizeof *order);
     for (size_t i = 0; i < o->len; i++) order[i] = i;
-    if (flags & EK_JSON_SORT_KEYS) qsort_r(order, o->len, sizeof *order, cmp_keys, (void *)o);
-    for (size_t i = 0; i < o->len; i++)
-        cJSON_AddItemToObject(obj, o->keys[order[i]]->data, to_cjson(&o->vals[order[i]], flags));
-    ek_free(order);
-    return obj;
+    if ((flags & EK_JSON_SORT_KEYS) && o->len > 1) qsort_r(order, o->len, sizeof *order, cmp_keys, (void *)o);
+    ek_buf_putc(out, '{');
+    for (size_t i = 0; i < o->len; i++) {
+        if (i) ek_buf_putc(out, ',');
+        const ek_str *k = o->keys[order[i]];
+        put_string(out, k->data, k->len);
+        ek_buf_putc(out, ':');
+        put_value(out, &o->vals[order[i]], flags);
+    }
+    ek_buf_putc(out, '}');
+    if (order != small) ek_free(order);
 }
 
-static cJSON *bytes_to_cjson(const ek_value *v)
+static void put_bytes(ek_buf *out, const ek_value *v)
 {
-    size_t n = 4 * ((v->s->len + 2) / 3) + 1;
-    unsigned char *b64 = ek_malloc(n);
-    EVP_EncodeBlock(b64, (const unsigned char *)v->s->data, (int)v->s->len);
-    cJSON *s = cJSON_CreateString((char *)b64);
-    ek_free(b64);
-    return s;
+    size_t n = 4 * ((v->s->len + 2) / 3);
+    ek_buf_reserve(out, n + 3);
+    ek_buf_putc(out, '"');
+    EVP_EncodeBlock((unsigned char *)out->data + out->len, (const unsigned char *)v->s->data, (int)v->s->len);
+    out->len += n;
+    ek_buf_putc(out, '"');
 }
 
-static cJSON *to_cjson(const ek_value *v, int flags)
+static void put_value(ek_buf *out, const ek_value *v, int flags)
 {
     char num[40];
     switch (v->type) {
-    case EK_T_NULL: return cJSON_CreateNull();
-    case EK_T_BOOL: return cJSON_CreateBool(v->b);
-    case EK_T_INT:
-        snprintf(num, sizeof num, "%lld", (long long)v->i);
-        return cJSON_CreateRaw(num);
+    case EK_T_NULL: ek_buf_append(out, "null", 4); return;
+    case EK_T_BOOL: ek_buf_puts(out, v->b ? "true" : "false"); return;
+    case EK_T_INT: {
+        int n = snprintf(num, sizeof num, "%lld", (long long)v->i);
+        ek_buf_append(out, num, (size_t)n);
+        return;
+    }
     case EK_T_FLOAT:
         ek_json_format_double(v->f, num);
-        return cJSON_CreateRaw(num);
-    case EK_T_STRING: return cJSON_CreateString(v->s->data);
-    case EK_T_BYTES: return bytes_to_cjson(v);
+        ek_buf_puts(out, num);
+        return;
+    case EK_T_STRING: put_string(out, v->s->data, v->s->len); return;
+    case EK_T_BYTES: put_bytes(out, v); return;
     case EK_T_DATETIME:
         ek_json_format_datetime(v->t, num);
-        return cJSON_CreateString(num);
-    case EK_T_ARRAY: {
-        cJSON *arr = cJSON_CreateArray();
-        for (size_t i = 0; i < v->a->len; i++) cJSON_AddItemToArray(arr, to_cjson(&v->a->items[i], flags));
-        return arr;
+        put_string(out, num, strlen(num));
+        return;
+    case EK_T_ARRAY:
+        ek_buf_putc(out, '[');
+        for (size_t i = 0; i < v->a->len; i++) {
+            if (i) ek_buf_putc(out, ',');
+            put_value(out, &v->a->items[i], flags);
+        }
+        ek_buf_putc(out, ']');
+        return;
+    case EK_T_OBJECT: put_object(out, v, flags); return;
     }
-    case EK_T_OBJECT: return object_to_cjson(v, flags);
-    }
-    return cJSON_CreateNull();
+    ek_buf_append(out, "null", 4);
 }
 
 void ek_json_encode(const ek_value *v, int flags, ek_buf *out)
 {
-    cJSON *root = to_cjson(v, flags);
-    char *text = cJSON_PrintUnformatted(root);
-    ek_buf_puts(out, text);
-    cJSON_free(text);
-    cJSON_Delete(root);
+    ek_buf_reserve(out, 64);
+    put_value(out, v, flags);
 }
 
 char *ek_json_encode_str(const ek_value *v, int flags)

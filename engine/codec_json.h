@@ -2,7 +2,8 @@
  *
  * Decoding keeps integers exact: a number literal without '.', 'e' or 'E' that fits int64 becomes
  * EK_T_INT, anything else EK_T_FLOAT; EK_JSON_FLOAT_NUMBERS makes every number a float, which is
- * what eKuiper does for schemaless streams (so 7 / 2 is 3.5 there). Strings round-trip exact UTF-8.
+ * what eKuiper does for schemaless streams (so 7 / 2 is 3.5 there). Strings round-trip exact UTF-8;
+ * a byte that does not start a well-formed UTF-8 sequence decodes as U+FFFD, as in Go.
  *
  * Encoding prints numbers as eKuiper (Go) does: integers as integers, floats in the shortest form
  * that reads back the same, without ".0" for whole floats, exponent form below 1e-6 and from 1e21.

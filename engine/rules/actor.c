@@ -49,8 +49,10 @@ void rules__mail_free(rules__mail *m)
     ek_free(m->err);
     ek_value_unref(&m->v);
     ek_value_unref(&m->meta);
+    ek_ack_unref(m->ack);
     m->row = NULL;
     m->err = NULL;
+    m->ack = NULL;
 }
 
 static rules__pool *pool_of(ek_rules *r, const rules__actor *a)

@@ -5,7 +5,8 @@
  * `default` section merged with CONF_KEY); the last one to leave closes it. A message is decoded
  * once (JSON; every number a float on a schemaless stream, converted and checked against the
  * schema otherwise, DEFAULTs applied under STRICT_VALIDATION) into a refcounted row that every
- * subscribed rule's mailbox receives. Undecodable data reaches each rule as an error mail, so it
+ * subscribed rule's mailbox receives (a QoS >= 1 rule's mail with a reference to the publisher's
+ * held acknowledgement, engine/ack.h). Undecodable data reaches each rule as an error mail, so it
  * is counted in that rule's source metrics and the rules keep running.
  * A scan table's feed keeps its latest RETAIN_SIZE rows instead of posting them; a lookup table's
  * feed (KIND="lookup", KEY) keeps the latest row per key value, and the join reads either.
@@ -145,7 +146,8 @@ static void post_error(rules__feed *f, const char *msg)
     pthread_mutex_unlock(&f->lock);
 }
 
-static void post_row(rules__feed *f, ek_row *row)
+/* Posts row to every subscribed rule; a QoS >= 1 rule also gets a reference to ack. */
+static void post_row(rules__feed *f, ek_row *row, ek_ack *ack)
 {
     pthread_mutex_lock(&f->lock);
     if (f->lookup_key) put_keyed(f, row);
@@ -162,16 +164,19 @@ static void post_row(rules__feed *f, ek_row *row)
     }
     /* Many rules on one stream: the runnable ones join the run queue together at the end. */
     for (size_t i = 0; i < f->nsubs && !f->table; i++) {
-        rules__mail m = {.kind = MAIL_ROW, .src = f->subs[i].src, .row = ek_row_ref(row)};
-        if (rules__actor_post_to(f->eng, &f->subs[i].run->actor, &m, &f->sched) == 1)
+        rules__run *run = f->subs[i].run;
+        rules__mail m = {.kind = MAIL_ROW, .src = f->subs[i].src, .row = ek_row_ref(row),
+                         .ack = run->opts.qos >= 1 ? ek_ack_ref(ack) : NULL};
+        if (rules__actor_post_to(f->eng, &run->actor, &m, &f->sched) == 1)
             ek_log_rule(EK_LOG_WARN, f->subs[i].run->id, "buffer full, dropped the oldest message");
     }
     rules__sched_flush(f->eng, &f->sched);
     pthread_mutex_unlock(&f->lock);
 }
 
-/* Shapes and posts one message (an object or an array of objects), taking msg and meta. */
-static void deliver(rules__feed *f, ek_value msg, ek_value meta)
+/* Shapes and posts one message (an object or an array of objects), taking msg and meta; ack
+ * (borrowed) goes with each row to the QoS >= 1 rules. */
+static void deliver(rules__feed *f, ek_value msg, ek_value meta, ek_ack *ack)
 {
     ek_err err = {0};
     size_t n = msg.type == EK_T_ARRAY ? ek_array_len(&msg) : 1;
@@ -184,20 +189,20 @@ static void deliver(rules__feed *f, ek_value msg, ek_value meta)
             continue;
         }
         ek_row *row = ek_row_new(shaped, ek_value_ref(&meta), now, f->name);
-        post_row(f, row);
+        post_row(f, row, ack);
         ek_row_unref(row);
     }
     ek_value_unref(&msg);
     ek_value_unref(&meta);
 }
 
-static void on_payload(void *ctx, const void *data, size_t len, ek_value meta)
+static void on_payload_held(void *ctx, const void *data, size_t len, ek_value meta, ek_ack *ack)
 {
     rules__feed *f = ctx;
     if (f->binary) {
         ek_value o = ek_object_new(1);
         ek_object_set(&o, "self", ek_bytes(data, len));
-        deliver(f, o, meta);
+        deliver(f, o, meta, ack);
         return;
     }
     ek_value v;
@@ -210,12 +215,17 @@ static void on_payload(void *ctx, const void *data, size_t len, ek_value meta)
         ek_value_unref(&meta);
         return;
     }
-    deliver(f, v, meta);
+    deliver(f, v, meta, ack);
+}
+
+static void on_payload(void *ctx, const void *data, size_t len, ek_value meta)
+{
+    on_payload_held(ctx, data, len, meta, NULL);
 }
 
 static void on_value(void *ctx, ek_value msg, ek_value meta)
 {
-    deliver(ctx, msg, meta);
+    deliver(ctx, msg, meta, NULL);
 }
 
 static void on_status(void *ctx, int connected, const char *msg)
@@ -304,7 +314,8 @@ static int feed_open(ek_rules *r, const char *name, bool table, const char *sql,
     f->st = ek_calloc(1, ops->state_size ? ops->state_size : 1);
     const char *ds = prop(f, EK_PROP_DATASOURCE);
     ek_source_conf conf = {.app = r->app, .stream = f->name, .datasource = ds ? ds : f->name, .props = &f->props};
-    ek_ingest ing = {.ctx = f, .payload = on_payload, .value = on_value, .status = on_status};
+    ek_ingest ing = {.ctx = f, .payload = on_payload, .value = on_value, .status = on_status,
+                     .payload_held = on_payload_held};
     if (ops->open(f->st, &conf, &ing, err) != 0) {
         ek_err_prefix(err, "%s %s", table ? "table" : "stream", name);
         ek_free(f->st);

@@ -323,6 +323,8 @@ void rules__run_free(rules__run *run)
     }
     rules__sinks_stop(run);         /* what reached the sinks is delivered before they close */
     rules__timer_remove(r, run);    /* a sink may have asked for a tick meanwhile */
+    if (run->ckpt_acks.len) rules__checkpoint_maybe(run, rules__now(r), true); /* their rows are in the state */
+    ek_ack_list_free(&run->ckpt_acks);
     for (size_t i = 0; i < run->nnodes; i++) {
         rules__node *n = &run->nodes[i];
         if (n->ops && n->ops->close) n->ops->close(n->st);
@@ -348,6 +350,15 @@ void rules__run_free(rules__run *run)
 
 /* ------------------------------------------------------------------ actor callbacks */
 
+/* True when an operator keeps rows beyond the mail that brought them (windows, analytic
+ * functions, watermarks): what it holds is safe only in a checkpoint. */
+static bool stateful(const rules__run *run)
+{
+    for (size_t i = 0; i < run->nnodes; i++)
+        if (run->nodes[i].ops->snapshot) return true;
+    return false;
+}
+
 void rules__run_handle(rules__actor *a, rules__mail *m)
 {
     rules__run *run = (rules__run *)a;
@@ -366,14 +377,26 @@ void rules__run_handle(rules__actor *a, rules__mail *m)
     rules__m_add(&sm->processed, 1);
     /* The mail's row reference serves the batch: no copy, no allocation per event. */
     rules__batch b = {.rows = &m->row, .ntuples = 1, .width = 1, .cap = 1, .src = m->src};
+    run->cur_ack = m->ack;          /* results posted to the sinks now carry it */
     node_feed(&run->nodes[0], &b);
+    run->cur_ack = NULL;
     ek_free(b.groups);
     ek_value_unref(&b.out);
-    if (run->opts.qos >= 1) rules__checkpoint_maybe(run, rules__now(run->eng), false);
-    if (rules__sinks_waiting(run)) {  /* a batch waiting for lingerInterval, cached data */
-        int64_t want = rules__sinks_tick(run, rules__now(run->eng));
-        if (want != INT64_MAX) rules__timer_set(run->eng, run, want);
+    int64_t now = rules__now(run->eng);
+    if (m->ack && stateful(run)) {  /* the row may live on in a window: safe once checkpointed */
+        if (!run->ckpt_acks.len) run->ckpt_acks_since = now;
+        ek_ack_list_add(&run->ckpt_acks, m->ack);
     }
+    int64_t want = INT64_MAX;
+    if (run->opts.qos >= 1) {
+        rules__checkpoint_maybe(run, now, false);
+        if (run->ckpt_acks.len) want = rules__checkpoint_due(run);  /* held acks wait at most 1 s */
+    }
+    if (rules__sinks_waiting(run)) {  /* a batch waiting for lingerInterval, cached data, held acks */
+        int64_t sw = rules__sinks_tick(run, now);
+        if (sw < want) want = sw;
+    }
+    if (want != INT64_MAX) rules__timer_set(run->eng, run, want);
 }
 
 void rules__run_tick(rules__actor *a, int64_t now)
@@ -381,7 +404,7 @@ void rules__run_tick(rules__actor *a, int64_t now)
     rules__run *run = (rules__run *)a;
     run->wall_ms = rules__coarse_ms();
     rules__checkpoint_maybe(run, now, false);
-    int64_t want = run->opts.qos >= 1 ? run->next_ckpt : INT64_MAX;
+    int64_t want = run->opts.qos >= 1 ? rules__checkpoint_due(run) : INT64_MAX;
     for (size_t i = 0; i < run->nnodes && !run->opts.event_time; i++) {
         rules__node *n = &run->nodes[i];
         if (!n->ops->on_tick) continue;
@@ -497,10 +520,18 @@ static void ckpt_key(const rules__run *run, char *key, size_t size)
     else snprintf(key, size, "%s", run->id);
 }
 
+int64_t rules__checkpoint_due(const rules__run *run)
+{
+    int64_t due = run->next_ckpt;
+    if (run->ckpt_acks.len && run->ckpt_acks_since + RULES_HELD_CKPT_MS < due)
+        due = run->ckpt_acks_since + RULES_HELD_CKPT_MS;
+    return due;
+}
+
 void rules__checkpoint_maybe(rules__run *run, int64_t now, bool force)
 {
     if (run->opts.qos < 1) return;
-    if (!force && now < run->next_ckpt) return;
+    if (!force && now < rules__checkpoint_due(run)) return;
     run->next_ckpt = now + (run->opts.checkpoint_interval > 0 ? run->opts.checkpoint_interval : 300000);
     ek_value doc = ek_object_new(1), nodes = ek_array_new(run->nnodes);
     for (size_t i = 0; i < run->nnodes; i++) {
@@ -516,6 +547,7 @@ void rules__checkpoint_maybe(rules__run *run, int64_t now, bool force)
     ckpt_key(run, key, sizeof key);
     if (ek_store_set(run->eng->app->store, RULES_NS_CHECKPOINT, key, text, strlen(text), &err) != 0)
         ek_log_rule(EK_LOG_WARN, run->id, "checkpoint not saved: %s", err.msg);
+    else ek_ack_list_release(&run->ckpt_acks);  /* the rows they stand for are in the checkpoint */
     ek_free(text);
     ek_value_unref(&doc);
 }

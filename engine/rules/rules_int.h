@@ -92,6 +92,7 @@ typedef struct rules__mail {
     ek_row *row;                /* MAIL_ROW (one reference) */
     char *err;                  /* MAIL_ERROR (owned) */
     ek_value v, meta;           /* MAIL_RESULT to a sink: the result and its metadata (owned) */
+    ek_ack *ack;                /* one reference: the publisher's acknowledgement waits for it */
 } rules__mail;
 
 typedef struct rules__actor {
@@ -271,6 +272,8 @@ typedef struct rules__sink {
     struct ek_sink_transform *tf;   /* sendSingle, omitIfEmpty, dataTemplate, format ... */
     struct ek_sink_cache *cache;    /* enableCache, or NULL */
     bool batches;               /* batchSize or lingerInterval: the transform reads the clock */
+    ek_ack_list held;           /* acknowledgements of results in a pending batch or in memory cache */
+    bool kept;                  /* the cache took a message since its last sync */
     rules__metrics m;
 } rules__sink;
 
@@ -300,6 +303,9 @@ struct rules__run {
     rules__metrics *src_m;      /* per source */
     int64_t start_ms;
     int64_t next_ckpt;          /* when the next checkpoint is due (qos >= 1) */
+    ek_ack *cur_ack;            /* while a row is handled: its acknowledgement (borrowed), for the sinks */
+    ek_ack_list ckpt_acks;      /* rows taken into operator state, released by the next checkpoint */
+    int64_t ckpt_acks_since;    /* when the oldest of them came (rule clock) */
     int64_t timer_at;           /* guarded by the timer's lock */
     size_t timer_idx;
     /* A graph rule with branches runs as several parts chained here, each its own actor; the
@@ -357,8 +363,13 @@ void rules__run_explain_text(rules__run *run, ek_value *out);
 
 #define RULES_NS_CHECKPOINT "checkpoint"
 
-/* With qos >= 1: saves every node's snapshot when checkpointInterval has passed (or when force). */
+/* With qos >= 1: saves every node's snapshot when checkpointInterval has passed, or earlier when
+ * held acknowledgements wait for it (RULES_HELD_CKPT_MS), or when force; then releases them. */
 void rules__checkpoint_maybe(rules__run *run, int64_t now, bool force);
+/* When the next checkpoint is due (rule clock), held acknowledgements considered. */
+int64_t rules__checkpoint_due(const rules__run *run);
+/* The longest a publisher's acknowledgement waits for a checkpoint of a stateful rule. */
+#define RULES_HELD_CKPT_MS 1000
 /* Restores the nodes from the rule's last checkpoint, if any (called before data flows). */
 void rules__checkpoint_restore(rules__run *run);
 void rules__checkpoint_delete(ek_rules *r, const char *id);

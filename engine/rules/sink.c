@@ -71,8 +71,29 @@ static int emit(void *arg, const ek_sink_data *d)
 {
     rules__sink *s = arg;
     ek_err err = {0};
-    if (ek_sink_cache_deliver(s->cache, d, collect, s, &err) == EK_CACHE_KEPT) check_cache(s);
+    if (ek_sink_cache_deliver(s->cache, d, collect, s, &err) == EK_CACHE_KEPT) {
+        s->kept = true;
+        check_cache(s);
+    }
     return 0;
+}
+
+/* Releases the acknowledgements the sink holds once what they stand for is safe: no batch
+ * pending, and whatever the cache took since its last sync written to disk (at most once per
+ * emptied mailbox, so an unreachable destination costs one write per burst, not per message).
+ * A batch waits for lingerInterval at most; one with batchSize alone could wait for messages
+ * that held publishers can no longer send, so its rows are not waited for. */
+static void release_held(rules__sink *s, bool idle)
+{
+    if (!s->held.len) return;
+    if (ek_sink_transform_pending(s->tf) && ek_sink_transform_deadline(s->tf) >= 0) return;
+    if (s->kept) {
+        if (!idle) return;
+        ek_err err = {0};
+        if (ek_sink_cache_sync(s->cache, &err) != 0) return; /* kept, tried again at the next mail or tick */
+        s->kept = false;
+    }
+    ek_ack_list_release(&s->held);
 }
 
 static void send(rules__sink *s, const ek_value *v, const ek_value *meta)
@@ -86,12 +107,14 @@ static void send(rules__sink *s, const ek_value *v, const ek_value *meta)
         rules__metrics_exception(&s->m, err.msg[0] ? err.msg : ek_strerror(err.code));
 }
 
-/* Runs on the rule's thread: hands the value to every sink's mailbox (taking nothing). */
+/* Runs on the rule's thread: hands the value to every sink's mailbox (taking nothing), with the
+ * acknowledgement of the row being handled, if any. */
 static void post_all(rules__run *run, const ek_value *v, const ek_value *meta)
 {
     for (size_t i = 0; i < run->nsinks; i++) {
         rules__sink *s = &run->sinks[i];
-        rules__mail m = {.kind = MAIL_RESULT, .v = ek_value_ref(v), .meta = meta ? ek_value_ref(meta) : ek_null()};
+        rules__mail m = {.kind = MAIL_RESULT, .v = ek_value_ref(v), .meta = meta ? ek_value_ref(meta) : ek_null(),
+                         .ack = ek_ack_ref(run->cur_ack)};
         rules__actor_post(run->eng, &s->actor, &m);
     }
 }
@@ -146,13 +169,19 @@ static void sink_handle(rules__actor *a, rules__mail *m)
     rules__sink *s = (rules__sink *)a;
     rules__m_set(&s->m.buffer_len, (long long)a->len_at_take);
     send(s, &m->v, m->meta.type == EK_T_NULL ? NULL : &m->meta);
+    ek_ack_list_add(&s->held, m->ack);
     if (ek_sink_transform_deadline(s->tf) >= 0 || ek_sink_cache_deadline(s->cache) >= 0)
         service(s, rules__now(s->run->eng));
+    pthread_mutex_lock(&a->lock);
+    bool idle = a->len == 0;
+    pthread_mutex_unlock(&a->lock);
+    release_held(s, idle);
 }
 
 static void sink_tick(rules__actor *a, int64_t now)
 {
     service((rules__sink *)a, now);
+    release_held((rules__sink *)a, true);
 }
 
 bool rules__sinks_waiting(const rules__run *run)
@@ -254,7 +283,8 @@ void rules__sinks_close(rules__run *run)
         rules__actor_destroy(&s->actor);
         ek_err err = {0};
         if (s->st && s->tf) ek_sink_transform_flush(s->tf, ek_mono_ms(), true, emit, s, &err);
-        ek_sink_cache_close(s->cache);
+        ek_sink_cache_close(s->cache);  /* writes what it holds to disk: the held acks may go */
+        ek_ack_list_free(&s->held);
         if (s->st && s->ops->close) s->ops->close(s->st);
         ek_free(s->st);
         ek_free(s->type);

@@ -73,6 +73,32 @@ EOF
 	fi
 }
 
+# ek_start_kuiperd_full KUIPERD ETC DIR: a whole kuiperd (rules, REST, broker) with a copy of ETC
+# (the project's default configuration) under DIR, every port a free one on 127.0.0.1 (set through
+# KUIPER__* overrides); sets EK_PID, MQTT_PORT and REST_PORT. Used by bench/e2e_bench.sh and
+# bench/idle_rss.sh.
+ek_start_kuiperd_full() {
+	local bin=$1 etc=$2 dir=$3
+	mkdir -p "$dir/data" "$dir/log" "$dir/plugins"
+	cp -r "$etc" "$dir/etc"
+	local ports http_port dash_port
+	# Four distinct free ports, held open together while the kernel picks them.
+	ports=$(python3 -c 'import socket
+ss = [socket.socket() for _ in range(4)]
+for s in ss: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in ss))')
+	read -r MQTT_PORT REST_PORT http_port dash_port <<<"$ports"
+	KUIPER__BASIC__RESTPORT=$REST_PORT KUIPER__BASIC__RESTIP=127.0.0.1 KUIPER__BASIC__CONSOLELOG=true \
+		KUIPER__BASIC__FILELOG=false KUIPER__BROKER__BIND=127.0.0.1 KUIPER__BROKER__PORT=$MQTT_PORT \
+		KUIPER__SOURCE__HTTPSERVERIP=127.0.0.1 KUIPER__SOURCE__HTTPSERVERPORT=$http_port \
+		KUIPER__DASHBOARD__IP=127.0.0.1 KUIPER__DASHBOARD__PORT=$dash_port \
+		MQTT_SOURCE__DEFAULT__SERVER=tcp://127.0.0.1:$MQTT_PORT \
+		"$bin" --etc "$dir/etc" --data "$dir/data" --log "$dir/log" --plugins "$dir/plugins" \
+		>>"$dir/kuiperd.out" 2>&1 &
+	EK_PID=$!
+	ek_wait_port "$MQTT_PORT" "$EK_PID" && ek_wait_port "$REST_PORT" "$EK_PID"
+}
+
 # ek_stop PID: asks a broker started above to stop, then kills it if it is still there after 5 s.
 ek_stop() {
 	local pid=$1 i

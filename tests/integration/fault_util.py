@@ -3,6 +3,7 @@
 messages, a consumer that counts what arrives (lost and duplicated), a Mosquitto with persistence
 (so a persistent session survives its restart), and readers of a process's memory and open files.
 Every process and client started here is stopped by the test that started it."""
+import getpass
 import json
 import os
 import threading
@@ -49,14 +50,14 @@ def metric(k, rid, suffix):
 
 class PersistentMosquitto(Mosquitto):
     """Mosquitto on 127.0.0.1:port with persistence in a private directory, so that a persistent
-    session and its queued QoS 1 messages survive a stop and start on the same port. Mosquitto
-    started as root drops to the mosquitto user, so the directory must be writable by it."""
+    session and its queued QoS 1 messages survive a stop and start on the same port. `user` keeps
+    it from dropping to the "mosquitto" user when started as root: that user cannot write the
+    private directory, so nothing was saved and a restart lost the consumer's session and queue."""
 
     def config(self):
-        os.chmod(self.dir, 0o777)
         return ("listener %d 127.0.0.1\nallow_anonymous true\npersistence true\n"
                 "persistence_location %s/\nautosave_interval 1\nlog_dest none\n"
-                "max_queued_messages 100000\n" % (self.port, self.dir))
+                "max_queued_messages 100000\nuser %s\n" % (self.port, self.dir, getpass.getuser()))
 
 
 class Consumer:

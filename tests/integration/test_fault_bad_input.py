@@ -22,9 +22,39 @@ MALFORMED = [
     b'[' * 200000,                   # nesting far beyond the decoder's bound
     b'{"s": "' + b'a' * 900000,      # huge and truncated
 ]
-# Invalid UTF-8 inside a JSON string is not refused: the bytes pass through as the string (Go's
-# decoder would substitute U+FFFD). Not an exception; the row has no "i".
+# Invalid UTF-8 inside a JSON string is not refused: as with Go's decoder (eKuiper), the bad byte
+# becomes U+FFFD (3 bytes in UTF-8), so "\xc3(" is 2 characters and 4 bytes. Not an exception; the
+# row has no "i".
 INVALID_UTF8_STRING = b'{"s": "\xc3\x28"}'
+
+
+def raw_v311_session(port, cid):
+    """A raw MQTT 3.1.1 connection past its CONNACK."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    var = b"\x00\x04MQTT\x04\x02\x00\x3c" + struct.pack(">H", len(cid)) + cid
+    s.sendall(b"\x10" + bytes([len(var)]) + var)
+    ack = s.recv(4)
+    if ack[:1] != b"\x20":
+        raise RuntimeError("no CONNACK: %r" % ack)
+    return s
+
+
+def closed_without_reply(s):
+    """True when the broker closes s without sending anything (how MQTT 3.1.1 ends a connection
+    over a malformed packet)."""
+    try:
+        return s.recv(64) == b""
+    except (ConnectionResetError, BrokenPipeError):
+        return True
+    except socket.timeout:
+        return False
+    finally:
+        s.close()
+
+
+# Topics that are not well-formed UTF-8 (MQTT 3.1.1 section 1.5.3): a bad continuation byte, an
+# overlong '/', a UTF-16 surrogate, a code point above U+10FFFF, a lone continuation byte.
+BAD_TOPICS = [b"a/\xc3\x28", b"a\xc0\xafb", b"a/\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\x80"]
 
 
 def raw_publish_oversized(port, size):
@@ -69,7 +99,7 @@ class BadMessages(unittest.TestCase):
             sql = 'CREATE STREAM fd (i BIGINT, s STRING) WITH (DATASOURCE="fd/in", FORMAT="json")'
             self.assertEqual(k.request("POST", "/streams", {"sql": sql})[0], 201)
             action = {"mqtt": {"server": "tcp://127.0.0.1:%d" % k.mqtt_port, "topic": "fd/out", "sendSingle": True}}
-            rule = {"id": "rd", "sql": "SELECT i, length(s) AS n FROM fd", "actions": [action]}
+            rule = {"id": "rd", "sql": "SELECT i, length(s) AS n, numbytes(s) AS b FROM fd", "actions": [action]}
             self.assertEqual(k.request("POST", "/rules", rule)[0], 201)
             wait_for(lambda: rule_status(k, "rd").get("status") == "running", what="rule running")
             out = Listener(k.mqtt_port, "fd/out")
@@ -91,8 +121,8 @@ class BadMessages(unittest.TestCase):
                                what="%d valid messages through the rule" % valid)
                 values = [json.loads(p.encode(errors="surrogateescape")) for p in got]
                 self.assertEqual([v["i"] for v in values if "i" in v], list(range(valid)))
-                self.assertIn({"n": 2}, values)  # the invalid UTF-8 string: 2 bytes
-                self.assertIn({"i": len(MALFORMED), "n": 900000}, values)
+                self.assertIn({"n": 2, "b": 4}, values)  # the invalid UTF-8 string, repaired
+                self.assertIn({"i": len(MALFORMED), "n": 900000, "b": 900000}, values)
                 wait_for(lambda: metric(k, "rd", "_exceptions_total") >= len(MALFORMED), timeout=10,
                          what="exceptions counted")
                 time.sleep(0.3)
@@ -103,6 +133,30 @@ class BadMessages(unittest.TestCase):
             finally:
                 out.close()
                 pub.close()
+
+
+class BadTopics(unittest.TestCase):
+    def test_invalid_utf8_topics_close_the_connection(self):
+        """A PUBLISH (QoS 1) or SUBSCRIBE whose topic is not UTF-8 closes that connection without
+        an acknowledgement, and nothing is routed; other clients carry on."""
+        with Kuiperd() as k:
+            everything = Listener(k.mqtt_port, "#")
+            try:
+                for i, topic in enumerate(BAD_TOPICS):
+                    with self.subTest(topic=topic):
+                        c = raw_v311_session(k.mqtt_port, b"ek-bad-topic-%d" % i)
+                        body = struct.pack(">H", len(topic)) + topic + b"\x00\x01" + b"payload"
+                        c.sendall(b"\x32" + bytes([len(body)]) + body)
+                        self.assertTrue(closed_without_reply(c), "PUBLISH to %r was not refused" % topic)
+                        c = raw_v311_session(k.mqtt_port, b"ek-bad-filter-%d" % i)
+                        body = b"\x00\x01" + struct.pack(">H", len(topic)) + topic + b"\x01"
+                        c.sendall(b"\x82" + bytes([len(body)]) + body)
+                        self.assertTrue(closed_without_reply(c), "SUBSCRIBE to %r was not refused" % topic)
+                everything.publish("still/alive", b"yes")
+                got = wait_for(lambda: everything.messages(), what="the broker still routes")
+                self.assertEqual(got, ["yes"])  # nothing of the bad topics was routed
+            finally:
+                everything.close()
 
 
 class BadRestBodies(unittest.TestCase):

@@ -1,15 +1,14 @@
 """kill -9 of kuiperd under load: a publisher sends numbered messages at a fixed rate (QoS 1) to
 the bundled broker, a QoS 1 rule (checkpoints on) sends them through an mqtt sink with the cache on
 to a Mosquitto, where a consumer with a persistent session counts them. kuiperd is killed with
-SIGKILL mid-stream (once in `make test`, every few seconds for EK_SOAK_SECONDS in a soak) and
+SIGKILL mid-stream every 3 s (three times in `make test`, for EK_SOAK_SECONDS in a soak) and
 started again on the same ports and data directory; the publisher's client reconnects and sends
 what it had not had acknowledged. The test prints how many messages were lost and duplicated.
 
-What a crash may lose by design (docs/reliability.md): a message the broker acknowledged to the
-publisher but that had not yet left the sink (or reached the cache's disk copy) when the process
-died. EK_FAULT_STRICT=1 asserts that nothing at all is lost; without it the test asserts that the
-loss is bounded by what one second of traffic per kill can hold and that the rule comes back."""
-import os
+Nothing may be lost: the bundled broker holds each PUBACK until the QoS 1 rule's sink has the
+message delivered (or cached on disk), so whatever the kill caught in flight is resent by the
+publisher (docs/reliability.md, "No loss on kill -9"). Duplicates are allowed (at-least-once).
+The publisher has a persistent session and resends unacknowledged messages after reconnecting."""
 import sys
 import time
 import unittest
@@ -55,10 +54,8 @@ class Kill9UnderLoad(unittest.TestCase):
             sys.stderr.write("kill -9: %d kills, %d published, %d lost (%s), %d duplicates\n"
                              % (kills, n, len(lost), ranges(lost), dups))
             self.assertEqual(rule_status(k, "rk").get("status"), "running")
-            if os.environ.get("EK_FAULT_STRICT"):
-                self.assertEqual(lost, [])
-            else:
-                self.assertLessEqual(len(lost), kills * RATE, "more lost than one second of traffic per kill")
+            self.assertGreaterEqual(kills, 2)
+            self.assertEqual(lost, [], "lost across %d kills" % kills)
         finally:
             if pub:
                 pub.close()

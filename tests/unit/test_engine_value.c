@@ -7,6 +7,8 @@
 #include "tests/unit/test_util.h"
 
 #include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Decodes text, encodes it again, and checks the result equals expect. */
@@ -47,6 +49,53 @@ static void test_floats_print_like_go(void)
     CU_ASSERT_STRING_EQUAL(buf, "0.3333333333333333");
     ek_json_format_double(NAN, buf);
     CU_ASSERT_STRING_EQUAL(buf, "null");
+}
+
+/* The shortest digits by trying every precision from 1 to 17 (what ek_json_format_double did
+ * before it tried only 15 to 17), for the comparison below. */
+static void shortest_digits(double f, char *digits, int *exp10)
+{
+    char e[40];
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(e, sizeof e, "%.*e", prec - 1, f);
+        if (strtod(e, NULL) == f) break;
+    }
+    int nd = 0;
+    const char *q = e + (e[0] == '-');
+    for (; *q != 'e'; q++)
+        if (*q != '.') digits[nd++] = *q;
+    digits[nd] = 0;
+    *exp10 = atoi(q + 1);
+}
+
+static void test_float_digits_are_shortest(void)
+{
+    /* Random bit patterns and short decimals: the printed number reads back exactly and has the
+     * digits of the exhaustive search. */
+    uint64_t x = 88172645463325252ull;
+    for (int i = 0; i < 200000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        double f;
+        if (i % 2) {
+            memcpy(&f, &x, sizeof f);
+            if (isnan(f) || isinf(f) || f == 0) continue;
+        } else {
+            f = (double)(int64_t)(x % 2000000001) / (double)(1 + x % 10000) * ((x >> 40) % 2 ? 1 : -1e-3);
+        }
+        char got[32], want[24];
+        int exp10;
+        ek_json_format_double(f, got);
+        CU_ASSERT_EQUAL_FATAL(strtod(got, NULL), f);
+        shortest_digits(f, want, &exp10);
+        char digits[40];
+        int nd = 0;
+        for (const char *p = got; *p && *p != 'e'; p++)
+            if (*p >= '0' && *p <= '9' && (nd || *p != '0')) digits[nd++] = *p;
+        while (nd > 1 && digits[nd - 1] == '0' && nd > (int)strlen(want)) nd--; /* 100 -> 1 */
+        digits[nd] = 0;
+        if (strcmp(digits, want) != 0) fprintf(stderr, "\n  %.17g printed %s, shortest %s\n", f, got, want);
+        CU_ASSERT_STRING_EQUAL_FATAL(digits, want);
+    }
 }
 
 static void test_schemaless_numbers_are_floats(void)
@@ -161,11 +210,27 @@ static void test_datetime_and_bytes_encode(void)
     ek_value_unref(&arr);
 }
 
+static void test_string_escapes(void)
+{
+    ek_value o = ek_object_new(2);
+    ek_object_set(&o, "k\"\t", ek_string_n("a\"b\\c\n\x01\x1f\0z \xc3\xa9/<", 15));
+    ek_object_set(&o, "b", ek_bytes("\xff\x00", 2));
+    char *out = ek_json_encode_str(&o, 0);
+    CU_ASSERT_STRING_EQUAL(out, "{\"k\\\"\\t\":\"a\\\"b\\\\c\\n\\u0001\\u001f\\u0000z \xc3\xa9/<\",\"b\":\"/wA=\"}");
+    ek_value back;
+    CU_ASSERT_EQUAL_FATAL(ek_json_decode(out, strlen(out), 0, &back, NULL), 0);
+    CU_ASSERT_STRING_EQUAL(ek_str_ptr(ek_object_get(&back, "k\"\t")), "a\"b\\c\n\x01\x1f"); /* cJSON stops at NUL */
+    ek_value_unref(&back);
+    ek_free(out);
+    ek_value_unref(&o);
+}
+
 void ek_register_tests(void)
 {
     static const ek_test_case cases[] = {
         {"integers stay integers", test_integers_stay_integers},
         {"floats print like Go", test_floats_print_like_go},
+        {"float digits are the shortest that read back", test_float_digits_are_shortest},
         {"schemaless numbers are floats", test_schemaless_numbers_are_floats},
         {"unicode round-trips exactly", test_unicode_exact},
         {"nesting keeps its shape and is bounded", test_nesting_keeps_shape},
@@ -174,6 +239,7 @@ void ek_register_tests(void)
         {"value equality, order and sharing", test_value_semantics},
         {"rows are refcounted", test_row_refcount},
         {"datetime and bytes encode as Go does", test_datetime_and_bytes_encode},
+        {"strings escape control characters, quotes and NUL", test_string_escapes},
         {NULL, NULL},
     };
     ek_add_suite("value", cases);

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Idle memory of kuiperd: starts it with the default configuration (etc/, no rules, free loopback
+# ports), waits, and prints its resident memory from /proc/PID/smaps_rollup (Rss, Pss, anonymous,
+# private) and Rss per group of mappings (each shared library, the heap and thread stacks), so what
+# drives the figure shows. See bench/RESULTS.md, "Idle memory". Bounded: about 10 s.
+#
+# Usage: bench/idle_rss.sh [--kuiperd PATH] [--wait S]   (default: $KUIPERD or build/bin/kuiperd, 3 s)
+set -u
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/.." && pwd)
+# shellcheck source=tests/conformance/brokers.sh
+. "$root/tests/conformance/brokers.sh"
+kuiperd=${KUIPERD:-$root/build/bin/kuiperd}
+wait_s=3
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kuiperd) kuiperd=$2; shift 2 ;;
+	--wait) wait_s=$2; shift 2 ;;
+	*) sed -n '2,7p' "$0"; exit 2 ;;
+	esac
+done
+work=$(mktemp -d /tmp/idle-rss.XXXXXX)
+ek_start_kuiperd_full "$kuiperd" "$root/etc" "$work/k" || { echo "kuiperd did not start; see $work" >&2; exit 2; }
+pid=$EK_PID
+trap 'ek_stop "$pid"' EXIT
+sleep "$wait_s"
+echo "kuiperd $pid idle, default configuration, no rules; $(ls /proc/$pid/task | wc -l) threads"
+python3 - "$pid" <<'PY'
+import collections, os, re, sys
+pid = int(sys.argv[1])
+roll = {l.split(':')[0]: int(l.split()[1]) for l in open('/proc/%d/smaps_rollup' % pid) if 'kB' in l}
+print("Rss %d kB = anonymous %d + file-backed %d; Pss %d kB; private (USS) %d kB"
+      % (roll['Rss'], roll['Anonymous'], roll['Rss'] - roll['Anonymous'], roll['Pss'],
+         roll['Private_Clean'] + roll['Private_Dirty']))
+rss, cur = collections.Counter(), None
+for line in open('/proc/%d/smaps' % pid):
+    f = line.split()
+    if not f[0].endswith(':') and '-' in f[0]:
+        cur = os.path.basename(f[5]) if len(f) > 5 else '[anon]'
+    elif f[0] == 'Rss:':
+        rss[cur] += int(f[1])
+groups = [
+    ('libcurl and what only it loads (krb5, ldap, ssh2, rtmp, nghttp2 ...)',
+     r'libcurl|krb5|k5crypto|com_err|gssapi|ldap|lber|sasl2|ssh2|rtmp|nghttp2|psl|brotli|keyutils|resolv'),
+    ('GnuTLS and its dependencies (libmicrohttpd, libcurl)', r'gnutls|nettle|hogweed|gmp|p11-kit|tasn1|unistring|idn2|ffi'),
+    ('OpenSSL (libssl, libcrypto)', r'libssl|libcrypto'), ('SQLite', r'sqlite'),
+    ('libc, libm, ld.so', r'libc\.so|libm\.so|ld-linux|vdso'), ('kuiperd itself', r'^kuiperd$'),
+    ('Paho MQTT C, libmicrohttpd, zlib, zstd, PCRE2, libyaml, cJSON', r'paho|microhttpd|libz|zstd|pcre2|yaml|cjson'),
+    ('heap, thread stacks, malloc arenas', r'^\['),
+]
+seen = set()
+print("| mappings | Rss kB |\n| --- | ---: |")
+for name, rx in groups:
+    names = {n for n in rss if re.search(rx, n) and n not in seen}
+    seen |= names
+    print("| %s | %d |" % (name, sum(rss[n] for n in names)))
+print("| other (%s) | %d |" % (", ".join(sorted(n for n in rss if n not in seen)) or "-",
+                               sum(v for n, v in rss.items() if n not in seen)))
+PY
