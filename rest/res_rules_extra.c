@@ -5,6 +5,8 @@
  *   PUT /rules/{id}/reset_state   {"type": 1, "params": {"streamName", "input"}}: rewinds a source's
  *                                 offset; kuiperd has no rewindable source, so after eKuiper's checks
  *                                 it answers eKuiper's "stream ... not found in topo"
+ *   GET /rules/{id}/scantables    the rows of the scan tables a running rule joins
+ *                                 [{"emitter": "tb", "content": {...}}]
  *   GET /rules/usage/cpu          {rule: CPU ms in the last 30 s} when
  *                                 basic.resourceProfileConfig.enable, else "cpu usage not enabled"
  * Handlers only translate HTTP to the engine's API (engine/rules/rules.h). */
@@ -104,6 +106,27 @@ static void reset_state(rest_req *req, rest_resp *resp)
     ek_value_unref(&body);
 }
 
+/* eKuiper's answers: "failed to get topology for rule <id>: ..." when unknown or stopped, the
+ * engine's "scan table error: ..." without a table or rows. */
+static void scan_tables(rest_req *req, rest_resp *resp)
+{
+    ek_rules *r = engine(req, resp);
+    if (!r) return;
+    ek_value v;
+    ek_err err = {0};
+    const char *id = req->params[0];
+    if (ek_rules_rule_scan_tables(r, id, &v, &err) == 0) {
+        rest__json(resp, 200, &v);
+        ek_value_unref(&v);
+    } else if (err.code == EK_ENOTFOUND) {
+        rest__error(resp, 404, 1002, "failed to get topology for rule %s: Rule %s is not found", id, id);
+    } else if (err.code == EK_ESTATE) {
+        rest__error(resp, 400, 1000, "failed to get topology for rule %s: %s", id, err.msg);
+    } else {
+        rest__error(resp, 400, 1000, "%s", err.msg);
+    }
+}
+
 /* eKuiper's text when profiling is off; else {rule: CPU ms in the last 30 s} (rule_cpu.c). */
 static void usage_cpu(rest_req *req, rest_resp *resp)
 {
@@ -122,6 +145,7 @@ static void usage_cpu(rest_req *req, rest_resp *resp)
 const rest_route rest__routes_rules_extra[] = {
     {"GET", "/rules/usage/cpu", usage_cpu},
     {"GET", "/rules/{id}/schema", schema},
+    {"GET", "/rules/{id}/scantables", scan_tables},
     {"GET", "/v2/rules/{id}/status", status_v2},
     {"PUT", "/rules/{id}/reset_state", reset_state},
     {NULL, NULL, NULL},

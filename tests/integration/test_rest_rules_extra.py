@@ -1,6 +1,7 @@
 """eKuiper's later rule endpoints against a real kuiperd: GET /rules/{id}/schema (output fields and
 positions of a running rule), GET /v2/rules/{id}/status (the status as JSON with keys in name
 order), PUT /rules/{id}/reset_state (eKuiper's checks and texts; no kuiperd source rewinds),
+GET /rules/{id}/scantables (the rows of the scan tables a rule joins),
 GET /rules/usage/cpu (off by default, per-rule CPU ms with basic.resourceProfileConfig.enable), and
 PATCH /configs taking metricsDumpConfig and ignoring unknown fields as eKuiper does."""
 import json
@@ -77,6 +78,41 @@ class ResetState(unittest.TestCase):
             self.assertEqual(k.request("PUT", "/rules/r1/reset_state", offset),
                              (400, {"error": 1000, "message": "rule r1 should be running when modify state"}))
             self.assertEqual(k.request("GET", "/rules/r1/reset_state")[0], 405)
+
+
+class ScanTables(unittest.TestCase):
+    def test_rows_of_the_scan_tables_a_rule_joins(self):
+        with Kuiperd() as k:
+            create_streams(self, k, 'CREATE STREAM ev (id BIGINT) WITH (DATASOURCE="t/ev")')
+            status, body = k.request("POST", "/tables", {
+                "sql": 'CREATE TABLE tb (id BIGINT, name STRING) WITH (DATASOURCE="t/tb", RETAIN_SIZE="2")'})
+            self.assertEqual(status, 201, body)
+            create_rule(self, k, rule(k, "scan", "SELECT ev.id, tb.name FROM ev INNER JOIN tb ON ev.id = tb.id"))
+            create_rule(self, k, rule(k, "plain", "SELECT id FROM ev"))
+            self.assertEqual(k.request("GET", "/rules/scan/scantables"),
+                             (400, {"error": 1000,
+                                    "message": "scan table error: unable to find tuples for the given scan table"}))
+            lis = Listener(k.mqtt_port)
+            try:
+                for i, name in ((1, "a"), (2, "b"), (3, "c")):
+                    lis.publish("t/tb", {"id": i, "name": name})
+            finally:
+                lis.close()
+            wait_for(lambda: k.request("GET", "/rules/scan/scantables")[0] == 200 and
+                     len(k.request("GET", "/rules/scan/scantables")[1]) == 2 and
+                     k.request("GET", "/rules/scan/scantables")[1][-1]["content"]["id"] == 3, what="table rows")
+            self.assertEqual(k.request("GET", "/rules/scan/scantables"),
+                             (200, [{"emitter": "tb", "content": {"id": 2, "name": "b"}},
+                                    {"emitter": "tb", "content": {"id": 3, "name": "c"}}]))
+            self.assertEqual(k.request("GET", "/rules/plain/scantables"),
+                             (400, {"error": 1000, "message": "scan table error: join node is not found for plain"}))
+            self.assertEqual(k.request("POST", "/rules/scan/stop")[0], 200)
+            self.assertEqual(k.request("GET", "/rules/scan/scantables"),
+                             (400, {"error": 1000, "message": "failed to get topology for rule scan: topology not "
+                                                              "initialized, rule may not have been started"}))
+            self.assertEqual(k.request("GET", "/rules/nope/scantables"),
+                             (404, {"error": 1002,
+                                    "message": "failed to get topology for rule nope: Rule nope is not found"}))
 
 
 class CpuUsage(unittest.TestCase):
