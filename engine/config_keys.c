@@ -33,6 +33,7 @@ const config_key config__keys[] = {
     {"basic.cfgStorageType", CK_STR, "file"},
     {"basic.gracefulShutdownTimeout", CK_DURATION, "10s"},
     {"basic.enablePrivateNet", CK_BOOL, "false"},
+    {"basic.resourceProfileConfig.enable", CK_BOOL, "false"},
     {"basic.allowExternalFileAccess", CK_BOOL, "false"},
     /* rule: default rule options */
     {"rule.qos", CK_INT, "0"},

@@ -204,6 +204,7 @@ static int start_engine(ek_app *app, servers *sv, ek_err *err)
     ek_plugins_load_all(app); /* before rules are restored; a bad plugin is logged, not fatal */
     if (ek_rules_new(app, NULL, &app->rules, err)) return err->code;
     if (ek_rest_restore_configs(app, err)) return err->code; /* PATCH /configs changes, before rules run */
+    ek_rules_cpu_profile(app->rules, ek_config_bool(app->config, "basic.resourceProfileConfig.enable"));
     if (ek_rules_start(app->rules, err)) return err->code;
     ek_provision_run(app, app->rules); /* data/init.json, data/rules/: a bad file is logged, not fatal */
     const char *ip = ek_config_str(app->config, "basic.restIp");

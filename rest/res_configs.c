@@ -1,5 +1,7 @@
 /* PATCH /configs (eKuiper's dynamic reload of basic settings: debug, consoleLog, fileLog, logLevel,
- * timezone) and GET /configs (kuiperd's addition: the settings in force).
+ * timezone) and GET /configs (kuiperd's addition: the settings in force). Like eKuiper, other fields
+ * of the body are ignored; metricsDumpConfig {"enable": bool} is accepted (type-checked) and has no
+ * effect, kuiperd having no metrics dump to files.
  *
  * A change is merged into one object kept in the store (namespace "configs", key "basic"), so it
  * survives a restart: kuiperd.c calls ek_rest_restore_configs before the rules start. The settings
@@ -72,9 +74,15 @@ static int check(const ek_value *body, ek_err *err)
         const ek_value *v = ek_object_val(body, i);
         size_t k = 0;
         while (k < NKEYS && strcmp(keys[k].key, key) != 0) k++;
-        if (k == NKEYS)
-            return ek_err_set(err, EK_EINVAL, "unknown setting \"%s\": debug, consoleLog, fileLog, logLevel and "
-                              "timezone can be changed at run time", key);
+        if (k == NKEYS) { /* eKuiper ignores the fields it does not reload; metricsDumpConfig is checked */
+            if (strcmp(key, "metricsDumpConfig") != 0) continue;
+            if (v->type != EK_T_OBJECT && v->type != EK_T_NULL)
+                return ek_err_set(err, EK_EINVAL, "metricsDumpConfig must be an object");
+            const ek_value *en = v->type == EK_T_OBJECT ? ek_object_get(v, "enable") : NULL;
+            if (en && en->type != EK_T_BOOL && en->type != EK_T_NULL)
+                return ek_err_set(err, EK_EINVAL, "metricsDumpConfig.enable must be true or false");
+            continue;
+        }
         if ((keys[k].type == K_BOOL && v->type != EK_T_BOOL) || (keys[k].type == K_STR && v->type != EK_T_STRING))
             return ek_err_set(err, EK_EINVAL, "%s must be %s", key, keys[k].type == K_BOOL ? "true or false" : "a string");
     }
@@ -140,8 +148,10 @@ static void patch_configs(rest_req *req, rest_resp *resp)
     ek_err err = {0};
     ek_value changes = stored(req->app);
     if (check(&body, &err) != 0) goto fail;
-    for (size_t i = 0; i < ek_object_len(&body); i++)
-        ek_object_set(&changes, ek_object_key(&body, i), ek_value_ref(ek_object_val(&body, i)));
+    for (size_t k = 0; k < NKEYS; k++) {
+        const ek_value *v = ek_object_get(&body, keys[k].key);
+        if (v) ek_object_set(&changes, keys[k].key, ek_value_ref(v));
+    }
     if (apply(req->app, &changes, &err) != 0) goto fail;
     if (req->app->store) {
         char *text = ek_json_encode_str(&changes, 0);

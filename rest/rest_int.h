@@ -83,6 +83,7 @@ extern const rest_route rest__routes_configs[];
 extern const rest_route rest__routes_async[];
 extern const rest_route rest__routes_data_v2[];
 extern const rest_route rest__routes_rule_tags[];
+extern const rest_route rest__routes_rules_extra[];
 
 /* Store namespace of the last data import's status (res_ruleset.c). */
 #define REST_NS_IMPORT "import_status"

@@ -23,6 +23,7 @@ static const rest_route *const tables[] = {
     rest__routes_configs,
     rest__routes_async,
     rest__routes_data_v2,
+    rest__routes_rules_extra,
     NULL,
 };
 

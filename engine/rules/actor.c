@@ -202,6 +202,7 @@ static bool run_turn(ek_rules *eng, rules__actor *a)
 {
     enum { TAKE = 16 };
     rules__mail got[TAKE];
+    int64_t cpu0 = rules__cpu_begin(eng);
     pthread_mutex_lock(&a->lock);
     for (int done = 0; done < BATCH_PER_TURN;) {
         size_t k = 0, len0 = a->len;
@@ -231,6 +232,7 @@ static bool run_turn(ek_rules *eng, rules__actor *a)
         if (turn_sinks.n) rules__sched_flush(eng, &turn_sinks);
         pthread_mutex_lock(&a->lock);
     }
+    rules__cpu_end(a, cpu0);  /* still scheduled: nobody frees a meanwhile */
     bool again = !a->closed && (a->len > 0 || a->tick_pending);
     if (!again) a->scheduled = false;
     pthread_cond_broadcast(&a->cond);

@@ -96,6 +96,19 @@ int ek_rules_rule_explain(ek_rules *r, const char *id, ek_value *out, ek_err *er
 /* The same in eKuiper's text form (what its REST API returns as text/plain): a string of one
  * {"op","info"} JSON object per line, each below the first indented by 2 * depth - 1 tabs. */
 int ek_rules_rule_explain_text(ek_rules *r, const char *id, ek_value *out, ek_err *err);
+/* The output schema of a running rule, as eKuiper answers GET /rules/{id}/schema: {field:
+ * {"hasIndex": true, "index": i}} in SELECT order ("*" and INVISIBLE fields left out).
+ * EK_ENOTFOUND for an unknown id, EK_EINVAL when the rule is not running (rule_schema.c). */
+int ek_rules_rule_schema(ek_rules *r, const char *id, ek_value *out, ek_err *err);
+/* basic.resourceProfileConfig.enable: whether workers measure each rule's CPU time (rule_cpu.c). */
+void ek_rules_cpu_profile(ek_rules *r, bool on);
+bool ek_rules_cpu_profiling(ek_rules *r);
+/* {rule id: CPU ms used in the last 30 seconds} for every running rule (0s until profiling is on). */
+void ek_rules_cpu_usage(ek_rules *r, ek_value *out);
+/* The rows of the scan tables a running rule joins, as eKuiper answers GET /rules/{id}/scantables:
+ * [{"emitter": table, "content": row}] (rule_scantables.c). EK_ENOTFOUND for an unknown id,
+ * EK_ESTATE when it is not running, EK_EINVAL ("scan table error: ...") without tables or rows. */
+int ek_rules_rule_scan_tables(ek_rules *r, const char *id, ek_value *out, ek_err *err);
 /* Whether a rule exists and is running. */
 bool ek_rules_rule_running(ek_rules *r, const char *id);
 

@@ -95,6 +95,8 @@ typedef struct rules__mail {
     ek_ack *ack;                /* one reference: the publisher's acknowledgement waits for it */
 } rules__mail;
 
+#define RULES_CPU_BUCKETS 7
+
 typedef struct rules__actor {
     pthread_mutex_t lock;
     pthread_cond_t cond;        /* space in the ring, or the actor went idle */
@@ -111,7 +113,15 @@ typedef struct rules__actor {
     struct rules__actor *next_ready;
     void (*handle)(struct rules__actor *a, rules__mail *m);   /* runs on a worker */
     void (*tick)(struct rules__actor *a, int64_t now);
+    /* rule_cpu.c: CPU ns spent in this actor per 5-second bucket, and each bucket's epoch. */
+    atomic_llong cpu_ns[RULES_CPU_BUCKETS];
+    atomic_llong cpu_epoch[RULES_CPU_BUCKETS];
 } rules__actor;
+
+/* rule_cpu.c: around a turn of actor a on a worker (run_turn): begin reads the thread's CPU clock
+ * when basic.resourceProfileConfig.enable (else -1), end adds the time spent to a's buckets. */
+int64_t rules__cpu_begin(ek_rules *r);
+void rules__cpu_end(rules__actor *a, int64_t t0);
 
 typedef struct rules__pool rules__pool;
 
@@ -418,6 +428,7 @@ struct ek_rules {
     struct ek_tz **old_tz;
     size_t nold_tz;
     bool started;
+    atomic_bool cpu_profile;    /* basic.resourceProfileConfig.enable: measure CPU per rule (rule_cpu.c) */
 };
 
 /* timer.c, the patrol: every basic.rulePatrolInterval, restarts rules that failed to start and whose
