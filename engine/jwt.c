@@ -59,6 +59,8 @@ static int json_part(const char *p, size_t len, ek_value *out)
     return rc ? -1 : 0;
 }
 
+static int fail(char *why, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 static int fail(char *why, size_t cap, const char *fmt, ...)
 {
     va_list ap;
