@@ -19,6 +19,8 @@ import time
 import unittest
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from broker_net_util import OP_BIN, WsRaw, broker_only, frame, kuiper_yaml, make_certs
 from connectors_util import Listener, Mosquitto
@@ -89,7 +91,7 @@ class Client:
     """A paho client over tcp, tls or websockets that waits for its CONNACK and collects messages
     and the reason codes of its disconnections."""
 
-    def __init__(self, port, transport="tcp", ca=None, cid="", v5=False, user=None, password=None):
+    def __init__(self, port, transport="tcp", ca=None, cid="", v5=False, user=None, password=None, expiry=None):
         self.q = queue.Queue()
         self.disconnects = []
         self.rc = None
@@ -111,7 +113,12 @@ class Client:
         self.c.on_connect = on_connect
         self.c.on_disconnect = lambda cl, u, rc, p=None: self.disconnects.append(getattr(rc, "value", rc))
         self.c.on_message = lambda cl, u, m: self.q.put((m.topic, m.payload))
-        self.c.connect("127.0.0.1", port, 30)
+        if expiry is not None:  # MQTT 5, a session kept for expiry seconds
+            props = Properties(PacketTypes.CONNECT)
+            props.SessionExpiryInterval = expiry
+            self.c.connect("127.0.0.1", port, 30, clean_start=False, properties=props)
+        else:
+            self.c.connect("127.0.0.1", port, 30)
         self.c.loop_start()
         assert answered.wait(10), "no CONNACK on port %d over %s" % (port, transport)
 
@@ -145,6 +152,9 @@ BROKER = """broker:
     - {bind: 127.0.0.1, port: %(tls)d, tls: %(tlscfg)s}
     - {bind: 127.0.0.1, port: %(ws)d, websocket: true}
     - {bind: 127.0.0.1, port: %(wss)d, websocket: true, tls: %(tlscfg)s}
+  autoSubscribe:
+    - {topic: "users/${username}/inbox", qos: 1}
+    - {topic: "hosts/${host}/${clientid}", qos: 1}
   users:
     - {username: carol, passwordPbkdf2: "%(hash)s"}
   rewrite:
@@ -286,6 +296,40 @@ class Combined(unittest.TestCase):
             first = sub.q.get(timeout=5)
             self.assertEqual(first, ("home/carol/" + transport, transport.encode()))
         self.assertEqual(sub.drain(0.3), [], "nothing reached home/bob")
+
+    def test_auto_subscribe_after_password_check(self):
+        """autoSubscribe runs when the asynchronous password check accepts the client, with its
+        user name, address and client id, over TLS and WebSocket alike."""
+        pub = self.client(self.k.mqtt_port, cid="auto-pub")
+        for port, transport in ((self.tls, "tls"), (self.ws, "ws"), (self.wss, "wss")):
+            cid = "auto-" + transport
+            carol = self.client(port, transport, cid=cid, user="carol", password=CAROL_PW)
+            wait_for(lambda: [r for r in self.clients(cid) if r["subscriptions_cnt"] == 2], timeout=5,
+                     what="the two auto-subscriptions of " + cid)
+            pub.c.publish("users/carol/inbox", transport.encode(), qos=1).wait_for_publish(5)
+            pub.c.publish("hosts/127.0.0.1/" + cid, b"host", qos=1).wait_for_publish(5)
+            self.assertEqual(sorted([carol.q.get(timeout=5), carol.q.get(timeout=5)]),
+                             sorted([("users/carol/inbox", transport.encode()), ("hosts/127.0.0.1/" + cid, b"host")]))
+            carol.close()
+
+    def test_takeover_across_transports(self):
+        """A client id taken over from TLS by WebSocket (and back) keeps its persistent session:
+        the old connection gets DISCONNECT 0x8E, queued messages reach the new one."""
+        first = Client(self.tls, "tls", ca=self.ca, cid="roam", v5=True, expiry=60)
+        self.addCleanup(first.close)
+        first.subscribe("roam/#", 1)
+        second = self.client(self.ws, "ws", cid="roam", v5=True, expiry=60)
+        wait_for(lambda: first.disconnects, timeout=5, what="the TLS connection taken over")
+        self.assertEqual(first.disconnects[0], 0x8E, "DISCONNECT Session taken over")
+        pub = self.client(self.k.mqtt_port, cid="roam-pub")
+        pub.c.publish("roam/1", b"to-ws", qos=1).wait_for_publish(5)
+        self.assertEqual(second.q.get(timeout=5), ("roam/1", b"to-ws"), "the subscription moved with the session")
+        third = self.client(self.tls, "tls", cid="roam", v5=True, expiry=0)
+        wait_for(lambda: second.disconnects, timeout=5, what="the WebSocket connection taken over")
+        self.assertEqual(second.disconnects[0], 0x8E)
+        pub.c.publish("roam/2", b"to-tls", qos=1).wait_for_publish(5)
+        self.assertEqual(third.q.get(timeout=5), ("roam/2", b"to-tls"))
+        self.assertEqual([r["transport"] for r in self.clients("roam")], ["tls"])
 
     def clients(self, cid):
         st, out = self.k.request("GET", "/broker/clients?clientid=" + cid)
