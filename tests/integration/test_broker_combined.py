@@ -29,6 +29,9 @@ from test_broker_raw import connect_pkt, pkt
 from test_broker_userdb import pbkdf2
 
 CAROL_PW = "carol-secret"
+# A user whose PBKDF2 hash takes a good part of a second to check (2,000,000 iterations): a window in which to act on a client
+# whose CONNECT waits for its password check.
+SLOW_PW = "slow-secret"
 
 
 def s(x):
@@ -145,7 +148,7 @@ class Client:
 BROKER = """broker:
   sysInterval: 0
   allowAnonymous: true
-  connectTimeout: 5
+  connectTimeout: 20
   sharedSubscriptionStrategy: round_robin
   listeners:
     - {bind: 127.0.0.1, port: %(tcp)d}
@@ -157,6 +160,7 @@ BROKER = """broker:
     - {topic: "hosts/${host}/${clientid}", qos: 1}
   users:
     - {username: carol, passwordPbkdf2: "%(hash)s"}
+    - {username: slow, passwordPbkdf2: "%(slowhash)s"}
   rewrite:
     - {action: publish, source: "dev/#", re: "^dev/(.+)$", dest: "home/$1"}
   acl:
@@ -177,7 +181,8 @@ class Combined(unittest.TestCase):
         cls.tls, cls.ws, cls.wss = free_port(), free_port(), free_port()
         text = BROKER % {"tcp": cls.k.mqtt_port, "tls": cls.tls, "ws": cls.ws, "wss": cls.wss,
                          "tlscfg": "{certfile: %s, keyfile: %s}" % (cls.certs["server.crt"], cls.certs["server.key"]),
-                         "hash": pbkdf2(CAROL_PW, iterations=20000)}
+                         "hash": pbkdf2(CAROL_PW, iterations=20000),
+                         "slowhash": pbkdf2(SLOW_PW, iterations=2000000)}
         with open(os.path.join(cls.k.etc, "kuiper.yaml"), "w") as f:
             f.write(kuiper_yaml(text))
         cls.k.start()
@@ -367,6 +372,23 @@ class Combined(unittest.TestCase):
         self.assertEqual(c.disconnects[0], 0x98)
         # Others on the same listener are unaffected.
         self.assertEqual(self.client(self.ws, "ws", cid="not-banned").rc, 0)
+
+    def test_ban_added_during_password_check(self):
+        """A ban added while a client's CONNECT waits for its password check applies when the check
+        ends: CONNACK 5 (not authorized), not an accepted client that the ban never kicks."""
+        for kind, cid, v, code in (("clientid", "ban-pending", 4, 5), ("username", "ban-pending-u", 5, 0x8A)):
+            who = cid if kind == "clientid" else "slow"
+            sock = tls_socket(self.tls, self.ca)
+            self.addCleanup(sock.close)
+            sock.settimeout(30)
+            sock.sendall(connect_user(cid, "slow", SLOW_PW, v))
+            time.sleep(0.1)  # the broker has the CONNECT; its check takes longer
+            st, out = self.k.request("POST", "/broker/banned", {"as": kind, "who": who})
+            self.assertEqual(st, 201, out)
+            self.addCleanup(self.k.request, "DELETE", "/broker/banned/%s/%s" % (kind, who))
+            t, body = PacketReader(lambda: sock.recv(65536)).packet()
+            self.assertEqual((t, body[1]), (2, code), "banned while its password was checked (%s)" % kind)
+            self.assertEqual(self.clients(cid), [], "no session for the banned client")
 
     def test_management_lists_transport_and_peer(self):
         listed = {}
