@@ -4,8 +4,10 @@ group under a strategy; a PBKDF2 user of the configuration logging in over TLS a
 with SUBSCRIBE and PUBLISH sent in the same TLS record / WebSocket frame as the CONNECT (they wait
 for the asynchronous password check, then run); the ACL's %u on a topic the rewrite rules changed;
 kicking WebSocket and TLS clients over REST; a banned client id over WebSocket; the management
-listing of a WebSocket client; maxMessageRate for a WebSocket client; a $delayed message going out
-through a bridge forward rule. Real clients (paho-mqtt, Mosquitto) and raw sockets; every wait is
+listing of the transport and peer of each client; auto-subscribe after the password check; a
+session taken over across transports; a ban added while a client's password is being checked;
+maxMessageRate for a WebSocket client; a $delayed message going out through a bridge forward rule.
+Real clients (paho-mqtt, Mosquitto) and raw sockets; every wait is
 bounded."""
 import os
 import queue
@@ -29,8 +31,8 @@ from test_broker_raw import connect_pkt, pkt
 from test_broker_userdb import pbkdf2
 
 CAROL_PW = "carol-secret"
-# A user whose PBKDF2 hash takes a good part of a second to check (2,000,000 iterations): a window in which to act on a client
-# whose CONNECT waits for its password check.
+# A user whose PBKDF2 hash takes a good part of a second to check (2,000,000 iterations): a window
+# in which to act on a client whose CONNECT waits for its password check.
 SLOW_PW = "slow-secret"
 
 
