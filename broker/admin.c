@@ -92,13 +92,15 @@ static ek_value when(int64_t ms)
 static ek_value client_row(ek_broker *b, const broker__session *s)
 {
     const broker__conn *c = s->conn;
-    ek_value o = ek_object_new(20);
+    ek_value o = ek_object_new(21);
     ek_object_set(&o, "clientid", ek_string(s->id));
     ek_object_set(&o, "username", s->username ? ek_string(s->username) : ek_null());
     const char *colon = c ? strrchr(c->peer, ':') : NULL;
     ek_object_set(&o, "ip_address", colon ? ek_string_n(c->peer, (size_t)(colon - c->peer)) : ek_null());
     ek_object_set(&o, "port", colon ? ek_int(atoi(colon + 1)) : ek_null());
     ek_object_set(&o, "proto_ver", ek_int(s->version));
+    const char *tp = c ? (c->ws ? (c->tls ? "wss" : "ws") : (c->tls ? "tls" : "tcp")) : NULL;
+    ek_object_set(&o, "transport", tp ? ek_string(tp) : ek_null());
     ek_object_set(&o, "keepalive", c ? ek_int(c->keep_alive) : ek_null());
     ek_object_set(&o, "connected", ek_bool(c != NULL));
     ek_object_set(&o, "connected_at", c ? when(c->connected_at) : ek_null());

@@ -2,7 +2,8 @@
  * on the reactor, a flood of CONNECTs with wrong passwords would stall every connected client. So
  * auth.c hands each PBKDF2 verification to this one worker thread and the connection waits, not
  * reading (packets a client pipelines after CONNECT stay in the socket and in c->in), until the
- * worker posts the answer back through the reactor's post queue.
+ * worker posts the answer back through the reactor's post queue. Bans are looked up again when
+ * the answer comes, since one may have been added while the client waited.
  *
  * Ownership: a job belongs to the queue, then to the worker, then to the posted callback, which
  * frees it. job->conn is read and written only on the reactor thread; a connection that closes
@@ -64,6 +65,13 @@ static void done(ek_broker *b, void *arg)
     c->auth_connect = NULL;
     int rc = broker__pkt_decode(buf, c->auth_connect_len, 0, &p); /* decoded once already */
     c->authed = true;
+    /* A ban added while the password was checked did not close this connection (it was not
+     * active yet, banned.c), so the ban list is read again before the client is let in. */
+    if (!rc) {
+        char *cid = ek_strndup((const char *)p.client_id.p, p.client_id.len);
+        if (broker__banned(c, cid, &p)) rc = RC_BANNED;
+        ek_free(cid);
+    }
     if (!rc) rc = broker__connect_accept(c, &p);
     ek_free(buf);
     if (rc) broker__conn_close(c, (uint8_t)rc);
