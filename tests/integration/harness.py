@@ -110,16 +110,29 @@ class Kuiperd:
         raise RuntimeError("kuiperd did not answer within %ss:\n%s" % (timeout, self.output()))
 
     def stop(self, sig=signal.SIGTERM, timeout=15):
-        """Stops kuiperd and returns its exit status."""
+        """Stops kuiperd and returns its exit status. Fails when kuiperd printed a sanitizer report
+        (make test-asan): a leak or an error found at any time, shutdown included, fails the test."""
         if not self.proc or self.proc.poll() is not None:
+            self.check_sanitizer()
             return self.proc.returncode if self.proc else None
         self.proc.send_signal(sig)
         try:
-            return self.proc.wait(timeout)
+            rc = self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
             raise RuntimeError("kuiperd did not stop within %ss after signal %s" % (timeout, sig))
+        self.check_sanitizer()
+        return rc
+
+    SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
+    def check_sanitizer(self):
+        out = self.output()
+        for mark in self.SANITIZER_MARKS:
+            at = out.find(mark)
+            if at >= 0:
+                raise AssertionError("kuiperd reported a sanitizer error:\n%s" % out[max(0, at - 200):at + 6000])
 
     def kill9(self):
         self.proc.kill()
