@@ -1,29 +1,54 @@
 /* The memory source and sink and the bus between them (see memory.h): rule A's memory action
  * publishes its result values on a topic, and every stream of TYPE "memory" whose DATASOURCE
  * filter matches receives them as already-structured rows, with no encoding on the way, which is
- * how eKuiper chains rules into pipelines. Invariant: subscribers are only added and removed under
- * the write lock, and publishers hold the read lock while calling back, so unsubscribe returning
- * means no callback is running or will run. */
+ * how eKuiper chains rules into pipelines.
+ *
+ * Locking. A callback may wait for a long time: a memory source hands the message to a rule's
+ * mailbox and, when that mailbox is full, the publisher waits for room (back-pressure, nothing is
+ * dropped). The rule worker that makes room may itself have to publish first (its memory sink, on
+ * its own thread or on the sink pool it waits for). So no thread ever calls back, and so never
+ * waits for room, while holding a bus lock:
+ * - The subscribers are an immutable, reference-counted array (`cur`). Subscribe and unsubscribe
+ *   build a new array and swap it in under `bus_lock`; a publisher holds `bus_lock` only to take a
+ *   reference to the current array, then delivers with no lock held, in subscription order, and
+ *   drops its reference (the last holder of an array frees it and the subscribers only it held).
+ * - Unsubscribe returning still means the callback is not running and will not run again: each
+ *   subscriber counts its deliveries in flight; a publisher raises the count and then checks the
+ *   `gone` flag, unsubscribe sets `gone` and then waits (on `flight_done`) for the count to reach
+ *   zero. Both are sequentially consistent atomics, so either the publisher sees `gone` and skips,
+ *   or unsubscribe sees the delivery and waits for it. It waits only for deliveries to the
+ *   subscriber it removes, never for the bus, so a publisher waiting for room blocks no other
+ *   publisher, subscriber or unsubscriber. A callback must not unsubscribe itself.
+ * - One publisher's messages reach each subscriber in the order published; messages published at
+ *   once by several threads have no order between them (as before). */
 #include "connectors/memory.h"
 #include "engine/mem.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 
 typedef struct msub {
+    atomic_int refs;      /* one per subscriber array holding it */
+    atomic_int inflight;  /* deliveries running now */
+    atomic_bool gone;     /* unsubscribed: no new delivery starts */
     long id;
     char *filter;
     ek_memory_fn fn;
     void *arg;
 } msub;
 
-/* Writers (subscribe, unsubscribe) go first: publishers that never pause must not starve a rule
- * stop. Safe because no callback publishes back into the bus while holding the read lock (a rule
- * fed from memory queues the message; its sink publishes later, from another actor). */
-static pthread_rwlock_t bus_lock = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
-static msub *subs;
-static size_t nsubs, subs_cap;
+typedef struct msubs {
+    atomic_int refs;      /* `cur` holds one, each publisher delivering from it one */
+    size_t n;
+    msub *v[];
+} msubs;
+
+static pthread_mutex_t bus_lock = PTHREAD_MUTEX_INITIALIZER;  /* guards cur and next_id */
+static msubs *cur;
 static long next_id = 1;
+static pthread_mutex_t flight_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t flight_done = PTHREAD_COND_INITIALIZER;  /* a removed subscriber's last delivery ended */
 
 bool ek_memory_topic_match(const char *filter, const char *topic)
 {
@@ -41,42 +66,98 @@ bool ek_memory_topic_match(const char *filter, const char *topic)
     }
 }
 
+static void sub_unref(msub *s)
+{
+    if (atomic_fetch_sub(&s->refs, 1) != 1) return;
+    ek_free(s->filter);
+    ek_free(s);
+}
+
+static void subs_unref(msubs *a)
+{
+    if (!a || atomic_fetch_sub(&a->refs, 1) != 1) return;
+    for (size_t i = 0; i < a->n; i++) sub_unref(a->v[i]);
+    ek_free(a);
+}
+
+/* A new array of the current subscribers without `drop` (may be NULL) and with `add` (may be
+ * NULL); NULL when empty. Caller holds bus_lock. */
+static msubs *subs_copy(msub *drop, msub *add)
+{
+    size_t n = 0, have = cur ? cur->n : 0;
+    msubs *a = ek_malloc(sizeof *a + (have + 1) * sizeof a->v[0]);
+    for (size_t i = 0; i < have; i++)
+        if (cur->v[i] != drop) a->v[n++] = cur->v[i];
+    if (add) a->v[n++] = add;
+    if (n == 0) {
+        ek_free(a);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) atomic_fetch_add(&a->v[i]->refs, 1);
+    atomic_init(&a->refs, 1);
+    a->n = n;
+    return a;
+}
+
 long ek_memory_subscribe(const char *filter, ek_memory_fn fn, void *arg)
 {
-    pthread_rwlock_wrlock(&bus_lock);
-    if (nsubs == subs_cap) {
-        subs_cap = subs_cap ? subs_cap * 2 : 16;
-        subs = ek_realloc(subs, subs_cap * sizeof *subs);
-    }
-    long id = next_id++;
-    subs[nsubs++] = (msub){id, ek_strdup(filter), fn, arg};
-    pthread_rwlock_unlock(&bus_lock);
+    msub *s = ek_calloc(1, sizeof *s);
+    atomic_init(&s->refs, 0);
+    atomic_init(&s->inflight, 0);
+    atomic_init(&s->gone, false);
+    s->filter = ek_strdup(filter);
+    s->fn = fn;
+    s->arg = arg;
+    pthread_mutex_lock(&bus_lock);
+    s->id = next_id++;
+    long id = s->id;
+    msubs *old = cur;
+    cur = subs_copy(NULL, s);
+    pthread_mutex_unlock(&bus_lock);
+    subs_unref(old);
     return id;
 }
 
 void ek_memory_unsubscribe(long id)
 {
-    pthread_rwlock_wrlock(&bus_lock);
-    for (size_t i = 0; i < nsubs; i++) {
-        if (subs[i].id != id) continue;
-        ek_free(subs[i].filter);
-        subs[i] = subs[--nsubs];
-        break;
+    pthread_mutex_lock(&bus_lock);
+    msub *s = NULL;
+    for (size_t i = 0; cur && i < cur->n && !s; i++)
+        if (cur->v[i]->id == id) s = cur->v[i];
+    if (!s) {
+        pthread_mutex_unlock(&bus_lock);
+        return;
     }
-    if (nsubs == 0) {
-        ek_free(subs);
-        subs = NULL;
-        subs_cap = 0;
-    }
-    pthread_rwlock_unlock(&bus_lock);
+    msubs *old = cur;
+    cur = subs_copy(s, NULL);
+    atomic_store(&s->gone, true);
+    pthread_mutex_unlock(&bus_lock);
+    /* s stays allocated while old is referenced, and old until we drop it below. */
+    pthread_mutex_lock(&flight_lock);
+    while (atomic_load(&s->inflight) > 0) pthread_cond_wait(&flight_done, &flight_lock);
+    pthread_mutex_unlock(&flight_lock);
+    subs_unref(old);
 }
 
 void ek_memory_publish(const char *topic, const ek_value *msg)
 {
-    pthread_rwlock_rdlock(&bus_lock);
-    for (size_t i = 0; i < nsubs; i++)
-        if (ek_memory_topic_match(subs[i].filter, topic)) subs[i].fn(subs[i].arg, topic, msg);
-    pthread_rwlock_unlock(&bus_lock);
+    pthread_mutex_lock(&bus_lock);
+    msubs *a = cur;
+    if (a) atomic_fetch_add_explicit(&a->refs, 1, memory_order_relaxed);  /* cur's own ref keeps it alive */
+    pthread_mutex_unlock(&bus_lock);
+    if (!a) return;
+    for (size_t i = 0; i < a->n; i++) {
+        msub *s = a->v[i];
+        if (!ek_memory_topic_match(s->filter, topic)) continue;
+        atomic_fetch_add(&s->inflight, 1);
+        if (!atomic_load(&s->gone)) s->fn(s->arg, topic, msg);
+        if (atomic_fetch_sub(&s->inflight, 1) == 1 && atomic_load(&s->gone)) {
+            pthread_mutex_lock(&flight_lock);  /* so the wake-up cannot fall between check and wait */
+            pthread_cond_broadcast(&flight_done);
+            pthread_mutex_unlock(&flight_lock);
+        }
+    }
+    subs_unref(a);
 }
 
 /* ------------------------------------------------------------------ source */

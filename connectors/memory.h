@@ -2,8 +2,11 @@
  * topic-based publish/subscribe of ek_values that never leave the process and are never encoded.
  * Filters use MQTT wildcards: `+` matches one level, a trailing `#` any number of levels.
  * The bus is a process-wide registry (like the connector registry): safe from any thread.
- * Callbacks run on the publisher's thread; after ek_memory_unsubscribe returns, the callback is
- * never called again. Tests and benchmarks use these functions to feed and read rules directly. */
+ * Callbacks run on the publisher's thread with no bus lock held, so a callback may wait (for room
+ * in a full mailbox) without holding up other publishers, subscribe or unsubscribe. After
+ * ek_memory_unsubscribe returns, the callback is not running and is never called again (it waits
+ * for a call in progress, so a callback must not unsubscribe itself). Tests and benchmarks use
+ * these functions to feed and read rules directly. */
 #ifndef EK_CONNECTORS_MEMORY_H
 #define EK_CONNECTORS_MEMORY_H
 
