@@ -83,6 +83,19 @@ static int collect_keys(join_st *js, const ek_expr *e, size_t j, const ek_source
     return 0;
 }
 
+static void join_close(void *st)
+{
+    join_st *js = st;
+    for (size_t j = 0; js->keys && j < js->run->nsrc; j++) {
+        for (size_t k = 0; k < js->nkeys[j]; k++) ek_cexpr_free(js->keys[j][k].val);
+        ek_free(js->keys[j]);
+    }
+    ek_free(js->keys);
+    ek_free(js->nkeys);
+    js->keys = NULL;
+    js->nkeys = NULL;
+}
+
 static int join_open(void *st, rules__run *run, ek_err *err)
 {
     join_st *js = st;
@@ -95,24 +108,17 @@ static int join_open(void *st, rules__run *run, ek_err *err)
         const ek_source_ops *ops = ek_connector_source(type ? type : "mqtt");
         if (!kind || strcasecmp(kind, "lookup") != 0 || !ops || !ops->lookup) continue;
         int rc = collect_keys(js, src->on, j, src, err);
-        if (rc) return rc;
-        if (js->nkeys[j] == 0)
-            return ek_err_set(err, EK_EPLAN, "join with lookup table %s needs at least one equi-join predicate (%s.col = ...)",
-                              src->name, src->alias ? src->alias : src->name);
+        if (!rc && js->nkeys[j] == 0)
+            rc = ek_err_set(err, EK_EPLAN, "join with lookup table %s needs at least one equi-join predicate (%s.col = ...)",
+                            src->name, src->alias ? src->alias : src->name);
+        if (rc) { /* a node whose open fails is not closed: free what was collected */
+            join_close(js);
+            return rc;
+        }
     }
     return 0;
 }
 
-static void join_close(void *st)
-{
-    join_st *js = st;
-    for (size_t j = 0; js->keys && j < js->run->nsrc; j++) {
-        for (size_t k = 0; k < js->nkeys[j]; k++) ek_cexpr_free(js->keys[j][k].val);
-        ek_free(js->keys[j]);
-    }
-    ek_free(js->keys);
-    ek_free(js->nkeys);
-}
 
 static int source_of(const rules__run *run, const ek_row *row)
 {
