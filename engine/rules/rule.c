@@ -656,8 +656,14 @@ static int want_int(const ek_value *opts, const char *key, int64_t *out, ek_err 
 {
     const ek_value *v = ek_object_get(opts, key);
     if (!v || v->type == EK_T_NULL) return 0;
+    if (v->type == EK_T_INT) {
+        *out = v->i;
+        return 0;
+    }
     double d;
-    if (ek_value_as_double(v, &d) && d == (double)(int64_t)d) {
+    /* In range before the cast: converting 1e300 or NaN to int64_t is undefined (fuzz_rule_run). */
+    if (ek_value_as_double(v, &d) && d >= -9223372036854775808.0 && d < 9223372036854775808.0 &&
+        d == (double)(int64_t)d) {
         *out = (int64_t)d;
         return 0;
     }

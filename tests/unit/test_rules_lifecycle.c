@@ -100,6 +100,24 @@ static void test_bad_data(void)
     fx_close(&f, false);
 }
 
+/* An option beyond int64_t (or not a number) is refused with a message, not converted (a cast of
+ * 1e300 to int64_t is undefined behaviour: UBSan, found by fuzz_rule_run). */
+static void test_option_out_of_range(void)
+{
+    fx f;
+    fx_open(&f, NULL);
+    fx_stream(&f, "CREATE STREAM big (id BIGINT) WITH (TYPE=\"memory\", DATASOURCE=\"in/big\")");
+    ek_err err = {0};
+    CU_ASSERT_NOT_EQUAL(fx_rule(&f, "huge", "SELECT id FROM big", "{\"bufferLength\":1e300}", &err), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "options.bufferLength: expected an integer"));
+    err = (ek_err){0};
+    CU_ASSERT_NOT_EQUAL(fx_rule(&f, "tiny", "SELECT id FROM big", "{\"checkpointInterval\":-1e19}", &err), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "expected an integer"));
+    err = (ek_err){0};
+    CU_ASSERT_EQUAL(fx_rule(&f, "ok", "SELECT id FROM big", "{\"bufferLength\":2048}", &err), 0);
+    fx_close(&f, false);
+}
+
 static void test_pipeline_single_and_table(void)
 {
     fx f;
@@ -298,6 +316,7 @@ void ek_register_tests(void)
         {"catalog and rules survive a restart", test_restart_keeps_catalog_and_rules},
         {"update keeps the old version on failure; drop rules", test_update_and_drop_rules},
         {"bad data is counted; sendError", test_bad_data},
+        {"integer options beyond int64_t are refused", test_option_out_of_range},
         {"memory pipelines, sendSingle, scan table join", test_pipeline_single_and_table},
         {"memory lookup table join", test_lookup_table},
         {"graph rules", test_graph_rule},
