@@ -540,11 +540,7 @@ static void *bridge_main(void *arg)
         int64_t wait = 1000;
         if (!br->connected && !br->connecting && br->next_try_ms - now < wait) wait = br->next_try_ms - now;
         if (wait < 1) wait = 1;
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += wait / 1000;
-        ts.tv_nsec += (wait % 1000) * 1000000;
-        if (ts.tv_nsec >= 1000000000) ts.tv_sec++, ts.tv_nsec -= 1000000000;
+        struct timespec ts = ek_deadline_in(CLOCK_REALTIME, wait);
         pthread_cond_timedwait(&br->cv, &br->mu, &ts);
     }
     pthread_mutex_unlock(&br->mu);

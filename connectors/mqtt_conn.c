@@ -382,11 +382,7 @@ static void *upkeep(void *arg)
         }
         int64_t wait = up || c->connecting ? 1000 : c->next_try_ms - now;
         if (wait < 1) wait = 1;
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += wait / 1000;
-        ts.tv_nsec += (wait % 1000) * 1000000;
-        if (ts.tv_nsec >= 1000000000) ts.tv_sec++, ts.tv_nsec -= 1000000000;
+        struct timespec ts = ek_deadline_in(CLOCK_REALTIME, wait);
         pthread_cond_timedwait(&c->cv, &c->smu, &ts);
     }
     pthread_mutex_unlock(&c->smu);
@@ -644,11 +640,7 @@ static void on_pub_fail5(void *ctx, MQTTAsync_failureData5 *r) { pub_finish(ctx,
  * MQTTASYNC_FAILURE on timeout (as MQTTAsync_waitForCompletion answered). */
 static int pub_wait_for(pub_wait *w, int ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000;
-    if (ts.tv_nsec >= 1000000000) ts.tv_sec++, ts.tv_nsec -= 1000000000;
+    struct timespec ts = ek_deadline_in(CLOCK_REALTIME, ms);
     pthread_mutex_lock(&w->mu);
     int rc = 0;
     while (!w->done && rc == 0) rc = pthread_cond_timedwait(&w->cv, &w->mu, &ts);

@@ -8,6 +8,7 @@
 #include "engine/store.h"
 
 #include <stdint.h>
+#include <time.h>
 
 struct ek_broker;
 struct ek_rules;
@@ -26,5 +27,8 @@ typedef struct ek_app {
 /* Wall-clock milliseconds since the epoch, and a monotonic clock in ms for measuring intervals. */
 int64_t ek_now_ms(void);
 int64_t ek_mono_ms(void);
+/* The time on clock (CLOCK_REALTIME, or CLOCK_MONOTONIC for a condition variable set to it) ms
+ * from now: the deadline to hand pthread_cond_timedwait. */
+struct timespec ek_deadline_in(clockid_t clock, int64_t ms);
 
 #endif

@@ -110,20 +110,6 @@ void ek_rules_fire_timers(ek_rules *r)
     pthread_mutex_unlock(&t->lock);
 }
 
-/* The CLOCK_MONOTONIC time ms from now, for pthread_cond_timedwait. */
-static struct timespec deadline_in(int64_t ms)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    return ts;
-}
-
 static void *timer_main(void *arg)
 {
     ek_rules *r = arg;
@@ -135,7 +121,7 @@ static void *timer_main(void *arg)
         int64_t wait_ms = next == INT64_MAX ? 1000 : next - now;
         if (wait_ms > 1000) wait_ms = 1000;  /* re-read a clock that may have jumped */
         if (wait_ms <= 0) continue;
-        struct timespec ts = deadline_in(wait_ms);
+        struct timespec ts = ek_deadline_in(CLOCK_MONOTONIC, wait_ms);
         pthread_cond_timedwait(&t->cond, &t->lock, &ts);
     }
     pthread_mutex_unlock(&t->lock);
@@ -187,7 +173,7 @@ static void *patrol_main(void *arg)
     int64_t wait_ms = p->interval_ms;
     pthread_mutex_lock(&p->lock);
     while (!p->stopping) {
-        struct timespec ts = deadline_in(wait_ms);
+        struct timespec ts = ek_deadline_in(CLOCK_MONOTONIC, wait_ms);
         pthread_cond_timedwait(&p->cond, &p->lock, &ts);
         if (p->stopping) break;
         pthread_mutex_unlock(&p->lock);
