@@ -7,6 +7,7 @@
 #include "engine/config.h"
 #include "engine/store.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -30,5 +31,8 @@ int64_t ek_mono_ms(void);
 /* The time on clock (CLOCK_REALTIME, or CLOCK_MONOTONIC for a condition variable set to it) ms
  * from now: the deadline to hand pthread_cond_timedwait. */
 struct timespec ek_deadline_in(clockid_t clock, int64_t ms);
+/* Initialises a condition variable whose timed waits use CLOCK_MONOTONIC (immune to wall-clock
+ * jumps): wait on it until ek_deadline_in(CLOCK_MONOTONIC, ms). */
+void ek_cond_init_monotonic(pthread_cond_t *cv);
 
 #endif

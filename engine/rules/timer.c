@@ -27,22 +27,12 @@ typedef struct rules__timer {
     pthread_t thread;
 } rules__timer;
 
-/* A condition variable whose timed waits use CLOCK_MONOTONIC (immune to wall-clock jumps). */
-static void mono_cond_init(pthread_cond_t *c)
-{
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(c, &ca);
-    pthread_condattr_destroy(&ca);
-}
-
 static rules__timer *timer_of(ek_rules *r)
 {
     if (!r->timer) {
         rules__timer *t = ek_calloc(1, sizeof *t);
         pthread_mutex_init(&t->lock, NULL);
-        mono_cond_init(&t->cond);
+        ek_cond_init_monotonic(&t->cond);
         r->timer = t;
     }
     return r->timer;
@@ -192,7 +182,7 @@ int rules__patrol_start(ek_rules *r, ek_err *err)
 {
     rules__patrol *p = ek_calloc(1, sizeof *p);
     pthread_mutex_init(&p->lock, NULL);
-    mono_cond_init(&p->cond);
+    ek_cond_init_monotonic(&p->cond);
     p->interval_ms = ek_config_duration_ms(r->app->config, "basic.rulePatrolInterval");
     if (p->interval_ms <= 0) p->interval_ms = 10000;
     r->patrol = p;
