@@ -20,12 +20,9 @@
 #   --table FILE         print the table of a results file kept with --out, and run nothing
 set -u
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$here/.." && pwd)
-# shellcheck source=tests/conformance/brokers.sh
-. "$root/tests/conformance/brokers.sh"
+# shellcheck source=bench/bench_lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
 
-kuiperd=${KUIPERD:-$root/build/bin/kuiperd}
 loadgen=
 twice=0
 runs=3
@@ -127,13 +124,7 @@ out=${out:-$work/results.txt}
 : >"$out"
 # The idle scenario needs a file descriptor per connection in each broker and in the generator.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do ek_stop "$p"; done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_stop_pids_at_exit
 
 label_a=kuiperd
 [ $twice -eq 1 ] && label_a=mosquitto-A

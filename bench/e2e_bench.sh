@@ -27,12 +27,9 @@
 #   --out FILE          keep every RESULT line there (default: in the work directory)
 set -u
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$here/.." && pwd)
-# shellcheck source=tests/conformance/brokers.sh
-. "$root/tests/conformance/brokers.sh"
+# shellcheck source=bench/bench_lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
 
-kuiperd=${KUIPERD:-$root/build/bin/kuiperd}
 loadgen=$root/build/bench/mqtt_loadgen
 cases="broker 1 300 10000 1q"
 duration=5
@@ -60,13 +57,7 @@ done
 work=$(mktemp -d /tmp/e2e-bench.XXXXXX)
 out=${out:-$work/results.txt}
 : >"$out"
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do ek_stop "$p"; done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_stop_pids_at_exit
 
 echo "e2e bench: kuiperd rules vs mosquitto ($(/usr/sbin/mosquitto -h 2>/dev/null | head -1 | awk '{print $3}')), $pubs devices," \
 	"${duration}s per run; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -6,11 +6,8 @@
 #
 # Usage: bench/idle_rss.sh [--kuiperd PATH] [--wait S]   (default: $KUIPERD or build/bin/kuiperd, 3 s)
 set -u
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$here/.." && pwd)
-# shellcheck source=tests/conformance/brokers.sh
-. "$root/tests/conformance/brokers.sh"
-kuiperd=${KUIPERD:-$root/build/bin/kuiperd}
+# shellcheck source=bench/bench_lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
 wait_s=3
 while [ $# -gt 0 ]; do
 	case $1 in

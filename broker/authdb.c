@@ -5,6 +5,7 @@
  * (the calls are rare next to messages: a CONNECT, a REST request). Expired bans are ignored when
  * checked and deleted when listed. */
 #include "broker/authdb.h"
+#include "broker/sqlite_open.h"
 #include "engine/codec_json.h"
 #include "engine/mem.h"
 
@@ -30,16 +31,9 @@ int ek_authdb_open(const char *data_dir, ek_authdb **out, ek_err *err)
 {
     char *path = ek_asprintf("%s/broker_auth.db", data_dir);
     sqlite3 *db = NULL;
-    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
-    if (rc == SQLITE_OK) sqlite3_busy_timeout(db, 2000);
-    if (rc == SQLITE_OK) rc = sqlite3_exec(db, SCHEMA, NULL, NULL, NULL);
-    if (rc != SQLITE_OK) {
-        ek_err_set(err, EK_EIO, "broker: cannot open %s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
-        sqlite3_close(db);
-        ek_free(path);
-        return EK_EIO;
-    }
+    int rc = broker__sqlite_open(path, SQLITE_OPEN_NOMUTEX, 2000, SCHEMA, &db, err);
     ek_free(path);
+    if (rc) return rc;
     ek_authdb *a = ek_calloc(1, sizeof *a);
     a->db = db;
     pthread_mutex_init(&a->mu, NULL);

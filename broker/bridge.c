@@ -14,6 +14,7 @@
  * what a bridge forwards never comes back to it. Status and counters are published under
  * $SYS/brokers/kuiperd/bridges/<name>/. */
 #include "broker/broker_int.h"
+#include "connectors/paho_dial.h"
 #include "engine/log.h"
 #include "engine/mem.h"
 
@@ -486,30 +487,21 @@ static void on_lost(void *ctx, char *cause) { went_down(ctx, true, cause); }
 static int start_connect(broker__bridge *br)
 {
     const broker__bridge_cfg *bc = br->cfg;
-    MQTTAsync_connectOptions o3 = MQTTAsync_connectOptions_initializer;
-    MQTTAsync_connectOptions o5 = MQTTAsync_connectOptions_initializer5;
-    MQTTAsync_connectOptions *o = bc->version == 5 ? &o5 : &o3;
-    o->keepAliveInterval = bc->keepalive;
-    o->connectTimeout = 5;
-    o->context = br;
-    o->username = bc->username;
-    o->password = bc->password;
-    if (bc->version == 5) {
-        o->cleanstart = 1, o->onSuccess5 = on_conn5, o->onFailure5 = on_connfail5;
-    } else {
-        o->cleansession = 1, o->onSuccess = on_conn3, o->onFailure = on_connfail3;
-        o->MQTTVersion = MQTTVERSION_3_1_1;
-    }
-    MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
-    if (!strncmp(bc->server, "ssl://", 6) || !strncmp(bc->server, "mqtts://", 8) || !strncmp(bc->server, "wss://", 6)) {
-        ssl.trustStore = bc->cafile;
-        ssl.keyStore = bc->certfile;
-        ssl.privateKey = bc->keyfile;
-        ssl.enableServerCertAuth = !bc->insecure;
-        ssl.verify = !bc->insecure;
-        o->ssl = &ssl;
-    }
-    return MQTTAsync_connect(br->client, o);
+    ek_paho_dial d = {.server = bc->server,
+                      .version = bc->version,
+                      .keepalive = bc->keepalive,
+                      .username = bc->username,
+                      .password = bc->password,
+                      .cafile = bc->cafile,
+                      .certfile = bc->certfile,
+                      .keyfile = bc->keyfile,
+                      .insecure = bc->insecure,
+                      .context = br,
+                      .on_success3 = on_conn3,
+                      .on_failure3 = on_connfail3,
+                      .on_success5 = on_conn5,
+                      .on_failure5 = on_connfail5};
+    return ek_paho_connect(br->client, &d);
 }
 
 static void *bridge_main(void *arg)
@@ -548,31 +540,18 @@ static void *bridge_main(void *arg)
         int64_t wait = 1000;
         if (!br->connected && !br->connecting && br->next_try_ms - now < wait) wait = br->next_try_ms - now;
         if (wait < 1) wait = 1;
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += wait / 1000;
-        ts.tv_nsec += (wait % 1000) * 1000000;
-        if (ts.tv_nsec >= 1000000000) ts.tv_sec++, ts.tv_nsec -= 1000000000;
+        struct timespec ts = ek_deadline_in(CLOCK_REALTIME, wait);
         pthread_cond_timedwait(&br->cv, &br->mu, &ts);
     }
     pthread_mutex_unlock(&br->mu);
     return NULL;
 }
 
-static pthread_once_t paho_once = PTHREAD_ONCE_INIT;
-
-static void paho_init(void)
-{
-    MQTTAsync_init_options io = MQTTAsync_init_options_initializer;
-    io.do_openssl_init = 0;
-    MQTTAsync_global_init(&io);
-}
 
 static void bridge_free(broker__bridge *br);
 
 static broker__bridge *bridge_new(ek_broker *b, const broker__bridge_cfg *bc)
 {
-    pthread_once(&paho_once, paho_init);
     broker__bridge *br = ek_calloc(1, sizeof *br);
     br->b = b;
     br->cfg = bc;
@@ -581,10 +560,7 @@ static broker__bridge *bridge_new(ek_broker *b, const broker__bridge_cfg *bc)
     br->backoff_ms = BACKOFF_MIN_MS;
     pthread_mutex_init(&br->mu, NULL);
     pthread_cond_init(&br->cv, NULL);
-    MQTTAsync_createOptions co3 = MQTTAsync_createOptions_initializer;
-    MQTTAsync_createOptions co5 = MQTTAsync_createOptions_initializer5;
-    int rc = MQTTAsync_createWithOptions(&br->client, bc->server, bc->clientid, MQTTCLIENT_PERSISTENCE_NONE, NULL,
-                                         bc->version == 5 ? &co5 : &co3);
+    int rc = ek_paho_create(&br->client, bc->server, bc->clientid, bc->version);
     if (rc != MQTTASYNC_SUCCESS) {
         ek_warn("broker: bridge %s: cannot use server %s: %s", bc->name, bc->server, MQTTAsync_strerror(rc));
         br->client = NULL;

@@ -55,20 +55,9 @@ int broker__call(ek_broker *b, broker__post_fn fn, void *arg, void (*free_arg)(v
     c->arg = arg;
     c->free_arg = free_arg;
     pthread_mutex_init(&c->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&c->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    ek_cond_init_monotonic(&c->cv);
 
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += timeout_ms / 1000;
-    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = ek_deadline_in(CLOCK_MONOTONIC, timeout_ms);
     broker__post(b, run, c);
     pthread_mutex_lock(&c->mu);
     int rc = 0;

@@ -12,6 +12,7 @@
  * the reactor runs. Will messages waiting for their delay are not kept across a restart.
  * Delayed messages (delayed.c, table `delayed`) are written in the same transaction. */
 #include "broker/broker_int.h"
+#include "broker/sqlite_open.h"
 #include "engine/mem.h"
 
 #include <pthread.h>
@@ -82,13 +83,10 @@ int broker__persist_open(ek_broker *b, const char *dir, ek_err *err)
 {
     char *path = ek_asprintf("%s/broker.db", dir);
     sqlite3 *db = NULL;
-    int rc = sqlite3_open(path, &db);
-    if (rc == SQLITE_OK) rc = sqlite3_exec(db, SCHEMA, NULL, NULL, NULL);
-    if (rc != SQLITE_OK) {
-        ek_err_set(err, EK_EIO, "broker: cannot open %s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
-        sqlite3_close(db);
+    int rc = broker__sqlite_open(path, 0, 0, SCHEMA, &db, err);
+    if (rc) {
         ek_free(path);
-        return EK_EIO;
+        return rc;
     }
     stmts *st = ek_calloc(1, sizeof *st);
     st->path = path;

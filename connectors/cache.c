@@ -271,11 +271,7 @@ static void *sync_thread(void *arg)
     ek_sink_cache *c = arg;
     pthread_mutex_lock(&c->mu);
     while (!c->stop) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += c->conf.sync_interval_ms / 1000;
-        ts.tv_nsec += (c->conf.sync_interval_ms % 1000) * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+        struct timespec ts = ek_deadline_in(CLOCK_REALTIME, c->conf.sync_interval_ms);
         pthread_cond_timedwait(&c->cv, &c->mu, &ts);
         if (c->stop) break;
         ek_err err = {0};

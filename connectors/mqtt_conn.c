@@ -14,6 +14,7 @@
  * `qmu` guards the queue. No Paho function is called with `mu` held. */
 #include "broker/broker.h"
 #include "connectors/mqtt_int.h"
+#include "connectors/paho_dial.h"
 #include "engine/log.h"
 #include "engine/mem.h"
 
@@ -92,15 +93,7 @@ struct mqtt_conn {
 
 static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
 static mqtt_conn *pool;
-static pthread_once_t paho_once = PTHREAD_ONCE_INIT;
 static atomic_uint client_seq;
-
-static void paho_init(void)
-{
-    MQTTAsync_init_options io = MQTTAsync_init_options_initializer;
-    io.do_openssl_init = 0;
-    MQTTAsync_global_init(&io);
-}
 
 static char *make_key(ek_app *app, const mqtt_settings *s)
 {
@@ -344,30 +337,21 @@ static void on_lost(void *ctx, char *cause)
 
 static int start_connect(mqtt_conn *c)
 {
-    MQTTAsync_connectOptions o = MQTTAsync_connectOptions_initializer;
-    MQTTAsync_connectOptions o5 = MQTTAsync_connectOptions_initializer5;
-    MQTTAsync_connectOptions *opts = c->s.version == 5 ? &o5 : &o;
-    opts->keepAliveInterval = 30;
-    opts->connectTimeout = 5;
-    opts->context = c;
-    if (c->s.version == 5) {
-        opts->cleanstart = 1, opts->onSuccess5 = on_connect5, opts->onFailure5 = on_fail5;
-    } else {
-        opts->cleansession = 1, opts->onSuccess = on_connect3, opts->onFailure = on_fail3;
-        opts->MQTTVersion = c->s.version == 3 ? MQTTVERSION_3_1 : MQTTVERSION_3_1_1;
-    }
-    opts->username = c->s.username;
-    opts->password = c->s.password;
-    MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
-    if (strncmp(c->s.server, "ssl://", 6) == 0 || strncmp(c->s.server, "wss://", 6) == 0) {
-        ssl.trustStore = c->s.rootca;
-        ssl.keyStore = c->s.cert;
-        ssl.privateKey = c->s.key;
-        ssl.enableServerCertAuth = !c->s.insecure;
-        ssl.verify = !c->s.insecure;
-        opts->ssl = &ssl;
-    }
-    return MQTTAsync_connect(c->client, opts);
+    ek_paho_dial d = {.server = c->s.server,
+                      .version = c->s.version,
+                      .keepalive = 30,
+                      .username = c->s.username,
+                      .password = c->s.password,
+                      .cafile = c->s.rootca,
+                      .certfile = c->s.cert,
+                      .keyfile = c->s.key,
+                      .insecure = c->s.insecure,
+                      .context = c,
+                      .on_success3 = on_connect3,
+                      .on_failure3 = on_fail3,
+                      .on_success5 = on_connect5,
+                      .on_failure5 = on_fail5};
+    return ek_paho_connect(c->client, &d);
 }
 
 static void *upkeep(void *arg)
@@ -398,11 +382,7 @@ static void *upkeep(void *arg)
         }
         int64_t wait = up || c->connecting ? 1000 : c->next_try_ms - now;
         if (wait < 1) wait = 1;
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += wait / 1000;
-        ts.tv_nsec += (wait % 1000) * 1000000;
-        if (ts.tv_nsec >= 1000000000) ts.tv_sec++, ts.tv_nsec -= 1000000000;
+        struct timespec ts = ek_deadline_in(CLOCK_REALTIME, wait);
         pthread_cond_timedwait(&c->cv, &c->smu, &ts);
     }
     pthread_mutex_unlock(&c->smu);
@@ -411,11 +391,7 @@ static void *upkeep(void *arg)
 
 static int paho_open(mqtt_conn *c, ek_err *err)
 {
-    pthread_once(&paho_once, paho_init);
-    MQTTAsync_createOptions co = MQTTAsync_createOptions_initializer;
-    MQTTAsync_createOptions co5 = MQTTAsync_createOptions_initializer5;
-    int rc = MQTTAsync_createWithOptions(&c->client, c->s.server, c->clientid, MQTTCLIENT_PERSISTENCE_NONE, NULL,
-                                         c->s.version == 5 ? &co5 : &co);
+    int rc = ek_paho_create(&c->client, c->s.server, c->clientid, c->s.version);
     if (rc != MQTTASYNC_SUCCESS)
         return ek_err_set(err, EK_EINVAL, "mqtt server %s: %s", c->s.server, MQTTAsync_strerror(rc));
     MQTTAsync_setCallbacks(c->client, c, on_lost, on_paho_message, NULL);
@@ -664,11 +640,7 @@ static void on_pub_fail5(void *ctx, MQTTAsync_failureData5 *r) { pub_finish(ctx,
  * MQTTASYNC_FAILURE on timeout (as MQTTAsync_waitForCompletion answered). */
 static int pub_wait_for(pub_wait *w, int ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000;
-    if (ts.tv_nsec >= 1000000000) ts.tv_sec++, ts.tv_nsec -= 1000000000;
+    struct timespec ts = ek_deadline_in(CLOCK_REALTIME, ms);
     pthread_mutex_lock(&w->mu);
     int rc = 0;
     while (!w->done && rc == 0) rc = pthread_cond_timedwait(&w->cv, &w->mu, &ts);

@@ -1,6 +1,7 @@
 /* The polling sources' stoppable thread (poller.h): naps are timed waits on a condition that
  * ek_poller_stop broadcasts, so a source closes at once whatever its interval. */
 #include "connectors/poller.h"
+#include "engine/app.h"
 
 #include <time.h>
 
@@ -21,11 +22,7 @@ bool ek_poller_nap(ek_poller *p, int64_t ms)
 {
     pthread_mutex_lock(&p->mu);
     if (ms > 0 && !p->stop) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += ms / 1000;
-        ts.tv_nsec += (ms % 1000) * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+        struct timespec ts = ek_deadline_in(CLOCK_REALTIME, ms);
         while (!p->stop && pthread_cond_timedwait(&p->cv, &p->mu, &ts) == 0) {
         }
     }

@@ -7,7 +7,9 @@
 #include "engine/config.h"
 #include "engine/store.h"
 
+#include <pthread.h>
 #include <stdint.h>
+#include <time.h>
 
 struct ek_broker;
 struct ek_rules;
@@ -26,5 +28,11 @@ typedef struct ek_app {
 /* Wall-clock milliseconds since the epoch, and a monotonic clock in ms for measuring intervals. */
 int64_t ek_now_ms(void);
 int64_t ek_mono_ms(void);
+/* The time on clock (CLOCK_REALTIME, or CLOCK_MONOTONIC for a condition variable set to it) ms
+ * from now: the deadline to hand pthread_cond_timedwait. */
+struct timespec ek_deadline_in(clockid_t clock, int64_t ms);
+/* Initialises a condition variable whose timed waits use CLOCK_MONOTONIC (immune to wall-clock
+ * jumps): wait on it until ek_deadline_in(CLOCK_MONOTONIC, ms). */
+void ek_cond_init_monotonic(pthread_cond_t *cv);
 
 #endif

@@ -140,9 +140,7 @@ static void format_event(tap *t, ek_broker_msg *m, uint64_t dropped)
 static bool tap_next(tap *t, ek_broker_msg **m, uint64_t *dropped)
 {
     ek_dashboard *d = t->d;
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += TAP_KEEPALIVE_MS / 1000;
+    struct timespec until = ek_deadline_in(CLOCK_MONOTONIC, TAP_KEEPALIVE_MS);
     *m = NULL;
     pthread_mutex_lock(&d->mu);
     while (!d->stopping && t->count == 0)
@@ -303,11 +301,7 @@ int ek_dashboard_start(ek_app *app, const char *ip, int port, ek_dashboard **out
     d->cert = cert;
     d->key = key;
     pthread_mutex_init(&d->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&d->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    ek_cond_init_monotonic(&d->cv);
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
                      (cert ? MHD_USE_TLS : 0);
     /* MHD_OPTION_END ends the list early when there is no certificate. */

@@ -65,11 +65,7 @@ int rest__proxy_new(const char *rest_upstream, const char *tap_upstream, rest_pr
     p->rest = trim_base(rest_upstream);
     p->tap = trim_base(tap_upstream);
     pthread_mutex_init(&p->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&p->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    ek_cond_init_monotonic(&p->cv);
     *out = p;
     return 0;
 }

@@ -185,35 +185,34 @@ static void import_async(rest_req *req, rest_resp *resp)
     ek_value_unref(&out);
 }
 
-static void task_status(rest_req *req, rest_resp *resp)
+/* Reads the status of task req->params[0] into *s under the tasks' lock and, with cancel, asks the
+ * task to stop; when there is no such task, answers 400 and returns false. */
+static bool find_task(rest_req *req, rest_resp *resp, bool cancel, ek_value *s)
 {
     struct rest_tasks *ts = req->app->rest_tasks;
-    ek_value s = ek_null();
     bool found = false;
     if (ts) {
         pthread_mutex_lock(&ts->lock);
-        found = load(req->app, req->params[0], &s);
+        found = load(req->app, req->params[0], s);
+        if (found && cancel) save(req->app, req->params[0], "cancel", NULL);
         pthread_mutex_unlock(&ts->lock);
     }
     if (!found) rest__error(resp, 400, 1000, "async task: %s not found", req->params[0]);
-    else rest__json(resp, 200, &s);
+    return found;
+}
+
+static void task_status(rest_req *req, rest_resp *resp)
+{
+    ek_value s = ek_null();
+    if (find_task(req, resp, false, &s)) rest__json(resp, 200, &s);
     ek_value_unref(&s);
 }
 
 static void task_cancel(rest_req *req, rest_resp *resp)
 {
-    struct rest_tasks *ts = req->app->rest_tasks;
     ek_value s = ek_null();
-    bool found = false;
-    if (ts) {
-        pthread_mutex_lock(&ts->lock);
-        found = load(req->app, req->params[0], &s);
-        if (found) save(req->app, req->params[0], "cancel", NULL);
-        pthread_mutex_unlock(&ts->lock);
-    }
+    if (find_task(req, resp, true, &s)) rest__text(resp, 200, "cancel success");
     ek_value_unref(&s);
-    if (!found) rest__error(resp, 400, 1000, "async task: %s not found", req->params[0]);
-    else rest__text(resp, 200, "cancel success");
 }
 
 const rest_route rest__routes_async[] = {

@@ -91,14 +91,20 @@ void rules__actor_destroy(rules__actor *a)
     pthread_cond_destroy(&a->cond);
 }
 
-/* Appends a to the run queue and wakes a worker; caller holds p->lock. */
-static void push_ready(rules__pool *p, rules__actor *a)
+/* Appends a to the run queue and counts it busy, waking nobody; caller holds p->lock. */
+static inline void link_ready(rules__pool *p, rules__actor *a)
 {
     a->next_ready = NULL;
     if (p->tail) p->tail->next_ready = a;
     else p->head = a;
     p->tail = a;
     p->busy++;
+}
+
+/* Appends a to the run queue and wakes a worker; caller holds p->lock. */
+static void push_ready(rules__pool *p, rules__actor *a)
+{
+    link_ready(p, a);
     atomic_store_explicit(&p->queued, 1, memory_order_relaxed);
     pthread_cond_signal(&p->work);
 }
@@ -116,14 +122,7 @@ void rules__sched_flush(ek_rules *r, rules__sched *s)
     if (s->n == 0) return;
     rules__pool *p = pool_of(r, s->v[0]);
     pthread_mutex_lock(&p->lock);
-    for (size_t i = 0; i < s->n; i++) {
-        rules__actor *a = s->v[i];
-        a->next_ready = NULL;
-        if (p->tail) p->tail->next_ready = a;
-        else p->head = a;
-        p->tail = a;
-        p->busy++;
-    }
+    for (size_t i = 0; i < s->n; i++) link_ready(p, s->v[i]);
     atomic_store_explicit(&p->queued, 1, memory_order_relaxed);
     pthread_cond_broadcast(&p->work);  /* one wake-up round for the lot */
     pthread_mutex_unlock(&p->lock);

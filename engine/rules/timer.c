@@ -27,22 +27,12 @@ typedef struct rules__timer {
     pthread_t thread;
 } rules__timer;
 
-/* A condition variable whose timed waits use CLOCK_MONOTONIC (immune to wall-clock jumps). */
-static void mono_cond_init(pthread_cond_t *c)
-{
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(c, &ca);
-    pthread_condattr_destroy(&ca);
-}
-
 static rules__timer *timer_of(ek_rules *r)
 {
     if (!r->timer) {
         rules__timer *t = ek_calloc(1, sizeof *t);
         pthread_mutex_init(&t->lock, NULL);
-        mono_cond_init(&t->cond);
+        ek_cond_init_monotonic(&t->cond);
         r->timer = t;
     }
     return r->timer;
@@ -110,20 +100,6 @@ void ek_rules_fire_timers(ek_rules *r)
     pthread_mutex_unlock(&t->lock);
 }
 
-/* The CLOCK_MONOTONIC time ms from now, for pthread_cond_timedwait. */
-static struct timespec deadline_in(int64_t ms)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    return ts;
-}
-
 static void *timer_main(void *arg)
 {
     ek_rules *r = arg;
@@ -135,7 +111,7 @@ static void *timer_main(void *arg)
         int64_t wait_ms = next == INT64_MAX ? 1000 : next - now;
         if (wait_ms > 1000) wait_ms = 1000;  /* re-read a clock that may have jumped */
         if (wait_ms <= 0) continue;
-        struct timespec ts = deadline_in(wait_ms);
+        struct timespec ts = ek_deadline_in(CLOCK_MONOTONIC, wait_ms);
         pthread_cond_timedwait(&t->cond, &t->lock, &ts);
     }
     pthread_mutex_unlock(&t->lock);
@@ -187,7 +163,7 @@ static void *patrol_main(void *arg)
     int64_t wait_ms = p->interval_ms;
     pthread_mutex_lock(&p->lock);
     while (!p->stopping) {
-        struct timespec ts = deadline_in(wait_ms);
+        struct timespec ts = ek_deadline_in(CLOCK_MONOTONIC, wait_ms);
         pthread_cond_timedwait(&p->cond, &p->lock, &ts);
         if (p->stopping) break;
         pthread_mutex_unlock(&p->lock);
@@ -206,7 +182,7 @@ int rules__patrol_start(ek_rules *r, ek_err *err)
 {
     rules__patrol *p = ek_calloc(1, sizeof *p);
     pthread_mutex_init(&p->lock, NULL);
-    mono_cond_init(&p->cond);
+    ek_cond_init_monotonic(&p->cond);
     p->interval_ms = ek_config_duration_ms(r->app->config, "basic.rulePatrolInterval");
     if (p->interval_ms <= 0) p->interval_ms = 10000;
     r->patrol = p;

@@ -1,9 +1,10 @@
 # shellcheck shell=bash
 # Shell functions that start and stop the brokers the conformance and benchmark scripts test:
 # kuiperd's bundled broker (`kuiperd --broker-only` with a temporary etc/) and a Mosquitto peer
-# with a minimal configuration. Sourced by tests/conformance/run-paho-interop.sh and
-# bench/broker_bench.sh so both start the brokers the same way. Everything listens on 127.0.0.1
-# only, on a free port picked by the kernel; every broker started here is stopped by its pid.
+# with a minimal configuration. Sourced by tests/conformance/run-paho-interop.sh and, through
+# bench/bench_lib.sh, the benchmark scripts, so all start the brokers the same way. Everything
+# listens on 127.0.0.1 only, on a free port picked by the kernel; every broker started here is
+# stopped by its pid.
 
 # Prints a free TCP port on 127.0.0.1 (the kernel picks it; a race with another process is possible
 # but unlikely, and ek_wait_port below notices a broker that failed to bind).

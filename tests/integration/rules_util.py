@@ -1,13 +1,19 @@
 """Helpers shared by the rule engine's integration tests (test_rules_*.py): a paho client that
 publishes test input to the bundled broker and collects every rule output on out/#, and small
-helpers to create streams and rules over REST and wait for exact outputs."""
+helpers to create streams and rules over REST and wait for exact outputs, and SharedKuiperd, the
+base of the test classes whose tests share one kuiperd and one Listener."""
 import json
 import threading
 import time
 
+import unittest
+
 import paho.mqtt.client as mqtt
 
-from harness import wait_for
+from harness import Kuiperd, wait_for
+
+# A rule's options for event time with no late tolerance (events behind the watermark are late).
+EVENT_TIME = {"isEventTime": True, "lateTolerance": 0}
 
 
 class Listener:
@@ -39,6 +45,22 @@ class Listener:
     def close(self):
         self.c.loop_stop()
         self.c.disconnect()
+
+
+class SharedKuiperd(unittest.TestCase):
+    """One kuiperd (cls.k, default configuration) and one Listener on its broker (cls.lis) for all
+    the tests of the class, stopped and removed after the last."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.k = Kuiperd().start()
+        cls.lis = Listener(cls.k.mqtt_port)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.lis.close()
+        cls.k.stop()
+        cls.k.cleanup()
 
 
 def mqtt_sink(k, topic):

@@ -27,7 +27,7 @@ from paho.mqtt.properties import Properties
 from broker_net_util import OP_BIN, WsRaw, broker_only, frame, kuiper_yaml, make_certs
 from connectors_util import Listener, Mosquitto
 from harness import Kuiperd, free_port, main, wait_for
-from test_broker_raw import connect_pkt, pkt
+from test_broker_raw import connect_pkt, pkt, take_packet
 from test_broker_userdb import pbkdf2
 
 CAROL_PW = "carol-secret"
@@ -67,19 +67,10 @@ class PacketReader:
 
     def packet(self):
         while True:
-            if len(self.buf) >= 2:
-                n, mult, i = 0, 1, 1
-                while i < len(self.buf):
-                    b = self.buf[i]
-                    n += (b & 0x7F) * mult
-                    mult *= 128
-                    i += 1
-                    if not b & 0x80:
-                        break
-                if not self.buf[i - 1] & 0x80 and len(self.buf) >= i + n:
-                    first, body = self.buf[0], self.buf[i:i + n]
-                    self.buf = self.buf[i + n:]
-                    return first >> 4, body
+            got = take_packet(self.buf)
+            if got:
+                first, body, self.buf = got
+                return first >> 4, body
             data = self.recv()
             if not data:
                 return None

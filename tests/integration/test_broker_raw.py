@@ -36,6 +36,25 @@ def connect_pkt(cid, v=5, keepalive=60, clean=True, props=b""):
     return pkt(0x10, body + s(cid))
 
 
+def take_packet(buf):
+    """(first byte, body, the bytes after it) when buf starts with a whole MQTT packet, else None."""
+    if len(buf) < 2:
+        return None
+    n, mult, i = 0, 1, 1
+    while i < len(buf):
+        b = buf[i]
+        n += (b & 0x7F) * mult
+        mult *= 128
+        i += 1
+        if not b & 0x80:
+            break
+    else:
+        return None  # the remaining length is not all there yet
+    if len(buf) < i + n:
+        return None
+    return buf[0], buf[i:i + n], buf[i + n:]
+
+
 class Raw:
     def __init__(self, port, timeout=3):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
@@ -47,21 +66,10 @@ class Raw:
     def recv_packet(self):
         """(type, flags, body) of the next packet, or None when the broker closed."""
         while True:
-            if len(self.buf) >= 2:
-                n, mult, i = 0, 1, 1
-                while i < len(self.buf):
-                    b = self.buf[i]
-                    n += (b & 0x7F) * mult
-                    mult *= 128
-                    i += 1
-                    if not b & 0x80:
-                        break
-                else:
-                    i = None
-                if i is not None and len(self.buf) >= i + n:
-                    first, body = self.buf[0], self.buf[i:i + n]
-                    self.buf = self.buf[i + n:]
-                    return first >> 4, first & 15, body
+            got = take_packet(self.buf)
+            if got:
+                first, body, self.buf = got
+                return first >> 4, first & 15, body
             try:
                 data = self.sock.recv(65536)
             except ConnectionResetError:

@@ -1,13 +1,13 @@
 """The bundled broker's authentication (users, allowAnonymous) and authorization (acl) with
 paho-mqtt 1.6 over MQTT 3.1.1 and 5.0, against `kuiperd --broker-only` on 127.0.0.1 with a
 broker: section written into its etc/kuiper.yaml. Every wait is bounded."""
-import os
 import queue
 import unittest
 
 import paho.mqtt.client as mqtt
 
-from harness import SOURCE_DIR, Kuiperd, main
+import broker_net_util
+from harness import Kuiperd, main
 
 BROKER_YAML = """
 broker:
@@ -26,15 +26,7 @@ broker:
 
 def kuiper_yaml(broker_yaml=BROKER_YAML):
     """etc/kuiper.yaml without its broker: section (if any), plus broker_yaml."""
-    with open(os.path.join(SOURCE_DIR, "etc", "kuiper.yaml")) as f:
-        lines = f.read().splitlines()
-    out, skipping = [], False
-    for line in lines:
-        if line and not line[0].isspace() and not line.startswith("#"):
-            skipping = line.startswith("broker:")
-        if not skipping:
-            out.append(line)
-    return "\n".join(out) + "\n" + broker_yaml
+    return broker_net_util.kuiper_yaml(broker_yaml)
 
 
 def connect(port, user=None, password=None, v5=False, cid="c"):

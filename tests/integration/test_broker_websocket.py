@@ -18,7 +18,7 @@ import paho.mqtt.client as mqtt
 from broker_net_util import (OP_BIN, OP_CLOSE, OP_CONT, OP_PING, OP_PONG, OP_TEXT, WsRaw, broker_only, frame,
                              make_certs)
 from harness import free_port, main
-from test_broker_raw import connect_pkt, pkt, s
+from test_broker_raw import connect_pkt, pkt, s, take_packet
 
 
 def subscribe_pkt(pid, topic, qos=0, v=4):
@@ -34,16 +34,10 @@ def split_packets(data):
     """MQTT packets (first byte, body) in a byte string."""
     out = []
     while data:
-        n, mult, i = 0, 1, 1
-        while True:
-            b = data[i]
-            n += (b & 0x7F) * mult
-            mult *= 128
-            i += 1
-            if not b & 0x80:
-                break
-        out.append((data[0], data[i:i + n]))
-        data = data[i + n:]
+        got = take_packet(data)
+        assert got, "not whole MQTT packets: %r" % data
+        first, body, data = got
+        out.append((first, body))
     return out
 
 

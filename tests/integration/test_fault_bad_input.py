@@ -13,6 +13,7 @@ import unittest
 from connectors_util import Listener
 from fault_util import metric, rule_status
 from harness import Kuiperd, main, wait_for
+from test_broker_raw import pkt
 
 MALFORMED = [
     b'{"i":',                        # truncated
@@ -39,17 +40,29 @@ def raw_v311_session(port, cid):
     return s
 
 
-def closed_without_reply(s):
-    """True when the broker closes s without sending anything (how MQTT 3.1.1 ends a connection
-    over a malformed packet)."""
+def closed_by_broker(s, drain=False):
+    """True when the broker closes s within its timeout, then closes s. Without drain, anything the
+    broker sends first counts as not closed (MQTT 3.1.1 ends a connection over a malformed packet
+    without a reply); with drain, what it sends before closing is read and ignored."""
     try:
-        return s.recv(64) == b""
+        while True:
+            data = s.recv(65536 if drain else 64)
+            if not data:
+                return True
+            if not drain:
+                return False
     except (ConnectionResetError, BrokenPipeError):
         return True
     except socket.timeout:
         return False
     finally:
         s.close()
+
+
+def closed_without_reply(s):
+    """True when the broker closes s without sending anything (how MQTT 3.1.1 ends a connection
+    over a malformed packet)."""
+    return closed_by_broker(s)
 
 
 # Topics that are not well-formed UTF-8 (MQTT 3.1.1 section 1.5.3): a bad continuation byte, an
@@ -60,37 +73,14 @@ BAD_TOPICS = [b"a/\xc3\x28", b"a\xc0\xafb", b"a/\xed\xa0\x80", b"\xf4\x90\x80\x8
 def raw_publish_oversized(port, size):
     """Connects with a raw socket and sends one PUBLISH of size bytes; returns True when the broker
     closed the connection (what it must do for a packet over maxPacketSize)."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s = raw_v311_session(port, b"ek-fault-big")
+    topic = b"fd/in"
     try:
-        cid = b"ek-fault-big"
-        var = b"\x00\x04MQTT\x04\x02\x00\x3c" + struct.pack(">H", len(cid)) + cid
-        s.sendall(b"\x10" + bytes([len(var)]) + var)
-        s.recv(4)  # CONNACK
-        topic = b"fd/in"
-        body = struct.pack(">H", len(topic)) + topic + b"x" * size
-        n, rem = len(body), b""
-        while True:
-            byte = n % 128
-            n //= 128
-            rem += bytes([byte | (0x80 if n else 0)])
-            if not n:
-                break
-        try:
-            s.sendall(b"\x30" + rem + body)
-        except OSError:
-            return True
-        s.settimeout(5)
-        try:
-            while True:
-                data = s.recv(65536)
-                if not data:
-                    return True
-        except (ConnectionResetError, BrokenPipeError):
-            return True
-        except socket.timeout:
-            return False
-    finally:
+        s.sendall(pkt(0x30, struct.pack(">H", len(topic)) + topic + b"x" * size))
+    except OSError:
         s.close()
+        return True
+    return closed_by_broker(s, drain=True)
 
 
 class BadMessages(unittest.TestCase):

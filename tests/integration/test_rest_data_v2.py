@@ -6,26 +6,17 @@ against a real kuiperd, in eKuiper's shapes (docs/en_US/api/restapi/data.md): th
 content, an unknown task id, both or neither of content and file, bad YAML, a bad conf key)."""
 import json
 import re
-import unittest
 
 import yaml
 
 from harness import Kuiperd, main, wait_for
+from rest_util import FreshKuiperd
 
 STREAM = 'CREATE STREAM demo () WITH (DATASOURCE="users", FORMAT="JSON")'
 RULE1 = {"id": "rule1", "sql": "SELECT * FROM demo", "actions": [{"log": {}}], "triggered": False}
 
 
-class WithKuiperd(unittest.TestCase):
-    def setUp(self):
-        self.k = Kuiperd().start()
-
-    def tearDown(self):
-        self.k.cleanup()
-
-    def r(self, *a, **kw):
-        return self.k.request(*a, **kw)
-
+class WithKuiperd(FreshKuiperd):
     def task_done(self, tid):
         status, body = self.r("GET", "/async/task/" + tid)
         self.assertEqual(status, 200)

@@ -5,9 +5,9 @@ what exists; and the error paths (bad JSON body, bad content, a file outside dat
 unknown rule id, a rule whose stream is missing)."""
 import json
 import os
-import unittest
 
-from harness import Kuiperd, main
+from harness import main
+from rest_util import FreshKuiperd
 
 STREAM = 'CREATE STREAM demo () WITH (DATASOURCE="users", FORMAT="JSON")'
 RULE1 = {"id": "rule1", "sql": "SELECT * FROM demo", "actions": [{"log": {}}]}
@@ -15,20 +15,7 @@ SECTIONS = ["streams", "tables", "rules", "nativePlugins", "portablePlugins", "s
             "connectionConfig", "Service", "Schema", "uploads", "scripts"]
 
 
-class WithKuiperd(unittest.TestCase):
-    """A fresh kuiperd per test."""
-
-    def setUp(self):
-        self.k = Kuiperd().start()
-
-    def tearDown(self):
-        self.k.cleanup()
-
-    def r(self, *a, **kw):
-        return self.k.request(*a, **kw)
-
-
-class Ruleset(WithKuiperd):
+class Ruleset(FreshKuiperd):
     def test_export_then_import_round_trip(self):
         self.assertEqual(self.r("POST", "/streams", {"sql": STREAM})[0], 201)
         self.assertEqual(self.r("POST", "/tables", {"sql": 'CREATE TABLE t1 (a BIGINT) WITH (DATASOURCE="t1.json", '
@@ -103,7 +90,7 @@ class Ruleset(WithKuiperd):
         self.assertEqual([x["id"] for x in self.r("GET", "/rules")[1]], ["good"])
 
 
-class Data(WithKuiperd):
+class Data(FreshKuiperd):
     def test_export_all_has_every_section(self):
         self.r("POST", "/streams", {"sql": STREAM})
         self.r("POST", "/rules", RULE1)

@@ -6,10 +6,9 @@ and of a stream with a lookup table,
 window/groupby/aggfunc/filter-as-having/orderby/pick chains on event time, an inline memory source,
 the status and topo of a branched rule, and the errors for bad graphs."""
 import json
-import unittest
 
-from harness import Kuiperd, main, wait_for
-from rules_util import Listener, create_rule, create_streams, expect, mqtt_sink
+from harness import main, wait_for
+from rules_util import EVENT_TIME, SharedKuiperd, create_rule, create_streams, expect, mqtt_sink
 
 
 def op(node_type, **props):
@@ -26,21 +25,7 @@ def sink(k, topic):
     return {"type": "sink", "nodeType": kind, "props": props}
 
 
-EVENT_TIME = {"isEventTime": True, "lateTolerance": 0}
-
-
-class Graph(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.k = Kuiperd().start()
-        cls.lis = Listener(cls.k.mqtt_port)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.lis.close()
-        cls.k.stop()
-        cls.k.cleanup()
-
+class Graph(SharedKuiperd):
     def switch_rule(self, rid, stop):
         k = self.k
         return {"id": rid, "graph": {

@@ -5,12 +5,9 @@ pipeline (the latest row per key), and a stream with a SQLite lookup table queri
 import os
 import sqlite3
 import time
-import unittest
 
-from harness import Kuiperd, main, wait_for
-from rules_util import Listener, create_rule, create_streams, expect, mqtt_sink
-
-EVENT_TIME = {"isEventTime": True, "lateTolerance": 0}
+from harness import main, wait_for
+from rules_util import EVENT_TIME, SharedKuiperd, create_rule, create_streams, expect, mqtt_sink
 
 KINDS = {
     "inner": [{"id": 1, "size": 5}],
@@ -21,18 +18,7 @@ KINDS = {
 }
 
 
-class Joins(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.k = Kuiperd().start()
-        cls.lis = Listener(cls.k.mqtt_port)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.lis.close()
-        cls.k.stop()
-        cls.k.cleanup()
-
+class Joins(SharedKuiperd):
     def rule(self, rid, sql, **extra):
         body = {"id": rid, "sql": sql, "actions": [mqtt_sink(self.k, "out/" + rid)]}
         body.update(extra)

@@ -6,9 +6,7 @@ tumbling or session window starts at the first event)."""
 import unittest
 
 from harness import Kuiperd, main
-from rules_util import Listener, create_rule, create_streams, expect, mqtt_sink
-
-EVENT_TIME = {"isEventTime": True, "lateTolerance": 0}
+from rules_util import EVENT_TIME, Listener, create_rule, create_streams, expect, mqtt_sink
 
 # name: (SELECT ... GROUP BY <window>, events as (ts, a), the exact sink messages)
 CASES = {
