@@ -14,6 +14,7 @@ also exercises that mechanism. The binary comes from $KUIPERD (set by ctest) or 
 """
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -30,9 +31,30 @@ SOURCE_DIR = os.environ.get("EK_SOURCE_DIR") or os.path.abspath(
 KUIPERD = os.environ.get("KUIPERD") or os.path.join(SOURCE_DIR, "build", "bin", "kuiperd")
 
 
+def _ephemeral_range():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low, high = (int(x) for x in f.read().split())
+            return low, high
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port():
-    """A TCP port that was free a moment ago on 127.0.0.1."""
-    with socket.socket() as s:
+    """A TCP port that was free a moment ago on 127.0.0.1, chosen at random below the kernel's
+    ephemeral range: a port the kernel hands out (bind to 0) may be taken again at once as the local
+    port of some test's outgoing connection before kuiperd binds it ("already in use")."""
+    low, _ = _ephemeral_range()
+    top = min(low, 65536) - 1
+    for _ in range(200):
+        port = random.randint(min(10000, top - 1000), top)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    with socket.socket() as s:  # nothing free below the range: let the kernel choose
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
