@@ -446,6 +446,7 @@ typedef struct broker__qent {
 struct broker__session {
     ek_broker *b;
     char *id;
+    uint32_t id_hash;        /* broker__hash_str of id: the shared strategy hash of its messages */
     uint64_t uid;
     broker__conn *conn;
     uint8_t version;

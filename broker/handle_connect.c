@@ -169,7 +169,7 @@ int broker__connect_accept(broker__conn *c, broker__pkt *p)
     s->dirty = true;
     if (p->will) {
         s->will = make_will(p, ek_now_ms());
-        s->will->from_hash = broker__hash_str(s->id, strlen(s->id));
+        s->will->from_hash = s->id_hash;
         s->will_delay = BP_HAS(&p->will_props, BP_WILL_DELAY) ? p->will_props.will_delay : 0;
     }
     uint16_t window = c->recv_max_out < b->cfg.max_inflight ? c->recv_max_out : b->cfg.max_inflight;

@@ -155,7 +155,7 @@ int broker__handle_publish(broker__conn *c, broker__pkt *p)
         m = broker__msg_new(topic, tlen, p->payload.p, p->payload.len, NULL, plen, p->qos, p->retain);
         if (plen) broker__props_filter(p->props.raw, FWD_PROPS, m->props);
         m->origin = s->uid;
-        m->from_hash = broker__hash_str(s->id, strlen(s->id));
+        m->from_hash = s->id_hash;
         if (c->version == 5 && BP_HAS(&p->props, BP_MSG_EXPIRY)) {
             m->has_expiry = true;
             m->expire_at = ek_now_ms() + (int64_t)p->props.msg_expiry * 1000;

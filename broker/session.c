@@ -20,6 +20,7 @@ broker__session *broker__session_new(ek_broker *b, const char *id, size_t idlen)
     broker__session *s = ek_calloc(1, sizeof *s);
     s->b = b;
     s->id = ek_strndup(id, idlen);
+    s->id_hash = broker__hash_str(s->id, idlen);
     s->uid = ++b->next_uid;
     s->next_mid = 1;
     s->expiry_timer = (broker__timer){.idx = SIZE_MAX, .fn = on_expiry, .arg = s};

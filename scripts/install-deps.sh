@@ -11,7 +11,7 @@ build_pkgs=(build-essential cmake pkg-config clang
   libcurl4-openssl-dev libssl-dev libedit-dev zlib1g-dev libzstd-dev
   libpaho-mqtt-dev)
 test_pkgs=(libcunit1-dev mosquitto mosquitto-clients python3 python3-paho-mqtt
-  sqlite3 curl procps openssl
+  sqlite3 curl procps openssl tzdata
   chromium nodejs docker-compose)
 
 pkgs=("${build_pkgs[@]}")

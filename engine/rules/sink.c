@@ -83,12 +83,22 @@ static int emit(void *arg, const ek_sink_data *d)
  * emptied mailbox, so an unreachable destination costs one write per burst, not per message).
  * A batch waits for lingerInterval at most; one with batchSize alone could wait for messages
  * that held publishers can no longer send, so its rows are not waited for. */
+static bool mailbox_empty(rules__actor *a)
+{
+    pthread_mutex_lock(&a->lock);
+    bool empty = a->len == 0;
+    pthread_mutex_unlock(&a->lock);
+    return empty;
+}
+
+/* idle: the caller knows the mailbox is empty (a tick); else it is looked at, under its lock, only
+ * when a cache sync would be needed (not once per message). */
 static void release_held(rules__sink *s, bool idle)
 {
     if (!s->held.len) return;
     if (ek_sink_transform_pending(s->tf) && ek_sink_transform_deadline(s->tf) >= 0) return;
     if (s->kept) {
-        if (!idle) return;
+        if (!idle && !mailbox_empty(&s->actor)) return;
         ek_err err = {0};
         if (ek_sink_cache_sync(s->cache, &err) != 0) return; /* kept, tried again at the next mail or tick */
         s->kept = false;
@@ -172,10 +182,7 @@ static void sink_handle(rules__actor *a, rules__mail *m)
     ek_ack_list_add(&s->held, m->ack);
     if (ek_sink_transform_deadline(s->tf) >= 0 || ek_sink_cache_deadline(s->cache) >= 0)
         service(s, rules__now(s->run->eng));
-    pthread_mutex_lock(&a->lock);
-    bool idle = a->len == 0;
-    pthread_mutex_unlock(&a->lock);
-    release_held(s, idle);
+    release_held(s, false);
 }
 
 static void sink_tick(rules__actor *a, int64_t now)

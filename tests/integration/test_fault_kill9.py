@@ -13,6 +13,7 @@ import sys
 import time
 import unittest
 
+from connectors_util import start_cached_rule
 from fault_util import Consumer, PersistentMosquitto, Publisher, ranges, rule_status, soak_seconds
 from harness import Kuiperd, main, wait_for
 
@@ -28,14 +29,7 @@ class Kill9UnderLoad(unittest.TestCase):
         try:
             consumer = Consumer(ext.port, "fk/out", "ek-fault-consumer-k")
             k.start()
-            sql = 'CREATE STREAM fk (i BIGINT) WITH (DATASOURCE="fk/in", FORMAT="json")'
-            self.assertEqual(k.request("POST", "/streams", {"sql": sql})[0], 201)
-            action = {"mqtt": {"server": "tcp://127.0.0.1:%d" % ext.port, "topic": "fk/out", "qos": 1,
-                               "sendSingle": True, "enableCache": True}}
-            rule = {"id": "rk", "sql": "SELECT i FROM fk", "actions": [action],
-                    "options": {"qos": 1, "checkpointInterval": 500}}
-            self.assertEqual(k.request("POST", "/rules", rule)[0], 201)
-            wait_for(lambda: rule_status(k, "rk").get("status") == "running", what="rule running")
+            start_cached_rule(k, "rk", "fk", ext.port, "fk/out", {"qos": 1, "checkpointInterval": 500})
             pub = Publisher(k.mqtt_port, "fk/in", RATE).start()
             start = time.time()
             kills = 0
