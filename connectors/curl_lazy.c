@@ -4,15 +4,13 @@
  * resident memory in every kuiperd, most of which never runs an HTTP source or sink
  * (bench/RESULTS.md, "Idle memory"). So kuiperd does not link libcurl: this file defines the
  * handful of curl_* functions the connectors call (http_client.c, rest_sink.c), and the first call
- * dlopen()s libcurl.so.4 and forwards to it. curl_easy_setopt and curl_easy_getinfo are variadic;
+ * dlopen()s libcurl.so.4 and forwards to it (engine/lazy_lib.h). curl_easy_setopt and curl_easy_getinfo are variadic;
  * the option number says the type of the argument (CURLOPTTYPE_*), so it is read as that type and
  * passed on. Without libcurl on the machine, curl_easy_init returns NULL and the connectors report
  * that they cannot create a request; nothing else changes. The kuiper CLI links libcurl directly. */
-#include "engine/log.h"
+#include "engine/lazy_lib.h"
 
 #include <curl/curl.h>
-#include <dlfcn.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 
@@ -33,58 +31,30 @@ static struct {
     struct curl_slist *(*slist_append)(struct curl_slist *l, const char *s);
     void (*slist_free_all)(struct curl_slist *l);
 } fn;
-static bool loaded;
-static pthread_once_t once = PTHREAD_ONCE_INIT;
+static const struct ek_lazy_sym syms[] = {
+    EK_LAZY_SYM(curl_global_init, fn.global_init),     EK_LAZY_SYM(curl_easy_init, fn.easy_init),
+    EK_LAZY_SYM(curl_easy_cleanup, fn.easy_cleanup),   EK_LAZY_SYM(curl_easy_setopt, fn.easy_setopt),
+    EK_LAZY_SYM(curl_easy_perform, fn.easy_perform),   EK_LAZY_SYM(curl_easy_getinfo, fn.easy_getinfo),
+    EK_LAZY_SYM(curl_easy_reset, fn.easy_reset),       EK_LAZY_SYM(curl_easy_strerror, fn.easy_strerror),
+    EK_LAZY_SYM(curl_easy_escape, fn.easy_escape),     EK_LAZY_SYM(curl_free, fn.free),
+    EK_LAZY_SYM(curl_slist_append, fn.slist_append),   EK_LAZY_SYM(curl_slist_free_all, fn.slist_free_all),
+};
+static struct ek_lazy_lib curl_lib = {"libcurl.so.4", "http", syms, sizeof syms / sizeof syms[0], 0};
 
-static void *sym(void *h, const char *name, bool *ok)
-{
-    void *p = dlsym(h, name);
-    if (!p) *ok = false;
-    return p;
-}
+static bool ready(void) { return ek_lazy_ready(&curl_lib); }
 
-static void load(void)
-{
-    void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
-    if (!h) {
-        ek_warn("http: cannot load libcurl: %s", dlerror());
-        return;
-    }
-    bool ok = true;
-    *(void **)&fn.global_init = sym(h, "curl_global_init", &ok);
-    *(void **)&fn.easy_init = sym(h, "curl_easy_init", &ok);
-    *(void **)&fn.easy_cleanup = sym(h, "curl_easy_cleanup", &ok);
-    *(void **)&fn.easy_setopt = sym(h, "curl_easy_setopt", &ok);
-    *(void **)&fn.easy_perform = sym(h, "curl_easy_perform", &ok);
-    *(void **)&fn.easy_getinfo = sym(h, "curl_easy_getinfo", &ok);
-    *(void **)&fn.easy_reset = sym(h, "curl_easy_reset", &ok);
-    *(void **)&fn.easy_strerror = sym(h, "curl_easy_strerror", &ok);
-    *(void **)&fn.easy_escape = sym(h, "curl_easy_escape", &ok);
-    *(void **)&fn.free = sym(h, "curl_free", &ok);
-    *(void **)&fn.slist_append = sym(h, "curl_slist_append", &ok);
-    *(void **)&fn.slist_free_all = sym(h, "curl_slist_free_all", &ok);
-    if (!ok) ek_warn("http: libcurl.so.4 lacks a function kuiperd needs");
-    loaded = ok; /* the handle stays open for the life of the process */
-}
+EK_LAZY_FN CURLcode curl_global_init(long flags) { return ready() ? fn.global_init(flags) : CURLE_FAILED_INIT; }
+EK_LAZY_FN CURL *curl_easy_init(void) { return ready() ? fn.easy_init() : NULL; }
+EK_LAZY_FN void curl_easy_cleanup(CURL *h) { if (h && ready()) fn.easy_cleanup(h); }
+EK_LAZY_FN CURLcode curl_easy_perform(CURL *h) { return ready() ? fn.easy_perform(h) : CURLE_FAILED_INIT; }
+EK_LAZY_FN void curl_easy_reset(CURL *h) { if (h && ready()) fn.easy_reset(h); }
+EK_LAZY_FN const char *curl_easy_strerror(CURLcode rc) { return ready() ? fn.easy_strerror(rc) : "libcurl is not available"; }
+EK_LAZY_FN char *curl_easy_escape(CURL *h, const char *s, int len) { return ready() ? fn.easy_escape(h, s, len) : NULL; }
+EK_LAZY_FN void curl_free(void *p) { if (p && ready()) fn.free(p); }
+EK_LAZY_FN struct curl_slist *curl_slist_append(struct curl_slist *l, const char *s) { return ready() ? fn.slist_append(l, s) : NULL; }
+EK_LAZY_FN void curl_slist_free_all(struct curl_slist *l) { if (l && ready()) fn.slist_free_all(l); }
 
-static bool ready(void)
-{
-    pthread_once(&once, load);
-    return loaded;
-}
-
-CURLcode curl_global_init(long flags) { return ready() ? fn.global_init(flags) : CURLE_FAILED_INIT; }
-CURL *curl_easy_init(void) { return ready() ? fn.easy_init() : NULL; }
-void curl_easy_cleanup(CURL *h) { if (h && ready()) fn.easy_cleanup(h); }
-CURLcode curl_easy_perform(CURL *h) { return ready() ? fn.easy_perform(h) : CURLE_FAILED_INIT; }
-void curl_easy_reset(CURL *h) { if (h && ready()) fn.easy_reset(h); }
-const char *curl_easy_strerror(CURLcode rc) { return ready() ? fn.easy_strerror(rc) : "libcurl is not available"; }
-char *curl_easy_escape(CURL *h, const char *s, int len) { return ready() ? fn.easy_escape(h, s, len) : NULL; }
-void curl_free(void *p) { if (p && ready()) fn.free(p); }
-struct curl_slist *curl_slist_append(struct curl_slist *l, const char *s) { return ready() ? fn.slist_append(l, s) : NULL; }
-void curl_slist_free_all(struct curl_slist *l) { if (l && ready()) fn.slist_free_all(l); }
-
-CURLcode curl_easy_setopt(CURL *h, CURLoption opt, ...)
+EK_LAZY_FN CURLcode curl_easy_setopt(CURL *h, CURLoption opt, ...)
 {
     if (!ready()) return CURLE_FAILED_INIT;
     va_list ap;
@@ -99,7 +69,7 @@ CURLcode curl_easy_setopt(CURL *h, CURLoption opt, ...)
     return rc;
 }
 
-CURLcode curl_easy_getinfo(CURL *h, CURLINFO info, ...)
+EK_LAZY_FN CURLcode curl_easy_getinfo(CURL *h, CURLINFO info, ...)
 {
     if (!ready()) return CURLE_FAILED_INIT;
     va_list ap;
