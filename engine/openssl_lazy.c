@@ -165,8 +165,25 @@ static const struct ek_lazy_sym ssl_syms[] = {
 };
 static struct ek_lazy_lib ssl_lib = {LIBSSL, "OpenSSL (TLS listeners)", ssl_syms, sizeof ssl_syms / sizeof ssl_syms[0], 0};
 
-static bool crypto(void) { return ek_lazy_ready(&crypto_lib); }
-static bool ssl(void) { return ek_lazy_ready(&ssl_lib); }
+/* Which library a failed call of this thread needed, so that the caller's usual error report
+ * (ERR_get_error, then ERR_error_string_n) names it rather than "unknown error". */
+#define NOT_LOADED_SSL (~0UL)
+#define NOT_LOADED_CRYPTO (~0UL - 1)
+static _Thread_local unsigned long missing; /* 0 or one of the two above */
+
+static bool crypto(void)
+{
+    if (ek_lazy_ready(&crypto_lib)) return true;
+    missing = NOT_LOADED_CRYPTO;
+    return false;
+}
+
+static bool ssl(void)
+{
+    if (ek_lazy_ready(&ssl_lib)) return true;
+    missing = NOT_LOADED_SSL;
+    return false;
+}
 
 /* libcrypto */
 
@@ -177,9 +194,21 @@ EK_LAZY_FN int CRYPTO_memcmp(const void *a, const void *b, size_t len) { return 
 EK_LAZY_FN void ECDSA_SIG_free(ECDSA_SIG *sig) { if (sig && crypto()) c.ecdsa_sig_free(sig); }
 EK_LAZY_FN ECDSA_SIG *ECDSA_SIG_new(void) { return crypto() ? c.ecdsa_sig_new() : NULL; }
 EK_LAZY_FN int ECDSA_SIG_set0(ECDSA_SIG *sig, BIGNUM *r, BIGNUM *sv) { return crypto() ? c.ecdsa_sig_set0(sig, r, sv) : 0; }
-EK_LAZY_FN void ERR_clear_error(void) { if (crypto()) c.err_clear_error(); }
-EK_LAZY_FN unsigned long ERR_get_error(void) { return crypto() ? c.err_get_error() : 0; }
-EK_LAZY_FN unsigned long ERR_peek_error(void) { return crypto() ? c.err_peek_error() : 0; }
+EK_LAZY_FN void ERR_clear_error(void)
+{
+    if (crypto()) c.err_clear_error();
+    missing = 0;
+}
+EK_LAZY_FN unsigned long ERR_peek_error(void) { return !missing && crypto() ? c.err_peek_error() : missing; }
+
+/* Pops, like OpenSSL's: a thread's "not available" is reported once. */
+EK_LAZY_FN unsigned long ERR_get_error(void)
+{
+    if (!missing && crypto()) return c.err_get_error();
+    unsigned long e = missing;
+    missing = 0;
+    return e;
+}
 EK_LAZY_FN int EVP_DecodeBlock(unsigned char *t, const unsigned char *f, int n) { return crypto() ? c.decode_block(t, f, n) : -1; }
 EK_LAZY_FN int EVP_DigestVerify(EVP_MD_CTX *ctx, const unsigned char *sig, size_t siglen, const unsigned char *tbs, size_t tbslen)
 {
@@ -228,8 +257,11 @@ EK_LAZY_FN int PKCS5_PBKDF2_HMAC(const char *pass, int passlen, const unsigned c
 
 EK_LAZY_FN void ERR_error_string_n(unsigned long e, char *buf, size_t len)
 {
-    if (crypto()) c.err_error_string_n(e, buf, len);
-    else if (len) snprintf(buf, len, "OpenSSL (%s) is not available", LIBCRYPTO);
+    if (e == NOT_LOADED_SSL || e == NOT_LOADED_CRYPTO || !crypto()) {
+        if (len) snprintf(buf, len, "OpenSSL (%s) is not available", e == NOT_LOADED_SSL ? LIBSSL : LIBCRYPTO);
+        return;
+    }
+    c.err_error_string_n(e, buf, len);
 }
 
 EK_LAZY_FN const char *X509_verify_cert_error_string(long n)
