@@ -12,8 +12,8 @@
  * Without OpenSSL on the machine, a warning names the missing library once and every function
  * fails the way OpenSSL itself reports failure (NULL, 0, -1, SSL_ERROR_SSL): TLS listeners do not
  * start, hash and base64 functions return errors, JWT and password checks refuse. Nothing unsafe
- * happens: comparisons report "different" and EVP_EncodeBlock still fills the length its callers
- * expect. OPENSSL_cleanse needs no library at all (explicit_bzero). The forwarding functions are
+ * happens: comparisons report "different". EVP_EncodeBlock, which callers trust never to fail,
+ * falls back to a small encoder, and OPENSSL_cleanse needs no library at all (explicit_bzero). The forwarding functions are
  * hidden, so OpenSSL itself, Paho, libcurl or a test that links libcrypto bind to the real ones. */
 #include "engine/lazy_lib.h"
 
@@ -269,13 +269,20 @@ EK_LAZY_FN const char *X509_verify_cert_error_string(long n)
     return crypto() ? c.x509_verify_cert_error_string(n) : "OpenSSL (" LIBCRYPTO ") is not available";
 }
 
-/* Callers use the length base64 always has (4 characters per 3 bytes, NUL-terminated); without
- * libcrypto they get that many '=' rather than uninitialised memory. */
+/* Callers rely on base64 never failing (4 characters per 3 bytes, NUL-terminated): bytes in JSON
+ * output, encode(), the WebSocket handshake. Without libcrypto this small encoder keeps that true. */
 EK_LAZY_FN int EVP_EncodeBlock(unsigned char *t, const unsigned char *f, int n)
 {
     if (crypto()) return c.encode_block(t, f, n);
-    int len = n > 0 ? (n + 2) / 3 * 4 : 0;
-    memset(t, '=', (size_t)len);
+    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    int len = 0;
+    for (int i = 0; i < n; i += 3) {
+        unsigned long v = (unsigned long)f[i] << 16 | (i + 1 < n ? (unsigned long)f[i + 1] << 8 : 0) | (i + 2 < n ? f[i + 2] : 0);
+        t[len++] = (unsigned char)abc[v >> 18 & 63];
+        t[len++] = (unsigned char)abc[v >> 12 & 63];
+        t[len++] = i + 1 < n ? (unsigned char)abc[v >> 6 & 63] : '=';
+        t[len++] = i + 2 < n ? (unsigned char)abc[v & 63] : '=';
+    }
     t[len] = '\0';
     return len;
 }
