@@ -5,13 +5,12 @@
  * mqtts:// or wss://.
  *
  * Header-only (static inline) because ek_connectors links ek_broker and not the other way round,
- * so a function here serves both without a link cycle; each file that includes it keeps its own
- * once-only Paho initialisation, as before. */
+ * so a function here serves both without a link cycle. Paho itself is loaded, and initialised once,
+ * by the first call into it (engine/paho_lazy.c). */
 #ifndef EK_CONNECTORS_PAHO_DIAL_H
 #define EK_CONNECTORS_PAHO_DIAL_H
 
 #include <MQTTAsync.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -30,19 +29,9 @@ typedef struct {
     MQTTAsync_onFailure5 *on_failure5;
 } ek_paho_dial;
 
-static pthread_once_t ek_paho_once = PTHREAD_ONCE_INIT;
-
-static inline void ek_paho_init(void)
-{
-    MQTTAsync_init_options io = MQTTAsync_init_options_initializer;
-    io.do_openssl_init = 0; /* OpenSSL is set up by kuiperd itself */
-    MQTTAsync_global_init(&io);
-}
-
-/* Initialises Paho once, then creates a client (no persistence) for server speaking version. */
+/* Creates a client (no persistence) for server speaking version; loads Paho on the first call. */
 static inline int ek_paho_create(MQTTAsync *client, const char *server, const char *clientid, int version)
 {
-    pthread_once(&ek_paho_once, ek_paho_init);
     MQTTAsync_createOptions co3 = MQTTAsync_createOptions_initializer;
     MQTTAsync_createOptions co5 = MQTTAsync_createOptions_initializer5;
     return MQTTAsync_createWithOptions(client, server, clientid, MQTTCLIENT_PERSISTENCE_NONE, NULL,
