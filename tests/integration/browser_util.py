@@ -82,14 +82,23 @@ class Page:
     def until(self, script, *args, timeout=DEFAULT_TIMEOUT, what=None):
         """Evaluates script (a function body; PRELUDE's helpers in scope, arguments in `arguments`)
         until it returns something truthy, and returns that; fails after timeout seconds."""
-        from selenium.common.exceptions import TimeoutException
+        from selenium.common.exceptions import (JavascriptException, StaleElementReferenceException,
+                                                TimeoutException)
         from selenium.webdriver.support.ui import WebDriverWait
         body = PRELUDE + script
+        last = []
+
+        def check(d):
+            try:
+                return d.execute_script(body, *args)
+            except (JavascriptException, StaleElementReferenceException) as e:  # the page is redrawing
+                last[:] = [e]
+                return False
         try:
-            return WebDriverWait(self.driver, timeout, poll_frequency=0.05).until(
-                lambda d: d.execute_script(body, *args))
+            return WebDriverWait(self.driver, timeout, poll_frequency=0.05).until(check)
         except TimeoutException:
-            raise AssertionError("timed out after %ss waiting for %s" % (timeout, what or script.strip())) from None
+            raise AssertionError("timed out after %ss waiting for %s%s" % (
+                timeout, what or script.strip(), "; last error: %s" % last[0].msg if last else "")) from None
 
     def find(self, sel, text=None, state="visible", timeout=DEFAULT_TIMEOUT):
         """The first element matching sel (and containing text), once there is one."""

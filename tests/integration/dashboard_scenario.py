@@ -64,6 +64,8 @@ def publish(k, topic, message, retain=False):
                    + (["-r"] if retain else []), check=True, timeout=10)
 
 
+VALUE_HAS = """const e = document.querySelector(arguments[0]);
+return e !== null && e.value.includes(arguments[1]);"""
 NUMBER_AT_LEAST = """const e = document.querySelector(arguments[0]);
 return e !== null && Number(e.textContent.replace(/,/g, '')) >= arguments[1];"""
 BROKER_CELL = """const [title, text] = arguments;
@@ -120,8 +122,7 @@ def main(page, dash, k):
 
     def replace_stream():
         page.click("[data-testid=describe] button[data-action=edit]")
-        page.until("return document.querySelector(arguments[0]).value.includes('CREATE STREAM demo');",
-                   form + " textarea", what="the stream's SQL in the form")
+        page.until(VALUE_HAS, form + " textarea", "CREATE STREAM demo", what="the stream's SQL in the form")
         page.fill(form + " textarea", STREAM2)
         page.click(form + " button[type=submit]", "Replace stream")
         page.find("[data-testid=create-ok]")
@@ -201,8 +202,7 @@ def rule_steps(page, step, dash, k):
 
     def edit():
         page.go(dash + "/#/rules/%s/edit" % RULE_ID, "rules")
-        page.until("return document.querySelector(arguments[0]).value.includes('FROM demo');", sql,
-                   what="the rule's SQL in the form")
+        page.until(VALUE_HAS, sql, "FROM demo", what="the rule's SQL in the form")
         page.fill(sql, "SELECT temperature,\nFROM demo WHERE")
         page.click("button[data-action=check]")  # POST /rules/validate
         page.find("[data-testid=sql-error]")
