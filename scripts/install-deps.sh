@@ -12,7 +12,7 @@ build_pkgs=(build-essential cmake pkg-config clang
   libpaho-mqtt-dev)
 test_pkgs=(libcunit1-dev mosquitto mosquitto-clients python3 python3-paho-mqtt
   sqlite3 curl procps openssl tzdata
-  chromium nodejs docker-compose)
+  chromium chromium-driver python3-selenium docker-compose)
 
 pkgs=("${build_pkgs[@]}")
 if [ "$mode" = test ]; then pkgs+=("${test_pkgs[@]}"); fi

@@ -8,7 +8,9 @@ set -u
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 kuiperd=${KUIPERD:-$root/build/bin/kuiperd}
 dir=$(mktemp -d /tmp/ek-broker-mosq.XXXXXX)
-port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# harness.free_port: below the kernel's ephemeral range, so no outgoing connection of a test running
+# beside this one (a browser's, say) can hold it when kuiperd binds it.
+port=$(cd "$root/tests/integration" && /usr/bin/python3 -c 'from harness import free_port; print(free_port())')
 mkdir -p "$dir/etc" "$dir/data" "$dir/log"
 cp -r "$root/etc/." "$dir/etc/"
 KUIPER__BROKER__BIND=127.0.0.1 KUIPER__BROKER__PORT=$port KUIPER__BROKER__SYSINTERVAL=1 \

@@ -4,15 +4,17 @@ kuiperd:
 - Server: plain HTTP, no browser. The embedded files are served, /api/<path> answers exactly what
   the REST port answers (authentication included), /tap streams broker messages as server-sent
   events, dashboard.enable=false turns it off, and a port in use stops kuiperd naming the port.
-- Browser: tests/browser/dashboard.test.mjs drives Debian's headless Chromium with playwright-core
-  through every page (create a stream and a rule, watch status and metrics move as MQTT messages
-  are published, the broker's live views, the login form). It installs its npm packages itself
-  (`npm ci` from the committed lock file) and is skipped, saying why, only when Chromium is not
-  installed and cannot be.
+- Browser: dashboard_scenario.py drives Debian's headless Chromium through every page (create a
+  stream and a rule, watch status and metrics move as MQTT messages are published, the broker's
+  live views, the login form), with Debian packages only: python3-selenium and chromium-driver
+  (browser_util.py). Run with Debian's /usr/bin/python3 (tests/CMakeLists.txt), which imports
+  selenium from dist-packages. Skipped, saying why, only when Chromium, chromedriver or selenium is
+  not installed and scripts/install-deps.sh cannot install them.
 
-Screenshots go to a temporary directory; set EK_SCREENSHOT_DIR=<repo>/docs/screenshots to refresh
-the ones the README shows."""
+Screenshots go to a temporary directory, kept only when a scenario fails; set
+EK_SCREENSHOT_DIR=<repo>/docs/screenshots to refresh the ones the README shows."""
 import http.client
+import importlib
 import json
 import os
 import shutil
@@ -23,14 +25,17 @@ import tempfile
 import time
 import unittest
 
+import browser_util
+import dashboard_scenario
 from harness import SOURCE_DIR, Kuiperd, main
-
-BROWSER_DIR = os.path.join(SOURCE_DIR, "tests", "browser")
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 
 def dash_port(k):
     return int(k.env["KUIPER__DASHBOARD__PORT"])
+
+
+def dash_url(k):
+    return "http://127.0.0.1:%d" % dash_port(k)
 
 
 def dash_get(k, path, headers=None, method="GET"):
@@ -209,49 +214,21 @@ class Server(unittest.TestCase):
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def node_missing():
-    """None when Node.js 20 or newer and npm are there (playwright-core needs them); else why not."""
-    try:
-        version = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
-        subprocess.run(["npm", "--version"], capture_output=True, check=True)
-    except (OSError, subprocess.CalledProcessError):
-        return "node and npm are needed (Node.js 20 or newer)"
-    if int(version.lstrip("v").split(".")[0] or 0) < 20:
-        return "playwright-core needs Node.js 20 or newer, found %s" % version
-    return None
-
-
 def chromium_missing():
-    """None when Chromium and Node.js are there (installing Chromium if it can); otherwise why not."""
-    why = node_missing()
-    if why:
-        return why
-    if os.access(CHROMIUM, os.X_OK):
+    """None when Chromium, chromedriver and python3-selenium are there (installing them with
+    scripts/install-deps.sh if they are not); otherwise why not."""
+    if not browser_util.missing():
         return None
     script = os.path.join(SOURCE_DIR, "scripts", "install-deps.sh")
     r = subprocess.run([script, "test"], capture_output=True, text=True)
-    if os.access(CHROMIUM, os.X_OK):
+    importlib.invalidate_caches()
+    why = browser_util.missing()
+    if not why:
         return None
-    return "%s is not installed and scripts/install-deps.sh could not install it: %s" % (
-        CHROMIUM, (r.stderr or r.stdout).strip()[-300:])
-
-
-def npm_ci():
-    """Installs playwright-core from the committed lock file unless that version is there."""
-    with open(os.path.join(BROWSER_DIR, "package-lock.json")) as f:
-        want = json.load(f)["packages"]["node_modules/playwright-core"]["version"]
-    have = None
-    try:
-        with open(os.path.join(BROWSER_DIR, "node_modules", "playwright-core", "package.json")) as f:
-            have = json.load(f)["version"]
-    except OSError:
-        pass
-    if have == want:
-        return
-    r = subprocess.run(["npm", "ci", "--prefer-offline", "--no-audit", "--no-fund"], cwd=BROWSER_DIR,
-                       capture_output=True, text=True, timeout=240)
-    if r.returncode != 0:
-        raise AssertionError("npm ci in tests/browser failed:\n" + r.stdout + r.stderr)
+    if r.returncode == 0:
+        return "%s missing, although scripts/install-deps.sh test has the Debian packages installed" % why
+    return "%s missing, and scripts/install-deps.sh test could not install it: %s" % (
+        why, (r.stderr or r.stdout).strip()[-300:])
 
 
 class Browser(unittest.TestCase):
@@ -260,37 +237,42 @@ class Browser(unittest.TestCase):
         why = chromium_missing()
         if why:
             raise unittest.SkipTest("browser tests skipped: " + why)
-        npm_ci()
-        cls.shots = os.environ.get("EK_SCREENSHOT_DIR") or tempfile.mkdtemp(prefix="ek-shots-")
+        cls.shots = os.environ.get("EK_SCREENSHOT_DIR")
+        cls.tmp = tempfile.mkdtemp(prefix="ek-shots-")
+        cls.failed = False
 
-    def run_scenario(self, k, scenario, extra=None):
-        env = dict(os.environ)
-        env.update({
-            "DASHBOARD_URL": "http://127.0.0.1:%d" % dash_port(k),
-            "REST_URL": "http://127.0.0.1:%d" % k.rest_port,
-            "MQTT_PORT": str(k.mqtt_port),
-            "SCENARIO": scenario,
-            "SCREENSHOT_DIR": self.shots,
-            "CHROMIUM": CHROMIUM,
-        })
-        env.update(extra or {})
-        r = subprocess.run(["node", "dashboard.test.mjs"], cwd=BROWSER_DIR, env=env, capture_output=True,
-                           text=True, timeout=240)
-        print(r.stdout + r.stderr)
-        self.assertEqual(r.returncode, 0, "browser scenario %s failed:\n%s%s" % (scenario, r.stdout, r.stderr[-3000:]))
+    @classmethod
+    def tearDownClass(cls):
+        """The temporary screenshots are kept only when a scenario failed (they show where)."""
+        if not cls.failed:
+            shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def run_scenario(self, name, run, shots=None):
+        """Runs dashboard_scenario.<name> in a fresh browser; fails naming every failed step."""
+        shots = shots or self.shots or os.path.join(self.tmp, self.id().rsplit(".", 1)[-1])
+        page = browser_util.Page(shots)
+        try:
+            failures = run(page)
+        finally:
+            page.close()
+        if failures:
+            type(self).failed = True
+            self.fail("browser scenario %s: %d step(s) failed (screenshots in %s):\n%s" % (
+                name, len(failures), shots, "\n".join(failures)))
 
     def test_pages(self):
         with Kuiperd(env={"KUIPER__BROKER__SYSINTERVAL": "1"}) as k:
-            self.run_scenario(k, "main")
+            self.run_scenario("main", lambda page: dashboard_scenario.main(page, dash_url(k), k))
             assert_clean_stop(self, k)
 
     def test_pages_through_dashboard_only(self):
         """The same scenario against kuiperd --dashboard-only forwarding to a separate engine."""
         with Kuiperd(env={"KUIPER__BROKER__SYSINTERVAL": "1"}) as k:
             with Kuiperd(args=["--dashboard-only", "--rest-upstream", "http://127.0.0.1:%d" % k.rest_port,
-                               "--tap-upstream", "http://127.0.0.1:%d" % dash_port(k)]) as dash:
-                self.run_scenario(k, "main", {"DASHBOARD_URL": "http://127.0.0.1:%d" % dash_port(dash),
-                                              "SCREENSHOT_DIR": tempfile.mkdtemp(prefix="ek-shots-proxy-")})
+                               "--tap-upstream", dash_url(k)]) as dash:
+                # Its pictures never replace the README's: they go to the temporary directory.
+                shots = os.path.join(self.tmp, "dashboard-only")
+                self.run_scenario("main", lambda page: dashboard_scenario.main(page, dash_url(dash), k), shots)
                 assert_clean_stop(self, dash)
             assert_clean_stop(self, k)
 
@@ -300,7 +282,7 @@ class Browser(unittest.TestCase):
         try:
             pem, token = admin_pem_and_token(tmp)
             with Kuiperd(env={"KUIPER__BASIC__AUTHENTICATION": "true"}, etc_files={"mgmt/admin.pub": pem}) as k:
-                self.run_scenario(k, "auth", {"TOKEN": token})
+                self.run_scenario("auth", lambda page: dashboard_scenario.auth(page, dash_url(k), token))
                 assert_clean_stop(self, k)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
