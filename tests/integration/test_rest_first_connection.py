@@ -48,8 +48,8 @@ class FirstConnection(unittest.TestCase):
         try:
             start_unanswered(k, k.rest_port)
             self.assertFalse(mapped(k.proc.pid, "libmicrohttpd"), "libmicrohttpd loaded before any request")
-            status, body = k.request("POST", "/streams",
-                                     {"sql": 'CREATE STREAM demo_first () WITH (DATASOURCE="t/demo_first", FORMAT="json")'})
+            sql = 'CREATE STREAM demo_first () WITH (DATASOURCE="t/demo_first", FORMAT="json")'
+            status, body = k.request("POST", "/streams", {"sql": sql})
             self.assertEqual(status, 201, body)
             self.assertEqual(body, "Stream demo_first is created.")
             self.assertTrue(mapped(k.proc.pid, "libmicrohttpd"))
