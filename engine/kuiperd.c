@@ -1,6 +1,8 @@
 /* kuiperd: the server. Parses eKuiper's flags, loads etc/ configuration, opens the store in
  * data/, starts the bundled MQTT broker, the rule engine and the REST API, then waits for SIGINT
- * or SIGTERM and stops them in reverse order so that what must be kept is flushed.
+ * or SIGTERM and stops them in reverse order so that what must be kept is flushed. While it waits,
+ * the main thread also watches the REST and dashboard ports, bound at start, and starts their HTTP
+ * servers when the first connection arrives (rest/rest.h): libmicrohttpd is loaded only then.
  * Exit status: 0 after a clean stop, 1 when start-up fails (the reason is printed on stderr and,
  * when logging is up, in log/stream.log), 2 for bad command-line usage. */
 #include "broker/broker.h"
@@ -17,10 +19,12 @@
 #include "rest/rest.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -219,15 +223,48 @@ static int start_engine(ek_app *app, servers *sv, ek_err *err)
     return 0;
 }
 
-static void wait_for_signal(void)
+/* Starts the HTTP servers still waiting for a first connection whose socket poll found ready
+ * (revents of the REST and dashboard sockets; every one when ready is NULL). */
+static int serve_ready(servers *sv, const struct pollfd *ready, ek_err *err)
+{
+    if (sv->rest && (!ready || ready[0].revents) && ek_rest_serve(sv->rest, err)) return err->code;
+    if (sv->dashboard && (!ready || ready[1].revents) && ek_dashboard_serve(sv->dashboard, err)) return err->code;
+    return 0;
+}
+
+/* Waits for SIGINT or SIGTERM (blocked in every thread, read here through a signalfd) and, until
+ * then, for the first connection to the REST API and the dashboard, starting each server when its
+ * own arrives. Fails only when a server cannot start: kuiperd then stops as at start-up. */
+static int wait_for_signal(servers *sv, ek_err *err)
 {
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    int sfd = signalfd(-1, &set, SFD_CLOEXEC);
     int sig = 0;
-    sigwait(&set, &sig);
+    if (sfd < 0) { /* cannot watch both: serve at once and wait as before */
+        if (serve_ready(sv, NULL, err)) return err->code;
+        sigwait(&set, &sig);
+    }
+    while (sfd >= 0) {
+        struct pollfd p[3] = {{.fd = sv->rest ? ek_rest_idle_fd(sv->rest) : -1, .events = POLLIN},
+                              {.fd = sv->dashboard ? ek_dashboard_idle_fd(sv->dashboard) : -1, .events = POLLIN},
+                              {.fd = sfd, .events = POLLIN}};
+        if (poll(p, 3, -1) < 0) continue; /* EINTR only: every fd is valid */
+        if (serve_ready(sv, p, err)) {
+            close(sfd);
+            return err->code;
+        }
+        struct signalfd_siginfo si;
+        if (p[2].revents && read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+            sig = (int)si.ssi_signo;
+            close(sfd);
+            sfd = -1;
+        }
+    }
     ek_info("received signal %d, stopping", sig);
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -281,7 +318,7 @@ started:
     fflush(stdout);
     ek_info("kuiperd %s started", EK_VERSION);
 
-    wait_for_signal();
+    if (wait_for_signal(&sv, &err)) goto out;
     status = 0;
 out:
     if (err.code) {

@@ -11,7 +11,8 @@
  * It runs a thread per connection, so a /tap stream may block waiting for messages; stop wakes
  * every stream before joining them. Each stream queues at most TAP_QUEUE messages and drops the
  * oldest beyond that (the count is sent with the next event), so a busy topic never holds up the
- * broker's reactor. */
+ * broker's reactor. Like the REST server (server.c), it binds its port at start and starts MHD on
+ * the first connection (ek_dashboard_serve), or at once with basic.restTls. */
 #include "broker/broker.h"
 #include "engine/codec_json.h"
 #include "engine/log.h"
@@ -34,7 +35,9 @@
 struct ek_dashboard {
     ek_app *app;
     struct MHD_Daemon *mhd;
+    int fd;                        /* the bound socket until MHD takes it, then -1 */
     int port;
+    char *ip;
     char *cert, *key;              /* basic.restTls PEM texts, or NULL */
     pthread_mutex_t mu;            /* guards every tap's queue, ntaps and stopping */
     pthread_cond_t cv;             /* signalled on a new message and on stop */
@@ -275,6 +278,24 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
+/* Starts MHD on d->fd, which it then owns (closing it at MHD_stop_daemon). */
+static int start_mhd(ek_dashboard *d, ek_err *err)
+{
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+                     (d->cert ? MHD_USE_TLS : 0);
+    /* MHD_OPTION_END ends the list early when there is no certificate. */
+    d->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, d, MHD_OPTION_LISTEN_SOCKET, d->fd,
+                              MHD_OPTION_NOTIFY_COMPLETED, on_completed, d, MHD_OPTION_CONNECTION_TIMEOUT,
+                              (unsigned)60, MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
+                              d->cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, d->cert, MHD_OPTION_HTTPS_MEM_KEY,
+                              d->key, MHD_OPTION_END);
+    if (!d->mhd)
+        return ek_err_set(err, EK_EIO, "cannot start the dashboard on %s:%d%s", d->ip, d->port,
+                          d->cert ? " (check basic.restTls certfile and keyfile)" : "");
+    d->fd = -1;
+    return 0;
+}
+
 int ek_dashboard_start(ek_app *app, const char *ip, int port, ek_dashboard **out, ek_err *err)
 {
     char *cert = NULL, *key = NULL;
@@ -287,39 +308,39 @@ int ek_dashboard_start(ek_app *app, const char *ip, int port, ek_dashboard **out
         return fd;
     }
     ek_dashboard *d = ek_calloc(1, sizeof *d);
-    const char *upstream = app->config ? ek_config_str(app->config, "dashboard.restUpstream") : "";
-    if (upstream && *upstream &&
-        rest__proxy_new(upstream, ek_config_str(app->config, "dashboard.tapUpstream"), &d->proxy, err) != 0) {
-        close(fd);
-        ek_free(cert);
-        ek_free(key);
-        ek_free(d);
-        return EK_ECONF;
-    }
     d->app = app;
+    d->fd = fd;
     d->port = bound;
+    d->ip = ek_strdup(ip);
     d->cert = cert;
     d->key = key;
     pthread_mutex_init(&d->mu, NULL);
     ek_cond_init_monotonic(&d->cv);
-    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
-                     (cert ? MHD_USE_TLS : 0);
-    /* MHD_OPTION_END ends the list early when there is no certificate. */
-    d->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, d, MHD_OPTION_LISTEN_SOCKET, fd,
-                              MHD_OPTION_NOTIFY_COMPLETED, on_completed, d, MHD_OPTION_CONNECTION_TIMEOUT,
-                              (unsigned)60, MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
-                              cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert, MHD_OPTION_HTTPS_MEM_KEY,
-                              key, MHD_OPTION_END);
-    if (!d->mhd) {
-        close(fd);
+    const char *upstream = app->config ? ek_config_str(app->config, "dashboard.restUpstream") : "";
+    if ((upstream && *upstream &&
+         rest__proxy_new(upstream, ek_config_str(app->config, "dashboard.tapUpstream"), &d->proxy, err) != 0) ||
+        (cert && start_mhd(d, err))) {
+        int rc = err->code;
         ek_dashboard_stop(d);
-        return ek_err_set(err, EK_EIO, "cannot start the dashboard on %s:%d%s", ip, bound,
-                          cert ? " (check basic.restTls certfile and keyfile)" : "");
+        return rc;
     }
     ek_info("dashboard listening on %s://%s:%d", cert ? "https" : "http", ip, bound);
     if (d->proxy) ek_info("dashboard forwards /api to %s and /tap to %s", rest__proxy_rest(d->proxy),
                           *rest__proxy_tap(d->proxy) ? rest__proxy_tap(d->proxy) : "nowhere (dashboard.tapUpstream is empty)");
     *out = d;
+    return 0;
+}
+
+int ek_dashboard_idle_fd(const ek_dashboard *d)
+{
+    return d->mhd ? -1 : d->fd;
+}
+
+int ek_dashboard_serve(ek_dashboard *d, ek_err *err)
+{
+    if (d->mhd) return 0;
+    if (start_mhd(d, err)) return err->code;
+    ek_debug("dashboard: first connection, the HTTP server is started");
     return 0;
 }
 
@@ -338,9 +359,11 @@ void ek_dashboard_stop(ek_dashboard *d)
     rest__proxy_stop(d->proxy);
     /* MHD closes the listening socket it was given. */
     if (d->mhd) MHD_stop_daemon(d->mhd);
+    else close(d->fd);
     rest__proxy_free(d->proxy);
     pthread_cond_destroy(&d->cv);
     pthread_mutex_destroy(&d->mu);
+    ek_free(d->ip);
     ek_free(d->cert);
     ek_free(d->key);
     ek_free(d);

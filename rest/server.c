@@ -2,7 +2,11 @@
  * (bounded at REST_MAX_BODY), dispatches through the route table and sends what the handler
  * wrote (the request path itself is in dispatch.c, shared with the dashboard). The listening
  * socket is created by us, not by MHD, so that "address in use" can be reported with the port
- * number and port 0 can pick a free port for tests. */
+ * number and port 0 can pick a free port for tests. Without HTTPS the daemon starts only when the
+ * first connection waits on that socket (ek_rest_serve, called from kuiperd's main thread), so an
+ * idle kuiperd neither loads libmicrohttpd and GnuTLS nor runs their thread; MHD is handed the
+ * socket and accepts the waiting connection itself. With basic.restTls it starts at once, so a
+ * certificate MHD rejects still stops kuiperd at start. */
 #include "engine/log.h"
 #include "engine/mem.h"
 #include "rest/dispatch.h"
@@ -13,7 +17,9 @@
 struct ek_rest {
     ek_app *app;
     struct MHD_Daemon *mhd;
+    int fd;   /* the bound socket until MHD takes it, then -1 */
     int port;
+    char *ip;
     char *cert, *key; /* PEM texts for HTTPS, or NULL */
 };
 
@@ -40,6 +46,23 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
+/* Starts MHD on srv->fd, which it then owns (closing it at MHD_stop_daemon). */
+static int start_mhd(ek_rest *srv, ek_err *err)
+{
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | (srv->cert ? MHD_USE_TLS : 0);
+    /* MHD copies neither PEM: they are kept until stop. MHD_OPTION_END ends the list early when
+     * there is no certificate. */
+    srv->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_LISTEN_SOCKET, srv->fd,
+                                MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT,
+                                (unsigned)60, srv->cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, srv->cert,
+                                MHD_OPTION_HTTPS_MEM_KEY, srv->key, MHD_OPTION_END);
+    if (!srv->mhd)
+        return ek_err_set(err, EK_EIO, "cannot start the REST server on %s:%d%s", srv->ip, srv->port,
+                          srv->cert ? " (check basic.restTls certfile and keyfile)" : "");
+    srv->fd = -1;
+    return 0;
+}
+
 int ek_rest_start(ek_app *app, const char *ip, int port, ek_rest **out, ek_err *err)
 {
     char *cert = NULL, *key = NULL;
@@ -54,31 +77,30 @@ int ek_rest_start(ek_app *app, const char *ip, int port, ek_rest **out, ek_err *
     ek_rest *srv = ek_calloc(1, sizeof *srv);
     srv->app = app;
     rest__tasks_new(app); /* before the first request can ask for a task */
+    srv->fd = fd;
     srv->port = bound;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | (cert ? MHD_USE_TLS : 0);
-    if (cert)
-        srv->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_LISTEN_SOCKET, fd,
-                                    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT,
-                                    (unsigned)60, MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_HTTPS_MEM_KEY, key,
-                                    MHD_OPTION_END);
-    else
-        srv->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_LISTEN_SOCKET, fd,
-                                    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT,
-                                    (unsigned)60, MHD_OPTION_END);
-    /* MHD copies neither PEM: keep them until stop. */
+    srv->ip = ek_strdup(ip);
     srv->cert = cert;
     srv->key = key;
-    if (!srv->mhd) {
-        rest__tasks_free(app);
-        close(fd);
-        ek_free(cert);
-        ek_free(key);
-        ek_free(srv);
-        return ek_err_set(err, EK_EIO, "cannot start the REST server on %s:%d%s", ip, bound,
-                          cert ? " (check basic.restTls certfile and keyfile)" : "");
+    if (cert && start_mhd(srv, err)) {
+        ek_rest_stop(srv);
+        return err->code;
     }
     ek_info("REST API listening on %s://%s:%d", cert ? "https" : "http", ip, bound);
     *out = srv;
+    return 0;
+}
+
+int ek_rest_idle_fd(const ek_rest *r)
+{
+    return r->mhd ? -1 : r->fd;
+}
+
+int ek_rest_serve(ek_rest *r, ek_err *err)
+{
+    if (r->mhd) return 0;
+    if (start_mhd(r, err)) return err->code;
+    ek_debug("REST API: first connection, the HTTP server is started");
     return 0;
 }
 
@@ -90,8 +112,10 @@ int ek_rest_port(const ek_rest *r)
 void ek_rest_stop(ek_rest *r)
 {
     if (!r) return;
-    MHD_stop_daemon(r->mhd); /* closes the listening socket too */
+    if (r->mhd) MHD_stop_daemon(r->mhd); /* closes the listening socket too */
+    else close(r->fd);
     rest__tasks_free(r->app);  /* no request can start another task now */
+    ek_free(r->ip);
     ek_free(r->cert);
     ek_free(r->key);
     ek_free(r);

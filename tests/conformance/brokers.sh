@@ -25,6 +25,23 @@ ek_wait_port() {
 	return 1
 }
 
+# ek_wait_listen PORT PID: waits up to 10 s until some socket listens on TCP PORT while PID lives,
+# without connecting to it (/proc/net/tcp, state 0A), so a kuiperd that starts its HTTP servers on
+# the first connection is measured as nobody has called it (bench/idle_rss.sh).
+ek_wait_listen() {
+	local port=$1 pid=$2 i hex
+	hex=$(printf ':%04X ' "$port")
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$pid" 2>/dev/null || return 1
+		if awk -v p="$hex" '$4 == "0A" && index($2 " ", p) { f = 1 } END { exit !f }' \
+			/proc/net/tcp /proc/net/tcp6 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
 # ek_start_mosquitto DIR PORT [CONF]: starts Mosquitto with a minimal config written into DIR;
 # sets EK_PID. No persistence, anonymous clients, queues large enough that a benchmark never drops
 # a message; CONF, if given, holds more mosquitto.conf lines.
@@ -97,7 +114,7 @@ print(" ".join(str(s.getsockname()[1]) for s in ss))')
 		"$bin" --etc "$dir/etc" --data "$dir/data" --log "$dir/log" --plugins "$dir/plugins" \
 		>>"$dir/kuiperd.out" 2>&1 &
 	EK_PID=$!
-	ek_wait_port "$MQTT_PORT" "$EK_PID" && ek_wait_port "$REST_PORT" "$EK_PID"
+	ek_wait_listen "$MQTT_PORT" "$EK_PID" && ek_wait_listen "$REST_PORT" "$EK_PID"
 }
 
 # ek_stop PID: asks a broker started above to stop, then kills it if it is still there after 5 s.
