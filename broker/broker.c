@@ -105,7 +105,6 @@ int ek_broker_start(const ek_value *section, const char *data_dir, ek_broker **o
         return rc;
     }
     broker__auth_install(b);
-    broker__check_init(b);
     broker__persist_load(b);
     b->sweep_timer = (broker__timer){.idx = SIZE_MAX, .fn = sweep_cb};
     broker__timer_arm(b, &b->sweep_timer, ek_mono_ms() + 1000);

@@ -182,21 +182,28 @@ static int position_error(const char *text, size_t len, const char *at, ek_err *
  * path (bench/RESULTS.md, "Profile"). So while a thread parses, cJSON takes memory from that
  * thread's bump arena (a bigger tree goes on with malloc), and the arena is emptied when the next
  * parse starts, its tree long deleted. cJSON is used nowhere else in kuiperd, so its hooks are set
- * once for the process; freeing an arena block is a no-op. */
+ * once for the process; freeing an arena block is a no-op.
+ * The arena is allocated by a thread's first parse and freed when the thread ends (arena_key), not
+ * kept in static TLS: a thread that never parses JSON (the broker's, the timers', the HTTP
+ * servers' while idle) then does not carry 16 kB (bench/RESULTS.md, "Idle memory"). */
 #define ARENA_SIZE 16384
 
-static _Thread_local struct {
+typedef struct json_arena {
     _Alignas(16) unsigned char buf[ARENA_SIZE];
     size_t used;
     bool on; /* this thread is parsing */
-} arena;
+} json_arena;
+
+static _Thread_local json_arena *arena; /* this thread's, NULL until its first parse */
+static pthread_key_t arena_key;         /* frees a thread's arena when it ends */
 
 static void *arena_malloc(size_t n)
 {
+    json_arena *a = arena;
     size_t need = (n + 15) & ~(size_t)15;
-    if (arena.on && need >= n && need <= ARENA_SIZE - arena.used) {
-        void *p = arena.buf + arena.used;
-        arena.used += need;
+    if (a && a->on && need >= n && need <= ARENA_SIZE - a->used) {
+        void *p = a->buf + a->used;
+        a->used += need;
         return p;
     }
     return malloc(n);
@@ -204,17 +211,37 @@ static void *arena_malloc(size_t n)
 
 static void arena_free(void *p)
 {
-    uintptr_t a = (uintptr_t)p, lo = (uintptr_t)arena.buf;
-    if (a >= lo && a < lo + ARENA_SIZE) return;
+    json_arena *a = arena;
+    uintptr_t at = (uintptr_t)p, lo = a ? (uintptr_t)a->buf : 0;
+    if (a && at >= lo && at < lo + ARENA_SIZE) return;
     free(p);
 }
 
 static pthread_once_t hooks_once = PTHREAD_ONCE_INIT;
 
+/* At the end of a thread that parsed: its arena goes. */
+static void arena_end(void *p)
+{
+    arena = NULL;
+    ek_free(p);
+}
+
 static void hooks_init(void)
 {
+    pthread_key_create(&arena_key, arena_end);
     cJSON_Hooks h = {.malloc_fn = arena_malloc, .free_fn = arena_free};
     cJSON_InitHooks(&h);
+}
+
+/* This thread's arena, emptied; allocated on its first call. */
+static json_arena *arena_take(void)
+{
+    if (!arena) {
+        arena = ek_malloc(sizeof *arena);
+        pthread_setspecific(arena_key, arena);
+    }
+    arena->used = 0;
+    return arena;
 }
 
 int ek_json_decode(const char *text, size_t len, int flags, ek_value *out, ek_err *err)
@@ -223,10 +250,10 @@ int ek_json_decode(const char *text, size_t len, int flags, ek_value *out, ek_er
         return ek_err_set(err, EK_EPARSE, "invalid JSON: nesting deeper than %d levels", MAX_DEPTH);
     pthread_once(&hooks_once, hooks_init);
     const char *end = NULL;
-    arena.used = 0;
-    arena.on = true;
+    json_arena *a = arena_take();
+    a->on = true;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-    arena.on = false;
+    a->on = false;
     if (!root) return position_error(text, len, cJSON_GetErrorPtr(), err);
     /* cJSON stops at the first value; anything but white space after it is an error. */
     const char *p = end;

@@ -8,6 +8,8 @@
  * The patrol (end of file), eKuiper v2's restartStrategy: every basic.rulePatrolInterval it tries
  * again the rules that failed to start and whose restartStrategy.attempts allow it. It also runs
  * the cron schedules (options.cron/duration), waking earlier when a scheduled start or stop is due.
+ * Both threads start with the first rule that is started or scheduled (rule.c, start_threads): an
+ * engine without rules runs neither.
  */
 #include "engine/config.h"
 #include "engine/mem.h"
@@ -121,7 +123,7 @@ static void *timer_main(void *arg)
 int rules__timer_start(ek_rules *r, ek_err *err)
 {
     rules__timer *t = timer_of(r);
-    if (r->opts.manual_timers) return 0;
+    if (r->opts.manual_timers || t->has_thread) return 0;
     if (pthread_create(&t->thread, NULL, timer_main, r) != 0)
         return ek_err_set(err, EK_EIO, "cannot start the rule timer thread");
     t->has_thread = true;
@@ -180,6 +182,7 @@ static void *patrol_main(void *arg)
 
 int rules__patrol_start(ek_rules *r, ek_err *err)
 {
+    if (r->patrol) return 0;
     rules__patrol *p = ek_calloc(1, sizeof *p);
     pthread_mutex_init(&p->lock, NULL);
     ek_cond_init_monotonic(&p->cond);
