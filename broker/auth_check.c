@@ -85,6 +85,7 @@ static void *worker(void *arg)
 {
     ek_broker *b = arg;
     checker *k = b->checker;
+    pthread_setname_np(pthread_self(), "ek-pwcheck");
     pthread_mutex_lock(&k->mu);
     for (;;) {
         while (!k->head && !k->stop) pthread_cond_wait(&k->cv, &k->mu);

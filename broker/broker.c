@@ -70,6 +70,7 @@ static int open_listener(ek_broker *b, const broker__listener_cfg *lc, ek_err *e
 static void *thread_main(void *arg)
 {
     ek_broker *b = arg;
+    pthread_setname_np(pthread_self(), "ek-broker");
     broker__reactor_run(b);
     return NULL;
 }

@@ -62,6 +62,7 @@ static void *checkpointer(void *arg)
 {
     stmts *st = arg;
     sqlite3 *db = NULL;
+    pthread_setname_np(pthread_self(), "ek-checkpoint");
     if (sqlite3_open(st->path, &db) != SQLITE_OK) {
         sqlite3_close(db);
         return NULL;
@@ -354,6 +355,7 @@ void broker__persist_load(ek_broker *b)
     /* The checkpointer starts only with the first change (broker__persist_flush): what is in the
      * WAL now (a new file's schema, the tail a crash left) is folded here, once. */
     sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    sqlite3_db_release_memory(db); /* the pages loading read: the next flush reads what it needs */
 }
 
 void broker__persist_close(ek_broker *b)

@@ -188,22 +188,18 @@ static int position_error(const char *text, size_t len, const char *at, ek_err *
  * servers' while idle) then does not carry 16 kB (bench/RESULTS.md, "Idle memory"). */
 #define ARENA_SIZE 16384
 
-typedef struct json_arena {
-    _Alignas(16) unsigned char buf[ARENA_SIZE];
-    size_t used;
-    bool on; /* this thread is parsing */
-} json_arena;
-
-static _Thread_local json_arena *arena; /* this thread's, NULL until its first parse */
-static pthread_key_t arena_key;         /* frees a thread's arena when it ends */
+/* This thread's arena: buf is NULL until its first parse; on while it parses. */
+static _Thread_local unsigned char *arena_buf;
+static _Thread_local size_t arena_used;
+static _Thread_local bool arena_on;
+static pthread_key_t arena_key; /* frees a thread's arena when it ends */
 
 static void *arena_malloc(size_t n)
 {
-    json_arena *a = arena;
     size_t need = (n + 15) & ~(size_t)15;
-    if (a && a->on && need >= n && need <= ARENA_SIZE - a->used) {
-        void *p = a->buf + a->used;
-        a->used += need;
+    if (arena_on && need >= n && need <= ARENA_SIZE - arena_used) {
+        void *p = arena_buf + arena_used;
+        arena_used += need;
         return p;
     }
     return malloc(n);
@@ -211,9 +207,9 @@ static void *arena_malloc(size_t n)
 
 static void arena_free(void *p)
 {
-    json_arena *a = arena;
-    uintptr_t at = (uintptr_t)p, lo = a ? (uintptr_t)a->buf : 0;
-    if (a && at >= lo && at < lo + ARENA_SIZE) return;
+    /* One unsigned compare: true only inside this thread's arena (never without one: no valid
+     * pointer is below ARENA_SIZE). */
+    if ((uintptr_t)p - (uintptr_t)arena_buf < ARENA_SIZE) return;
     free(p);
 }
 
@@ -222,7 +218,7 @@ static pthread_once_t hooks_once = PTHREAD_ONCE_INIT;
 /* At the end of a thread that parsed: its arena goes. */
 static void arena_end(void *p)
 {
-    arena = NULL;
+    arena_buf = NULL;
     ek_free(p);
 }
 
@@ -233,27 +229,20 @@ static void hooks_init(void)
     cJSON_InitHooks(&h);
 }
 
-/* This thread's arena, emptied; allocated on its first call. */
-static json_arena *arena_take(void)
-{
-    if (!arena) {
-        arena = ek_malloc(sizeof *arena);
-        pthread_setspecific(arena_key, arena);
-    }
-    arena->used = 0;
-    return arena;
-}
-
 int ek_json_decode(const char *text, size_t len, int flags, ek_value *out, ek_err *err)
 {
     if (!depth_ok(text, len))
         return ek_err_set(err, EK_EPARSE, "invalid JSON: nesting deeper than %d levels", MAX_DEPTH);
     pthread_once(&hooks_once, hooks_init);
     const char *end = NULL;
-    json_arena *a = arena_take();
-    a->on = true;
+    if (!arena_buf) { /* this thread's first parse */
+        arena_buf = ek_malloc(ARENA_SIZE); /* malloc's alignment (16) is what cJSON's nodes need */
+        pthread_setspecific(arena_key, arena_buf);
+    }
+    arena_used = 0;
+    arena_on = true;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-    a->on = false;
+    arena_on = false;
     if (!root) return position_error(text, len, cJSON_GetErrorPtr(), err);
     /* cJSON stops at the first value; anything but white space after it is an error. */
     const char *p = end;

@@ -207,3 +207,11 @@ int ek_store_clear(ek_store *s, const char *ns, ek_err *err)
     pthread_mutex_unlock(&s->mu);
     return rc;
 }
+
+void ek_store_release_memory(ek_store *s)
+{
+    if (!s) return;
+    pthread_mutex_lock(&s->mu);
+    sqlite3_db_release_memory(s->db);
+    pthread_mutex_unlock(&s->mu);
+}

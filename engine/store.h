@@ -34,5 +34,8 @@ int ek_store_foreach(ek_store *s, const char *ns,
                      int (*fn)(const char *key, const char *val, size_t len, void *arg), void *arg, ek_err *err);
 /* Removes every key of ns. */
 int ek_store_clear(ek_store *s, const char *ns, ek_err *err);
+/* Frees the pages the connection caches (read again from the file when next needed): after
+ * start-up, which read every definition, so an idle kuiperd does not keep them. Accepts NULL. */
+void ek_store_release_memory(ek_store *s);
 
 #endif

@@ -264,6 +264,7 @@ static void *worker(void *arg)
 {
     rules__pool *p = arg;
     on_pool = p->kind;
+    pthread_setname_np(pthread_self(), p->kind == RULES_POOL_SINK ? "ek-sink" : "ek-rule");
     pthread_mutex_lock(&p->lock);
     for (;;) {
         if (!p->head && !p->stopping && p->kind == RULES_POOL_RULE) {  /* sinks are fed in batches */

@@ -106,6 +106,7 @@ static void *timer_main(void *arg)
 {
     ek_rules *r = arg;
     rules__timer *t = r->timer;
+    pthread_setname_np(pthread_self(), "ek-timer");
     pthread_mutex_lock(&t->lock);
     while (!t->stopping) {
         int64_t now = rules__now(r);
@@ -163,6 +164,7 @@ static void *patrol_main(void *arg)
     ek_rules *r = arg;
     rules__patrol *p = r->patrol;
     int64_t wait_ms = p->interval_ms;
+    pthread_setname_np(pthread_self(), "ek-patrol");
     pthread_mutex_lock(&p->lock);
     while (!p->stopping) {
         struct timespec ts = ek_deadline_in(CLOCK_MONOTONIC, wait_ms);
