@@ -327,10 +327,10 @@ static int pool_spawn(rules__pool *p, ek_err *err)
 {
     int rc = 0;
     pthread_mutex_lock(&p->lock);
+    const char *what = p->kind == RULES_POOL_SINK ? "sink" : "rule";
     while (p->nthreads < p->want && rc == 0) {
         if (pthread_create(&p->threads[p->nthreads], NULL, worker, p) != 0)
-            rc = ek_err_set(err, EK_EIO, "cannot start %s worker thread %d", p->kind == RULES_POOL_SINK ? "sink" : "rule",
-                            p->nthreads);
+            rc = ek_err_set(err, EK_EIO, "cannot start %s worker thread %d", what, p->nthreads);
         else
             p->nthreads++;
     }
