@@ -63,7 +63,7 @@ static const char UNKNOWN[] = "$pbkdf2-sha256$10000$n2wqtr.vKt6Nmq888bENyQ$m0xyH
 /* Verifies a PBKDF2 hash: on the checker thread when there is one (BROKER_CHECK_PENDING). */
 static int check_hash(broker__conn *c, const broker__pkt *p, const char *hash, bool superuser)
 {
-    if (c->b->checker) {
+    if (broker__check_ready(c->b)) {
         broker__check_start(c, p, hash, superuser, hash != UNKNOWN);
         return BROKER_CHECK_PENDING;
     }

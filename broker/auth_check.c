@@ -5,6 +5,9 @@
  * worker posts the answer back through the reactor's post queue. Bans are looked up again when
  * the answer comes, since one may have been added while the client waited.
  *
+ * The thread starts with the first password to verify (broker__check_ready), not with the broker:
+ * most brokers never see a PBKDF2 hash, and an idle thread costs its stack and malloc arena.
+ *
  * Ownership: a job belongs to the queue, then to the worker, then to the posted callback, which
  * frees it. job->conn is read and written only on the reactor thread; a connection that closes
  * first sets it to NULL (and the atomic cancelled flag, so the worker skips the hashing). */
@@ -82,6 +85,7 @@ static void *worker(void *arg)
 {
     ek_broker *b = arg;
     checker *k = b->checker;
+    pthread_setname_np(pthread_self(), "ek-pwcheck");
     pthread_mutex_lock(&k->mu);
     for (;;) {
         while (!k->head && !k->stop) pthread_cond_wait(&k->cv, &k->mu);
@@ -98,18 +102,23 @@ static void *worker(void *arg)
     return NULL;
 }
 
-void broker__check_init(ek_broker *b)
+bool broker__check_ready(ek_broker *b)
 {
+    if (b->checker) return true;
+    if (b->checker_failed) return false;
     checker *k = ek_calloc(1, sizeof *k);
     pthread_mutex_init(&k->mu, NULL);
     pthread_cond_init(&k->cv, NULL);
-    b->checker = k;
+    b->checker = k; /* before the thread starts: it reads it */
     if (pthread_create(&k->thr, NULL, worker, b) != 0) {
+        b->checker = NULL;
         pthread_mutex_destroy(&k->mu);
         pthread_cond_destroy(&k->cv);
         ek_free(k);
-        b->checker = NULL; /* checks then run on the reactor thread */
+        b->checker_failed = true; /* checks then run on the reactor thread */
+        return false;
     }
+    return true;
 }
 
 void broker__check_stop(ek_broker *b)

@@ -34,6 +34,7 @@ int ek_authdb_open(const char *data_dir, ek_authdb **out, ek_err *err)
     int rc = broker__sqlite_open(path, SQLITE_OPEN_NOMUTEX, 2000, SCHEMA, &db, err);
     ek_free(path);
     if (rc) return rc;
+    sqlite3_db_release_memory(db); /* the pages the schema read: a CONNECT reads what it needs */
     ek_authdb *a = ek_calloc(1, sizeof *a);
     a->db = db;
     pthread_mutex_init(&a->mu, NULL);

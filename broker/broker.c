@@ -70,6 +70,7 @@ static int open_listener(ek_broker *b, const broker__listener_cfg *lc, ek_err *e
 static void *thread_main(void *arg)
 {
     ek_broker *b = arg;
+    pthread_setname_np(pthread_self(), "ek-broker");
     broker__reactor_run(b);
     return NULL;
 }
@@ -105,7 +106,6 @@ int ek_broker_start(const ek_value *section, const char *data_dir, ek_broker **o
         return rc;
     }
     broker__auth_install(b);
-    broker__check_init(b);
     broker__persist_load(b);
     b->sweep_timer = (broker__timer){.idx = SIZE_MAX, .fn = sweep_cb};
     broker__timer_arm(b, &b->sweep_timer, ek_mono_ms() + 1000);

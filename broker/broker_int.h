@@ -185,7 +185,9 @@ int broker__authenticate(broker__conn *c, const char *client_id, const broker__p
  * passwords) never stalls the reactor. check_start queues the verification of password p against
  * hash for c (refused whatever the result unless known), keeps the CONNECT aside and stops reading from c until the answer comes back; then
  * the CONNECT is accepted (broker__connect_accept) or refused with 0x86, and reading resumes. */
-void broker__check_init(ek_broker *b);
+/* Starts the thread on the first call (reactor thread only); false when it cannot: then hashes are
+ * verified on the reactor thread. */
+bool broker__check_ready(ek_broker *b);
 void broker__check_stop(ek_broker *b);   /* joins the thread; after the reactor has stopped */
 void broker__check_start(broker__conn *c, const broker__pkt *p, const char *hash, bool superuser, bool known);
 void broker__check_cancel(broker__conn *c); /* at close: the answer is dropped */
@@ -675,7 +677,8 @@ struct ek_broker {
     void *db;                      /* sqlite3 *, or NULL without persistence */
     void *db_stmts;                /* persist.c's prepared statements */
     ek_authdb *authdb;             /* users and bans (<data>/broker_auth.db), NULL without a data dir */
-    struct broker__checker *checker; /* auth_check.c */
+    struct broker__checker *checker; /* auth_check.c; NULL until the first password check */
+    bool checker_failed;             /* its thread could not start: checks run on the reactor */
     const ek_broker_auth_ops *auth_ops;  /* enhanced authentication; NULL refuses every method */
     void *auth_ops_arg;
     uint64_t rng;                  /* random and sticky shared strategies (xorshift) */

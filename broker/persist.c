@@ -3,7 +3,11 @@
  *
  * The reactor thread only appends to the WAL (synchronous=NORMAL: no fsync at commit, and no
  * automatic checkpoint); a checkpointer thread with its own connection folds the WAL into the
- * database every 2 seconds, so the fsync a checkpoint needs never stalls a client.
+ * database every 2 seconds, so the fsync a checkpoint needs never stalls a client. That thread
+ * starts with the first flush that changes the database: a broker that keeps nothing (no retained
+ * message, no persistent session) runs no checkpointer and opens no second connection. What the
+ * start itself wrote (the schema of a new file, a WAL left by a crash) is folded once at the end
+ * of loading, before the reactor runs.
  *
  * Writes are batched: retained changes are appended to a pending list and sessions are marked
  * dirty; every persistInterval seconds (and at stop) one transaction writes the pending retained
@@ -58,6 +62,7 @@ static void *checkpointer(void *arg)
 {
     stmts *st = arg;
     sqlite3 *db = NULL;
+    pthread_setname_np(pthread_self(), "ek-checkpoint");
     if (sqlite3_open(st->path, &db) != SQLITE_OK) {
         sqlite3_close(db);
         return NULL;
@@ -92,7 +97,6 @@ int broker__persist_open(ek_broker *b, const char *dir, ek_err *err)
     st->path = path;
     pthread_mutex_init(&st->mu, NULL);
     pthread_cond_init(&st->cv, NULL);
-    st->started = pthread_create(&st->thr, NULL, checkpointer, st) == 0;
     sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO retained VALUES(?,?,?,?,?)", -1, &st->ret_put, NULL);
     sqlite3_prepare_v2(db, "DELETE FROM retained WHERE topic=?", -1, &st->ret_del, NULL);
     sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO sessions VALUES(?,?,?,?)", -1, &st->ses_put, NULL);
@@ -207,6 +211,7 @@ void broker__persist_flush(ek_broker *b)
 {
     stmts *st = b->db_stmts;
     if (!st) return;
+    sqlite3_int64 changes = sqlite3_total_changes64(b->db);
     sqlite3_exec(b->db, "BEGIN", NULL, NULL, NULL);
     for (size_t i = 0; i < st->ndel; i++) {
         del_rows(st, st->dels[i]);
@@ -236,6 +241,10 @@ void broker__persist_flush(ek_broker *b)
     }
     broker__delayed_persist_flush(b);
     sqlite3_exec(b->db, "COMMIT", NULL, NULL, NULL);
+    /* The WAL grew: from now on the checkpointer folds it (tried again at the next change if the
+     * thread could not start). */
+    if (!st->started && sqlite3_total_changes64(b->db) != changes)
+        st->started = pthread_create(&st->thr, NULL, checkpointer, st) == 0;
 }
 
 static broker__msg *row_msg(sqlite3_stmt *q, int ct, int cq, int cr, int cp, int cpl, int ce)
@@ -343,6 +352,10 @@ void broker__persist_load(ek_broker *b)
     load_sessions(b, db, now);
     broker__delayed_load(b);
     b->db_stmts = st;
+    /* The checkpointer starts only with the first change (broker__persist_flush): what is in the
+     * WAL now (a new file's schema, the tail a crash left) is folded here, once. */
+    sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    sqlite3_db_release_memory(db); /* the pages loading read: the next flush reads what it needs */
 }
 
 void broker__persist_close(ek_broker *b)

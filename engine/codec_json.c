@@ -182,21 +182,24 @@ static int position_error(const char *text, size_t len, const char *at, ek_err *
  * path (bench/RESULTS.md, "Profile"). So while a thread parses, cJSON takes memory from that
  * thread's bump arena (a bigger tree goes on with malloc), and the arena is emptied when the next
  * parse starts, its tree long deleted. cJSON is used nowhere else in kuiperd, so its hooks are set
- * once for the process; freeing an arena block is a no-op. */
+ * once for the process; freeing an arena block is a no-op.
+ * The arena is allocated by a thread's first parse and freed when the thread ends (arena_key), not
+ * kept in static TLS: a thread that never parses JSON (the broker's, the timers', the HTTP
+ * servers' while idle) then does not carry 16 kB (bench/RESULTS.md, "Idle memory"). */
 #define ARENA_SIZE 16384
 
-static _Thread_local struct {
-    _Alignas(16) unsigned char buf[ARENA_SIZE];
-    size_t used;
-    bool on; /* this thread is parsing */
-} arena;
+/* This thread's arena: buf is NULL until its first parse; on while it parses. */
+static _Thread_local unsigned char *arena_buf;
+static _Thread_local size_t arena_used;
+static _Thread_local bool arena_on;
+static pthread_key_t arena_key; /* frees a thread's arena when it ends */
 
 static void *arena_malloc(size_t n)
 {
     size_t need = (n + 15) & ~(size_t)15;
-    if (arena.on && need >= n && need <= ARENA_SIZE - arena.used) {
-        void *p = arena.buf + arena.used;
-        arena.used += need;
+    if (arena_on && need >= n && need <= ARENA_SIZE - arena_used) {
+        void *p = arena_buf + arena_used;
+        arena_used += need;
         return p;
     }
     return malloc(n);
@@ -204,15 +207,24 @@ static void *arena_malloc(size_t n)
 
 static void arena_free(void *p)
 {
-    uintptr_t a = (uintptr_t)p, lo = (uintptr_t)arena.buf;
-    if (a >= lo && a < lo + ARENA_SIZE) return;
+    /* One unsigned compare: true only inside this thread's arena (never without one: no valid
+     * pointer is below ARENA_SIZE). */
+    if ((uintptr_t)p - (uintptr_t)arena_buf < ARENA_SIZE) return;
     free(p);
 }
 
 static pthread_once_t hooks_once = PTHREAD_ONCE_INIT;
 
+/* At the end of a thread that parsed: its arena goes. */
+static void arena_end(void *p)
+{
+    arena_buf = NULL;
+    ek_free(p);
+}
+
 static void hooks_init(void)
 {
+    pthread_key_create(&arena_key, arena_end);
     cJSON_Hooks h = {.malloc_fn = arena_malloc, .free_fn = arena_free};
     cJSON_InitHooks(&h);
 }
@@ -223,10 +235,14 @@ int ek_json_decode(const char *text, size_t len, int flags, ek_value *out, ek_er
         return ek_err_set(err, EK_EPARSE, "invalid JSON: nesting deeper than %d levels", MAX_DEPTH);
     pthread_once(&hooks_once, hooks_init);
     const char *end = NULL;
-    arena.used = 0;
-    arena.on = true;
+    if (!arena_buf) { /* this thread's first parse */
+        arena_buf = ek_malloc(ARENA_SIZE); /* malloc's alignment (16) is what cJSON's nodes need */
+        pthread_setspecific(arena_key, arena_buf);
+    }
+    arena_used = 0;
+    arena_on = true;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-    arena.on = false;
+    arena_on = false;
     if (!root) return position_error(text, len, cJSON_GetErrorPtr(), err);
     /* cJSON stops at the first value; anything but white space after it is an error. */
     const char *p = end;

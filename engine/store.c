@@ -40,8 +40,26 @@ static int check_ns(const char *ns, ek_err *err)
     return 0;
 }
 
+static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
+
+static void sqlite_setup(void)
+{
+    /* By default each connection allocates SQLITE_DEFAULT_PCACHE_INITSZ (20) pages of cache in
+     * one block and touches them all; kuiperd keeps three connections open (this store, broker.db,
+     * broker_auth.db) that read a few pages each while idle (bench/RESULTS.md, "Idle memory").
+     * Without the block a page is allocated when first used; cache_size, the limit, is unchanged.
+     * SQLITE_MISUSE when SQLite was initialised already: then nothing changes. */
+    sqlite3_config(SQLITE_CONFIG_PAGECACHE, NULL, 0, 0);
+}
+
+void ek_store_sqlite_setup(void)
+{
+    pthread_once(&sqlite_once, sqlite_setup);
+}
+
 int ek_store_open(const char *path, ek_store **out, ek_err *err)
 {
+    ek_store_sqlite_setup();
     char *lockpath = ek_asprintf("%s.lock", path);
     int fd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
@@ -188,4 +206,12 @@ int ek_store_clear(ek_store *s, const char *ns, ek_err *err)
     sqlite3_finalize(st);
     pthread_mutex_unlock(&s->mu);
     return rc;
+}
+
+void ek_store_release_memory(ek_store *s)
+{
+    if (!s) return;
+    pthread_mutex_lock(&s->mu);
+    sqlite3_db_release_memory(s->db);
+    pthread_mutex_unlock(&s->mu);
 }

@@ -16,6 +16,10 @@
 typedef struct ek_store ek_store;
 
 int ek_store_open(const char *path, ek_store **out, ek_err *err);
+/* SQLite's process-wide settings, applied once before the first connection of the process opens
+ * (ek_store_open and the broker's files call it; a later call changes nothing): connections take
+ * page-cache memory as they read pages instead of 20 pages (about 85 kB) each up front. */
+void ek_store_sqlite_setup(void);
 void ek_store_close(ek_store *s);  /* accepts NULL */
 
 /* Sets ns/key to val (len bytes), replacing any previous value. */
@@ -30,5 +34,8 @@ int ek_store_foreach(ek_store *s, const char *ns,
                      int (*fn)(const char *key, const char *val, size_t len, void *arg), void *arg, ek_err *err);
 /* Removes every key of ns. */
 int ek_store_clear(ek_store *s, const char *ns, ek_err *err);
+/* Frees the pages the connection caches (read again from the file when next needed): after
+ * start-up, which read every definition, so an idle kuiperd does not keep them. Accepts NULL. */
+void ek_store_release_memory(ek_store *s);
 
 #endif

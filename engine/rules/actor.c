@@ -13,7 +13,9 @@
  * Cost per message matters when hundreds of rules share a stream: a source fanning a message out
  * queues the rules it made runnable in one lock round (rules__sched), a rule worker does the same
  * for the sinks its batch of mails fed, a worker takes up to 16 mails per lock, and an idle rule
- * worker polls the run queue briefly before sleeping, so a steady source finds it awake. */
+ * worker polls the run queue briefly before sleeping, so a steady source finds it awake.
+ * The pools' threads start with the first rule that starts (rules__pool_spawn), not with the
+ * engine: an engine without rules keeps no idle workers (bench/RESULTS.md, "Idle memory"). */
 #include "engine/log.h"
 #include "engine/mem.h"
 #include "engine/rules/rules_int.h"
@@ -35,7 +37,8 @@ struct rules__pool {
     atomic_bool halt;           /* stopping, for spinners */
     atomic_bool spinner;        /* a worker is polling (the others sleep) */
     pthread_t *threads;
-    int nthreads;
+    int nthreads;               /* started: 0 until the first rule starts (rules__pool_spawn) */
+    int want;                   /* how many it has then */
 };
 
 static _Thread_local int on_pool;  /* 0: not a worker, else RULES_POOL_RULE or RULES_POOL_SINK */
@@ -261,6 +264,7 @@ static void *worker(void *arg)
 {
     rules__pool *p = arg;
     on_pool = p->kind;
+    pthread_setname_np(pthread_self(), p->kind == RULES_POOL_SINK ? "ek-sink" : "ek-rule");
     pthread_mutex_lock(&p->lock);
     for (;;) {
         if (!p->head && !p->stopping && p->kind == RULES_POOL_RULE) {  /* sinks are fed in batches */
@@ -304,7 +308,8 @@ static void pool_free(rules__pool *p)
     ek_free(p);
 }
 
-static int pool_new(ek_rules *r, int kind, int nthreads, rules__pool **out, ek_err *err)
+/* A pool without its threads yet (rules__pool_spawn starts them). */
+static rules__pool *pool_new(ek_rules *r, int kind, int nthreads)
 {
     rules__pool *p = ek_calloc(1, sizeof *p);
     p->eng = r;
@@ -312,24 +317,37 @@ static int pool_new(ek_rules *r, int kind, int nthreads, rules__pool **out, ek_e
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->work, NULL);
     pthread_cond_init(&p->idle, NULL);
+    p->want = nthreads;
     p->threads = ek_calloc((size_t)nthreads, sizeof *p->threads);
-    for (int i = 0; i < nthreads; i++) {
-        if (pthread_create(&p->threads[i], NULL, worker, p) != 0) {
-            pool_free(p);
-            return ek_err_set(err, EK_EIO, "cannot start rule worker thread %d", i);
-        }
-        p->nthreads++;
-    }
-    *out = p;
-    return 0;
+    return p;
 }
 
-int rules__pool_start(ek_rules *r, int nthreads, ek_err *err)
+/* Starts the pool's workers not running yet; 0 or EK_EIO (those started keep running). */
+static int pool_spawn(rules__pool *p, ek_err *err)
 {
-    int rc = pool_new(r, RULES_POOL_RULE, nthreads, &r->pool, err);
-    if (rc == 0) rc = pool_new(r, RULES_POOL_SINK, nthreads < 2 ? 2 : nthreads, &r->sink_pool, err);
-    if (rc) rules__pool_stop(r);
+    int rc = 0;
+    pthread_mutex_lock(&p->lock);
+    const char *what = p->kind == RULES_POOL_SINK ? "sink" : "rule";
+    while (p->nthreads < p->want && rc == 0) {
+        if (pthread_create(&p->threads[p->nthreads], NULL, worker, p) != 0)
+            rc = ek_err_set(err, EK_EIO, "cannot start %s worker thread %d", what, p->nthreads);
+        else
+            p->nthreads++;
+    }
+    pthread_mutex_unlock(&p->lock);
     return rc;
+}
+
+void rules__pool_start(ek_rules *r, int nthreads)
+{
+    r->pool = pool_new(r, RULES_POOL_RULE, nthreads);
+    r->sink_pool = pool_new(r, RULES_POOL_SINK, nthreads < 2 ? 2 : nthreads);
+}
+
+int rules__pool_spawn(ek_rules *r, ek_err *err)
+{
+    int rc = pool_spawn(r->pool, err);
+    return rc ? rc : pool_spawn(r->sink_pool, err);
 }
 
 void rules__pool_stop(ek_rules *r)

@@ -106,17 +106,32 @@ static bool schedule(ek_rules *r, rules__rule *ru)
     return true;
 }
 
+/* The worker pools, the timer and the patrol start with the first rule that is started or
+ * scheduled, not with the engine, so that an engine without rules keeps no idle threads (their
+ * stacks and malloc arenas, bench/RESULTS.md "Idle memory"). Caller holds op_lock. */
+static int start_threads(ek_rules *r, ek_err *err)
+{
+    if (r->threads_on) return 0;
+    int rc = rules__pool_spawn(r, err);
+    if (rc == 0) rc = rules__timer_start(r, err);
+    if (rc == 0) rc = rules__patrol_start(r, err);
+    r->threads_on = rc == 0;
+    return rc;
+}
+
 /* Starts ru with a run planned already (taking it), or plans one when planned is NULL; on failure
  * the rule is "stopped: <why>". A cron rule is scheduled instead (see schedule). Caller holds
  * op_lock. */
 static int start_run_with(ek_rules *r, rules__rule *ru, rules__run *planned, ek_err *err)
 {
-    if (schedule(r, ru)) {
+    int rc = start_threads(r, err);
+    if (rc == 0 && schedule(r, ru)) {
         rules__run_free(planned);
         return 0;
     }
-    rules__run *run = planned;
-    int rc = run ? 0 : rules__plan(r, ru->id, &ru->def, &run, err);
+    rules__run *run = rc == 0 ? planned : NULL;
+    if (rc) rules__run_free(planned);
+    else if (!run) rc = rules__plan(r, ru->id, &ru->def, &run, err);
     if (rc == 0 && (rc = rules__run_go(run, err)) != 0) {
         rules__run_free(run);
         run = NULL;
@@ -600,10 +615,7 @@ int ek_rules_start(ek_rules *r, ek_err *err)
 {
     int n = r->opts.workers > 0 ? r->opts.workers : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (n < 1) n = 1;
-    int rc = rules__pool_start(r, n, err);
-    if (rc == 0) rc = rules__timer_start(r, err);
-    if (rc == 0) rc = rules__patrol_start(r, err);
-    if (rc) return rc;
+    rules__pool_start(r, n);  /* the threads start with the first rule (start_threads) */
     r->started = true;
     pthread_mutex_lock(&r->op_lock);
     for (size_t i = 0; i < r->nrules; i++) {

@@ -125,7 +125,10 @@ void rules__cpu_end(rules__actor *a, int64_t t0);
 
 typedef struct rules__pool rules__pool;
 
-int rules__pool_start(ek_rules *r, int nthreads, ek_err *err);
+/* Makes the rule pool (nthreads workers) and the sink pool (at least 2), without threads yet. */
+void rules__pool_start(ek_rules *r, int nthreads);
+/* Starts the pools' workers that are not running yet: before the first rule runs. 0 or EK_EIO. */
+int rules__pool_spawn(ek_rules *r, ek_err *err);
 void rules__pool_stop(ek_rules *r);
 void rules__actor_init(rules__actor *a, size_t cap);
 /* Waits until the actor has handled everything queued (no new mail must be arriving). */
@@ -153,6 +156,7 @@ void rules__mail_free(rules__mail *m);
 
 /* ------------------------------------------------------------------ timers (timer.c) */
 
+/* Starts the timer thread (none with manual_timers) unless it runs; before the first rule runs. */
 int rules__timer_start(ek_rules *r, ek_err *err);
 void rules__timer_stop(ek_rules *r);
 /* Asks for a tick at `at` (the earlier of this and a pending request wins); INT64_MAX clears. */
@@ -428,11 +432,12 @@ struct ek_rules {
     struct ek_tz **old_tz;
     size_t nold_tz;
     bool started;
+    bool threads_on;            /* the pools', timer's and patrol's threads run (rule.c start_threads) */
     atomic_bool cpu_profile;    /* basic.resourceProfileConfig.enable: measure CPU per rule (rule_cpu.c) */
 };
 
 /* timer.c, the patrol: every basic.rulePatrolInterval, restarts rules that failed to start and whose
- * restartStrategy.attempts allow another try. */
+ * restartStrategy.attempts allow another try. Started (unless it runs) with the first rule started. */
 int rules__patrol_start(ek_rules *r, ek_err *err);
 void rules__patrol_stop(ek_rules *r);
 /* rule.c, for the patrol: one pass over the rules (takes op_lock). */

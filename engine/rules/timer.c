@@ -8,6 +8,8 @@
  * The patrol (end of file), eKuiper v2's restartStrategy: every basic.rulePatrolInterval it tries
  * again the rules that failed to start and whose restartStrategy.attempts allow it. It also runs
  * the cron schedules (options.cron/duration), waking earlier when a scheduled start or stop is due.
+ * Both threads start with the first rule that is started or scheduled (rule.c, start_threads): an
+ * engine without rules runs neither.
  */
 #include "engine/config.h"
 #include "engine/mem.h"
@@ -104,6 +106,7 @@ static void *timer_main(void *arg)
 {
     ek_rules *r = arg;
     rules__timer *t = r->timer;
+    pthread_setname_np(pthread_self(), "ek-timer");
     pthread_mutex_lock(&t->lock);
     while (!t->stopping) {
         int64_t now = rules__now(r);
@@ -121,7 +124,7 @@ static void *timer_main(void *arg)
 int rules__timer_start(ek_rules *r, ek_err *err)
 {
     rules__timer *t = timer_of(r);
-    if (r->opts.manual_timers) return 0;
+    if (r->opts.manual_timers || t->has_thread) return 0;
     if (pthread_create(&t->thread, NULL, timer_main, r) != 0)
         return ek_err_set(err, EK_EIO, "cannot start the rule timer thread");
     t->has_thread = true;
@@ -161,6 +164,7 @@ static void *patrol_main(void *arg)
     ek_rules *r = arg;
     rules__patrol *p = r->patrol;
     int64_t wait_ms = p->interval_ms;
+    pthread_setname_np(pthread_self(), "ek-patrol");
     pthread_mutex_lock(&p->lock);
     while (!p->stopping) {
         struct timespec ts = ek_deadline_in(CLOCK_MONOTONIC, wait_ms);
@@ -180,6 +184,7 @@ static void *patrol_main(void *arg)
 
 int rules__patrol_start(ek_rules *r, ek_err *err)
 {
+    if (r->patrol) return 0;
     rules__patrol *p = ek_calloc(1, sizeof *p);
     pthread_mutex_init(&p->lock, NULL);
     ek_cond_init_monotonic(&p->cond);
