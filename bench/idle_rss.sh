@@ -4,24 +4,50 @@
 # private) and Rss per group of mappings (each shared library, the heap and thread stacks), so what
 # drives the figure shows. See bench/RESULTS.md, "Idle memory". Bounded: about 10 s.
 #
-# Usage: bench/idle_rss.sh [--kuiperd PATH] [--wait S]   (default: $KUIPERD or build/bin/kuiperd, 3 s)
+# kuiperd is started and waited for without connecting to its REST port (its HTTP server and the
+# libraries it needs load on the first connection: docs/configuration.md). --then rest makes one
+# REST call first, --then rule also runs a rule (MQTT in, filter, MQTT out) over one message, so the
+# cost of what loads on first use shows; --peer also prints an idle Mosquitto's Rss (same machine,
+# same moment) for the ratio.
+#
+# Usage: bench/idle_rss.sh [--kuiperd PATH] [--wait S] [--then rest|rule] [--peer]
+#        (defaults: $KUIPERD or build/bin/kuiperd, 3 s, nothing, no peer)
 set -u
 # shellcheck source=bench/bench_lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
-wait_s=3
+wait_s=3 then="" peer=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kuiperd) kuiperd=$2; shift 2 ;;
 	--wait) wait_s=$2; shift 2 ;;
-	*) sed -n '2,7p' "$0"; exit 2 ;;
+	--then) then=$2; shift 2 ;;
+	--peer) peer=1; shift ;;
+	*) sed -n '2,13p' "$0"; exit 2 ;;
 	esac
 done
 work=$(mktemp -d /tmp/idle-rss.XXXXXX)
 ek_start_kuiperd_full "$kuiperd" "$root/etc" "$work/k" || { echo "kuiperd did not start; see $work" >&2; exit 2; }
 pid=$EK_PID
-trap 'ek_stop "$pid"' EXIT
+trap 'ek_stop "$pid"; rm -rf "$work"' EXIT
+rest() { curl -sf -m 10 -X "$1" "http://127.0.0.1:$REST_PORT$2" ${3:+-H 'Content-Type: application/json' -d "$3"}; }
+state="idle, default configuration, no rules"
+case $then in
+"") ;;
+rest | rule)
+	rest GET /ping >/dev/null || { echo "REST call failed" >&2; exit 2; }
+	state="after one REST call, no rules"
+	if [ "$then" = rule ]; then
+		rest POST /streams '{"sql":"CREATE STREAM idle (t float) WITH (DATASOURCE=\"idle/in\", FORMAT=\"JSON\")"}' >/dev/null &&
+			rest POST /rules '{"id":"idle","sql":"SELECT t FROM idle WHERE t > 20","actions":[{"mqtt":{"server":"tcp://127.0.0.1:'"$MQTT_PORT"'","topic":"idle/out"}}]}' >/dev/null ||
+			{ echo "cannot create the rule" >&2; exit 2; }
+		sleep 1
+		mosquitto_pub -p "$MQTT_PORT" -t idle/in -m '{"t":25}' -q 1
+		state="after one REST call and one running rule (MQTT in, filter, MQTT out) fed one message"
+	fi ;;
+*) echo "--then: rest or rule" >&2; exit 2 ;;
+esac
 sleep "$wait_s"
-echo "kuiperd $pid idle, default configuration, no rules; $(ls /proc/$pid/task | wc -l) threads"
+echo "kuiperd $pid $state; $(ls /proc/$pid/task | wc -l) threads"
 python3 - "$pid" <<'PY'
 import collections, os, re, sys
 pid = int(sys.argv[1])
@@ -54,3 +80,11 @@ for name, rx in groups:
 print("| other (%s) | %d |" % (", ".join(sorted(n for n in rss if n not in seen)) or "-",
                                sum(v for n, v in rss.items() if n not in seen)))
 PY
+if [ "$peer" = 1 ]; then
+	mport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	ek_start_mosquitto "$work/mosquitto" "$mport" || { echo "mosquitto did not start" >&2; exit 2; }
+	mpid=$EK_PID
+	sleep "$wait_s"
+	echo "Mosquitto $(mosquitto -h 2>/dev/null | head -1 | awk '{print $3}') idle, same machine: Rss $(awk '/^Rss/ {print $2}' /proc/$mpid/smaps_rollup) kB"
+	ek_stop "$mpid"
+fi
