@@ -29,16 +29,14 @@ fi
 step_start=0
 step() { step_start=$(date +%s); echo "== $*"; }
 done_step() { echo "   done in $(( $(date +%s) - step_start ))s"; }
-in_root() {  # a login shell of root in ROOT with a fresh environment
-  env -i HOME=/root TERM=dumb PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    chroot "$root" /bin/bash -lc "$1"
-}
+clean_env=(env -i HOME=/root TERM=dumb PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin)
+in_root() { "${clean_env[@]}" chroot "$root" /bin/bash -lc "$1"; }  # root's login shell in ROOT
 
 run_pid=""
 cleanup() {
   if [ -n "$run_pid" ] && kill -0 "$run_pid" 2>/dev/null; then
-    pkill -INT -P "$run_pid" 2>/dev/null || true
-    sleep 2
+    pkill -INT -P "$run_pid" 2>/dev/null || true  # kuiperd, the child of make
+    sleep 3
     kill "$run_pid" 2>/dev/null || true
   fi
   for m in dev/shm dev/pts sys proc; do
@@ -76,9 +74,12 @@ in_root 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y
 done_step
 
 step "make run"
-in_root "cd /root/kuiperd && KUIPER__BASIC__RESTPORT=$rest_port KUIPER__BROKER__PORT=$mqtt_port \
-  KUIPER__DASHBOARD__PORT=$dash_port exec make run" >"$root/root/make-run.log" 2>&1 &
-run_pid=$!  # make itself (env, chroot and bash exec into it); kuiperd is its child
+# Not through in_root: env, chroot and bash exec into one another and into make, so $! is make's
+# pid and kuiperd is its child.
+"${clean_env[@]}" chroot "$root" /bin/bash -lc "cd /root/kuiperd && KUIPER__BASIC__RESTPORT=$rest_port \
+  KUIPER__BROKER__PORT=$mqtt_port KUIPER__DASHBOARD__PORT=$dash_port exec make run" \
+  >"$root/root/make-run.log" 2>&1 &
+run_pid=$!
 for _ in $(seq 1 360); do
   grep -q "MQTT broker listening" "$root/root/make-run.log" && break
   kill -0 "$run_pid" 2>/dev/null || { tail -30 "$root/root/make-run.log"; exit 1; }
@@ -93,8 +94,7 @@ got=$(in_root "(sleep 1; mosquitto_pub -h 127.0.0.1 -p $mqtt_port -t fresh/check
                timeout 10 mosquitto_sub -h 127.0.0.1 -p $mqtt_port -t fresh/check -C 1") || true
 [ "$got" = '{"t": 25}' ] || { echo "FAIL: MQTT publish on $mqtt_port came back as '$got'"; exit 1; }
 echo "   REST $rest_port answers GET /, dashboard $dash_port answers, MQTT $mqtt_port delivered a publish"
-kpid=$(pgrep -P "$run_pid" kuiperd)
-kill -INT "$kpid"
+pkill -INT -P "$run_pid" -x kuiperd || { echo "FAIL: kuiperd is not a child of make ($run_pid)"; exit 1; }
 wait "$run_pid" || { echo "FAIL: make run did not exit 0 after SIGINT"; tail -20 "$root/root/make-run.log"; exit 1; }
 run_pid=""
 done_step
