@@ -74,6 +74,11 @@ in_root 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y
 done_step
 
 step "make run"
+for p in REST_PORT=$rest_port MQTT_PORT=$mqtt_port DASHBOARD_PORT=$dash_port; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/${p#*=}") 2>/dev/null; then
+    echo "port ${p#*=} is taken on this host: set ${p%=*} to another one" >&2; exit 2
+  fi
+done
 # Not through in_root: env, chroot and bash exec into one another and into make, so $! is make's
 # pid and kuiperd is its child.
 "${clean_env[@]}" chroot "$root" /bin/bash -lc "cd /root/kuiperd && KUIPER__BASIC__RESTPORT=$rest_port \
