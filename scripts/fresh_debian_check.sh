@@ -3,8 +3,8 @@
 # bookworm into ROOT, copies a clone of this checkout's HEAD to ROOT/root/kuiperd, and runs there, as
 # root, exactly the README commands: `make run` (REST answers GET /, the MQTT port takes a
 # mosquitto_pub, then kuiperd is stopped with SIGINT) and `make test` (every test must pass).
-# Run by hand, as root on a Debian host with a reachable mirror; 15-30 minutes. Never part of
-# `make test`. See docs/deploy.md, "Checking a fresh Debian machine".
+# Run by hand, as root on a Debian host with a reachable mirror; about 7 minutes on 2 cores. Never
+# part of `make test`. See docs/deploy.md, "Checking a fresh Debian machine".
 #
 # Usage: sudo scripts/fresh_debian_check.sh [ROOT]   (default /var/tmp/kuiperd-fresh-debian)
 #   ROOT is recreated; it must be absent or made by this script. Logs: ROOT/root/make-{run,test}.log.
