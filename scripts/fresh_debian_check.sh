@@ -12,6 +12,7 @@
 #   REST_PORT, MQTT_PORT, DASHBOARD_PORT   when 9081, 1883, 9082 are taken on this host: passed to
 #               `make run` as KUIPER__BASIC__RESTPORT, KUIPER__BROKER__PORT, KUIPER__DASHBOARD__PORT
 #               (the chroot shares the host's network).
+#   AS_USER=1   then also `make test` in a second clone as user dev with sudo (about 5 minutes more).
 set -euo pipefail
 
 root=${1:-/var/tmp/kuiperd-fresh-debian}
@@ -112,4 +113,20 @@ if ! in_root 'cd /root/kuiperd && make test' >"$root/root/make-test.log" 2>&1; t
 fi
 grep -E 'tests passed|Skipped|\*\*\*Skipped' "$root/root/make-test.log" || true
 done_step
+
+if [ "${AS_USER:-0}" = 1 ]; then  # README's other case: a user with sudo (packages now installed)
+  step "make test as user dev with sudo (log: $root/home/dev/make-test.log)"
+  in_root 'DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sudo >/dev/null
+           id dev >/dev/null 2>&1 || useradd -m -s /bin/bash dev
+           echo "dev ALL=(ALL) NOPASSWD:ALL" >/etc/sudoers.d/dev
+           rm -rf /home/dev/kuiperd && git clone -q /root/kuiperd /home/dev/kuiperd
+           chown -R dev:dev /home/dev/kuiperd'
+  if ! in_root 'su - dev -c "cd kuiperd && make test" >/home/dev/make-test.log 2>&1'; then
+    grep -E '^\s+[0-9]+ - ' "$root/home/dev/make-test.log" || tail -30 "$root/home/dev/make-test.log"
+    echo "FAIL: make test as dev"
+    exit 1
+  fi
+  grep -E 'tests passed' "$root/home/dev/make-test.log"
+  done_step
+fi
 echo "fresh Debian check passed"
