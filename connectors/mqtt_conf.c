@@ -115,7 +115,7 @@ static int raw_to_file(ek_app *app, const char *raw, const char *key, char **pat
     }
     uint64_t h = 1469598103934665603ull;
     for (size_t i = 0; i < pem.len; i++) h = (h ^ (unsigned char)pem.data[i]) * 1099511628211ull;
-    const char *base = app && app->data_dir ? app->data_dir : "/tmp";
+    const char *base = app && app->data_dir ? app->data_dir : "data"; /* kuiperd's default */
     char *dir = ek_asprintf("%s/certs", base);
     mkdir(dir, 0700);
     *path = ek_asprintf("%s/mqtt-%016llx.pem", dir, (unsigned long long)h);

@@ -10,11 +10,13 @@ build_pkgs=(build-essential cmake pkg-config clang
   libcjson-dev libsqlite3-dev libpcre2-dev libmicrohttpd-dev libyaml-dev
   libcurl4-openssl-dev libssl-dev libedit-dev zlib1g-dev libzstd-dev
   libpaho-mqtt-dev)
+# What kuiperd runs at run time: unzip extracts a plugin installed from a .zip (docs/plugins.md).
+run_pkgs=(unzip)
 test_pkgs=(libcunit1-dev mosquitto mosquitto-clients python3 python3-paho-mqtt
   sqlite3 curl procps openssl tzdata
   chromium chromium-driver python3-selenium docker-compose)
 
-pkgs=("${build_pkgs[@]}")
+pkgs=("${build_pkgs[@]}" "${run_pkgs[@]}")
 if [ "$mode" = test ]; then pkgs+=("${test_pkgs[@]}"); fi
 # libcunit1-dev is needed by the build too, because the tests are CMake targets.
 pkgs+=(libcunit1-dev)

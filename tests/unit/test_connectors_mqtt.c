@@ -224,7 +224,7 @@ static void test_tls(void)
     int port = tc_free_port();
     pid_t mq = tls_mosquitto(dir, port);
     CU_ASSERT_FATAL(mq > 0);
-    ek_app app = {0};
+    ek_app app = {.data_dir = dir}; /* rootCARaw below is written to <data>/certs */
     char sp[512], kp[512];
     /* verified against the CA */
     snprintf(sp, sizeof sp, "{\"server\":\"ssl://127.0.0.1:%d\",\"rootCaPath\":\"%s/ca.crt\"}", port, dir);

@@ -17,15 +17,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 /* Runs /usr/sbin/mosquitto with the configuration file conf and waits (at most 5 s) for it to
- * listen on 127.0.0.1:port; returns its pid (0 on failure). */
+ * listen on 127.0.0.1:port; returns its pid (0 on failure). Mosquitto dies with the test process:
+ * a failed _FATAL assertion skips tc_mosquitto_stop, and a Mosquitto left running would keep
+ * ctest's output pipe open until the test's timeout. */
 static inline pid_t tc_mosquitto_run(const char *conf, int port)
 {
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent) _exit(127);
         execl("/usr/sbin/mosquitto", "mosquitto", "-c", conf, (char *)NULL);
         _exit(127);
     }
