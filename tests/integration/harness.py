@@ -59,6 +59,10 @@ def free_port():
         return s.getsockname()[1]
 
 
+_PORT_KEYS = ("KUIPER__BASIC__RESTPORT", "KUIPER__BROKER__PORT", "KUIPER__SOURCE__HTTPSERVERPORT",
+              "KUIPER__DASHBOARD__PORT")
+
+
 class Kuiperd:
     """One kuiperd process with a private directory tree."""
 
@@ -89,6 +93,10 @@ class Kuiperd:
             "KUIPER__DASHBOARD__PORT": str(free_port()),
             "MQTT_SOURCE__DEFAULT__SERVER": "tcp://127.0.0.1:%d" % self.mqtt_port,
         })
+        # The ports chosen here, not by the test: the ones a first start may pick again when another
+        # process took one between free_port() and kuiperd's bind (see _repick_ports).
+        self._picked = {key for key in _PORT_KEYS if key not in (env or {})}
+        self._starts = self._starts_failed = 0
         for key, value in (env or {}).items():  # None removes a variable
             if value is None:
                 self.env.pop(key, None)
@@ -98,8 +106,32 @@ class Kuiperd:
         self.proc = None
         self.output_path = os.path.join(self.dir, "kuiperd.out")
 
+    def _repick_ports(self):
+        """After a first start failed because a port this harness picked was taken meanwhile by some
+        other process on the machine (tests run in parallel), picks new ones and starts again, at
+        most 3 times; the failed start's output is kept in kuiperd.out.portclash. A port the test
+        chose itself is never changed, so the tests of "port in use" still see their failure."""
+        out = self.output()
+        clash = [line for line in out.splitlines() if "already in use" in line]
+        picked = {int(self.env[key]) for key in self._picked}
+        if (self._starts > 1 or len(self._picked) == 0 or not clash or self._starts_failed >= 3
+                or not any(str(port) in line for line in clash for port in picked)):
+            return False
+        self._starts_failed += 1
+        os.replace(self.output_path, self.output_path + ".portclash")
+        for key in self._picked:
+            self.env[key] = str(free_port())
+        self.rest_port = int(self.env["KUIPER__BASIC__RESTPORT"])
+        self.mqtt_port = int(self.env["KUIPER__BROKER__PORT"])
+        if "KUIPER__BROKER__PORT" in self._picked:
+            self.env["MQTT_SOURCE__DEFAULT__SERVER"] = "tcp://127.0.0.1:%d" % self.mqtt_port
+        self._starts -= 1
+        self.start(wait=False)
+        return True
+
     # -- process control --
     def start(self, wait=True, timeout=15):
+        self._starts += 1
         out = open(self.output_path, "ab")
         self.proc = subprocess.Popen(
             [KUIPERD, "--etc", self.etc, "--data", self.data, "--log", self.log,
@@ -114,6 +146,8 @@ class Kuiperd:
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
+                if self._repick_ports():
+                    continue
                 raise RuntimeError("kuiperd exited with %s:\n%s" % (self.proc.returncode, self.output()))
             try:
                 if "--broker-only" in self.args:
