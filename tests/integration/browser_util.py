@@ -8,10 +8,14 @@ like Playwright's :has-text), to be visible or merely attached; gone() waits for
 until() waits for a script to return something truthy. Uncaught script errors of every page are
 collected from Chromium's console log (source "javascript": thrown errors and unhandled rejections).
 Screenshots are full-page PNGs taken through the DevTools protocol.
+Chromium and chromedriver get a private TMPDIR, removed by close(): left to themselves they leave
+org.chromium.Chromium.* directories in /tmp.
 """
 import base64
 import os
+import shutil
 import sys
+import tempfile
 
 from harness import free_port
 
@@ -69,14 +73,24 @@ class Page:
         opts.set_capability("unhandledPromptBehavior", "ignore")
         self.shots_dir = shots_dir
         self.errors = []
-        self.driver = webdriver.Chrome(service=Service(CHROMEDRIVER, port=free_port()), options=opts)
+        self.tmp = tempfile.mkdtemp(prefix="ek-browser-")
+        env = dict(os.environ, TMPDIR=self.tmp)
+        try:
+            self.driver = webdriver.Chrome(service=Service(CHROMEDRIVER, port=free_port(), env=env),
+                                           options=opts)
+        except BaseException:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            raise
         self.driver.set_page_load_timeout(30)
         self.driver.set_script_timeout(10)
         self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
             "width": WIDTH, "height": HEIGHT, "deviceScaleFactor": 1, "mobile": False})
 
     def close(self):
-        self.driver.quit()
+        try:
+            self.driver.quit()
+        finally:
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
     # -- waiting --
     def until(self, script, *args, timeout=DEFAULT_TIMEOUT, what=None):

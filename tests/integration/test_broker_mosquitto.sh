@@ -7,7 +7,7 @@
 set -u
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 kuiperd=${KUIPERD:-$root/build/bin/kuiperd}
-dir=$(mktemp -d /tmp/ek-broker-mosq.XXXXXX)
+dir=$(mktemp -d "${TMPDIR:-/tmp}/ek-broker-mosq.XXXXXX")
 # harness.free_port: below the kernel's ephemeral range, so no outgoing connection of a test running
 # beside this one (a browser's, say) can hold it when kuiperd binds it.
 port=$(cd "$root/tests/integration" && /usr/bin/python3 -c 'from harness import free_port; print(free_port())')

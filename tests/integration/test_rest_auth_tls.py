@@ -5,6 +5,7 @@ Keys, certificates and signatures are made with the openssl command-line tool.""
 import base64
 import json
 import os
+import shutil
 import ssl
 import subprocess
 import tempfile
@@ -51,6 +52,10 @@ class Auth(unittest.TestCase):
             subprocess.run(["openssl", "genrsa", "-out", key, "2048"], capture_output=True, check=True)
         subprocess.run(["openssl", "rsa", "-in", cls.key, "-pubout", "-out", cls.pub],
                        capture_output=True, check=True)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def test_jwt_required_when_enabled(self):
         with open(self.pub) as f:

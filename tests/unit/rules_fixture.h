@@ -63,7 +63,7 @@ static inline void fx_open_env(fx *f, const char *keep_dir, const char *env1)
     if (keep_dir) snprintf(f->dir, sizeof f->dir, "%s", keep_dir);
     else {
         snprintf(f->dir, sizeof f->dir, "/tmp/ek-rules-XXXXXX");
-        CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(f->dir));
+        CU_ASSERT_PTR_NOT_NULL_FATAL(ek_test_mkdtemp(f->dir));
     }
     char etc[512];
     snprintf(etc, sizeof etc, "%s/etc", getenv("EK_SOURCE_DIR") ? getenv("EK_SOURCE_DIR") : ".");

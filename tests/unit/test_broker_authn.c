@@ -163,7 +163,7 @@ static void test_jwt_rsa(void)
 static void test_authdb(void)
 {
     char dir[] = "/tmp/ek-authdb-XXXXXX";
-    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ek_test_mkdtemp(dir));
     ek_authdb *db = NULL;
     ek_err err = {0};
     CU_ASSERT_EQUAL_FATAL(ek_authdb_open(dir, &db, &err), 0);

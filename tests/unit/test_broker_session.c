@@ -656,7 +656,7 @@ static void test_inprocess_callback_changes_tree(void)
 static void test_persistence(void)
 {
     char dir[] = "/tmp/ek-broker-test-XXXXXX";
-    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ek_test_mkdtemp(dir));
     ek_broker *b = start(NULL, dir);
     cli *s = cli_connect(b, (copts){.id = "keep", .clean = true, .expiry = 300}, NULL);
     subscribe(s, "p/#", 1, 0);
@@ -713,7 +713,7 @@ static void test_persistence(void)
 static void test_qos2_exactly_once_across_restart(void)
 {
     char dir[] = "/tmp/ek-broker-test-XXXXXX";
-    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ek_test_mkdtemp(dir));
     ek_broker *b = start(NULL, dir);
     cli *sub = cli_connect(b, (copts){.id = "q2sub", .clean = true, .expiry = 300}, NULL);
     subscribe(sub, "q2", 0, 0);

@@ -95,7 +95,7 @@ static void write_yaml(const char *dir, const char *text)
 static void test_server_address_order(void)
 {
     char dir[] = "/tmp/ek-cli-XXXXXX";
-    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ek_test_mkdtemp(dir));
     unsetenv("KUIPER_HOST");
     unsetenv("KUIPER_PORT");
     ek_cli c;

@@ -38,7 +38,7 @@ static char db_path[128];
 static void fresh_db(void)
 {
     char dir[] = "/tmp/ek-cache-XXXXXX";
-    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ek_test_mkdtemp(dir));
     snprintf(db_path, sizeof db_path, "%s/cache.db", dir);
 }
 

@@ -16,7 +16,7 @@ static char dir[64];
 static void fresh_dir(void)
 {
     snprintf(dir, sizeof dir, "/tmp/ek-file-XXXXXX");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ek_test_mkdtemp(dir));
 }
 
 static char *slurp(const char *path)

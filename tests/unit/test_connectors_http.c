@@ -182,7 +182,7 @@ static long curl_send(const char *method, const char *url, const char *body)
 static void test_httppush(void)
 {
     char dir[] = "/tmp/ek-push-XXXXXX";
-    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ek_test_mkdtemp(dir));
     char path[128];
     snprintf(path, sizeof path, "%s/kuiper.yaml", dir);
     int port = tc_free_port();

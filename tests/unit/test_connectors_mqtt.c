@@ -216,7 +216,7 @@ static pid_t tls_mosquitto(const char *dir, int port)
 static void test_tls(void)
 {
     char dir[] = "/tmp/ek-tls-XXXXXX";
-    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ek_test_mkdtemp(dir));
     if (make_certs(dir) != 0) {
         CU_FAIL("openssl could not make test certificates");
         return;
@@ -384,7 +384,7 @@ static void resend_destination(ek_app *app, int port)
     CU_ASSERT_EQUAL_FATAL(open_source(&e, app, sp, "rd/#"), 0);
     CU_ASSERT_EQUAL_FATAL(open_sink(&e, app, kp), 0);
     char dir[] = "/tmp/ek-rd-XXXXXX", db[64];
-    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ek_test_mkdtemp(dir));
     snprintf(db, sizeof db, "%s/cache.db", dir);
     ek_cache_conf conf;
     ek_value cp = tc_json("{\"enableCache\":true}");
@@ -414,7 +414,7 @@ static void test_bundled_in_process(void)
 {
     ek_value sec = tc_json("{\"bind\":\"127.0.0.1\",\"port\":0}");
     char dir[] = "/tmp/ek-bundled-XXXXXX";
-    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ek_test_mkdtemp(dir));
     ek_broker *b = NULL;
     ek_err err = {0};
     int rc = ek_broker_start(&sec, dir, &b, &err);

@@ -17,7 +17,7 @@ static char db[128];
 static void fresh_db(const char *file)
 {
     char dir[] = "/tmp/ek-sqlite-XXXXXX";
-    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ek_test_mkdtemp(dir));
     snprintf(db, sizeof db, "%s/%s", dir, file);
 }
 

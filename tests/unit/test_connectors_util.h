@@ -43,7 +43,7 @@ static inline pid_t tc_mosquitto_run(const char *conf, int port)
 static inline pid_t tc_mosquitto_start(int port)
 {
     char dir[] = "/tmp/ek-mosq-XXXXXX";
-    if (!mkdtemp(dir)) return 0;
+    if (!ek_test_mkdtemp(dir)) return 0;
     char conf[128];
     snprintf(conf, sizeof conf, "%s/mosquitto.conf", dir);
     FILE *f = fopen(conf, "w");

@@ -15,7 +15,7 @@
 static void test_read_file(void)
 {
     char dir[] = "/tmp/ek-buf-XXXXXX";
-    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ek_test_mkdtemp(dir));
     char path[64];
     snprintf(path, sizeof path, "%s/f.txt", dir);
     FILE *f = fopen(path, "wb");

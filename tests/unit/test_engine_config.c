@@ -26,7 +26,7 @@ static void write_file(const char *rel, const char *text)
 static void fresh_dir(void)
 {
     snprintf(dir, sizeof dir, "/tmp/ek-config-XXXXXX");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ek_test_mkdtemp(dir));
     char conn[128];
     snprintf(conn, sizeof conn, "%s/connections", dir);
     mkdir(conn, 0755);

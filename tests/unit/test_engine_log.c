@@ -35,7 +35,7 @@ static int count_rotated(const char *dir)
 static void test_lines_and_levels(void)
 {
     char dir[] = "/tmp/ek-log-XXXXXX";
-    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ek_test_mkdtemp(dir));
     ek_log_conf c = {.level = EK_LOG_INFO, .file = true, .dir = dir};
     CU_ASSERT_EQUAL_FATAL(ek_log_init(&c, NULL), 0);
     ek_info("Rule %s was started", "rule1");
@@ -55,7 +55,7 @@ static void test_lines_and_levels(void)
 static void test_rotation_by_size(void)
 {
     char dir[] = "/tmp/ek-log-XXXXXX";
-    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ek_test_mkdtemp(dir));
     ek_log_conf c = {.level = EK_LOG_INFO, .file = true, .dir = dir, .rotate_size = 200, .rotate_count = 2,
                      .disable_timestamp = true};
     CU_ASSERT_EQUAL_FATAL(ek_log_init(&c, NULL), 0);

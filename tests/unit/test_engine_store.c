@@ -24,7 +24,7 @@ static int count_keys(const char *key, const char *val, size_t len, void *arg)
 static void test_set_get_survives_reopen(void)
 {
     snprintf(dir, sizeof dir, "/tmp/ek-store-XXXXXX");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ek_test_mkdtemp(dir));
     char *path = db_path("kv.db");
     ek_store *s = NULL;
     ek_err err = {0};
