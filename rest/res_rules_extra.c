@@ -10,13 +10,10 @@
  *   GET /rules/usage/cpu          {rule: CPU ms in the last 30 s} when
  *                                 basic.resourceProfileConfig.enable, else "cpu usage not enabled"
  * Handlers only translate HTTP to the engine's API (engine/rules/rules.h). */
-#include "engine/mem.h"
+#include "engine/codec_json.h"
 #include "engine/rules/rules.h"
 #include "rest/rest_int.h"
 
-#include <pthread.h>
-#include <stdlib.h>
-#include <string.h>
 
 static ek_rules *engine(const rest_req *req, rest_resp *resp)
 {
@@ -45,12 +42,6 @@ static void schema(rest_req *req, rest_resp *resp)
     ek_value_unref(&v);
 }
 
-static const ek_value *sort_obj;
-static int by_key(const void *a, const void *b)
-{
-    return strcmp(ek_object_key(sort_obj, *(const size_t *)a), ek_object_key(sort_obj, *(const size_t *)b));
-}
-
 static void status_v2(rest_req *req, rest_resp *resp)
 {
     ek_rules *r = engine(req, resp);
@@ -61,20 +52,11 @@ static void status_v2(rest_req *req, rest_resp *resp)
         prefixed(resp, "get rule status error", req->params[0], &err);
         return;
     }
-    size_t n = ek_object_len(&v);
-    size_t *idx = ek_malloc((n ? n : 1) * sizeof *idx);
-    for (size_t i = 0; i < n; i++) idx[i] = i;
-    ek_value sorted = ek_object_new(n);
-    static pthread_mutex_t sort_lock = PTHREAD_MUTEX_INITIALIZER;   /* qsort has no context argument */
-    pthread_mutex_lock(&sort_lock);
-    sort_obj = &v;
-    qsort(idx, n, sizeof *idx, by_key);
-    pthread_mutex_unlock(&sort_lock);
-    for (size_t i = 0; i < n; i++)
-        ek_object_set(&sorted, ek_object_key(&v, idx[i]), ek_value_ref(ek_object_val(&v, idx[i])));
-    ek_free(idx);
-    rest__json(resp, 200, &sorted);
-    ek_value_unref(&sorted);
+    /* Go marshals a map with its keys in byte order: the encoder's EK_JSON_SORT_KEYS */
+    resp->status = 200;
+    resp->content_type = "application/json";
+    ek_buf_reset(&resp->body);
+    ek_json_encode(&v, EK_JSON_SORT_KEYS, &resp->body);
     ek_value_unref(&v);
 }
 
