@@ -63,6 +63,7 @@ static void users_list(rest_req *req, rest_resp *resp)
 /* Writes a user from the body; name is the path's (PUT) or NULL (POST, from the body). */
 static void user_put(rest_req *req, rest_resp *resp, const char *name)
 {
+    bool create = !name;
     ek_authdb *db = authdb(req, resp);
     ek_value body;
     if (!db || !rest__body_object(req, resp, &body)) return;
@@ -80,13 +81,13 @@ static void user_put(rest_req *req, rest_resp *resp, const char *name)
         rest__error(resp, 400, 1000, "user %s is defined in the configuration (broker.users) and cannot be changed here",
                     name);
     } else if (ek_authdb_user_put(db, name, ek_str_ptr(pw), su ? su->b : -1, ek_broker_password_iterations(req->app->broker),
-                                  req->method[0] == 'P' && req->method[1] == 'U', &err)) {
+                                  !create, &err)) {
         rest__err(resp, &err);
     } else {
         ek_value out = ek_object_new(1);
         ek_object_set(&out, "username", ek_string(name));
-        if (su || req->method[1] == 'O') ek_object_set(&out, "is_superuser", ek_bool(su && su->b));
-        rest__json(resp, req->method[1] == 'O' ? 201 : 200, &out);
+        if (su || create) ek_object_set(&out, "is_superuser", ek_bool(su && su->b));
+        rest__json(resp, create ? 201 : 200, &out);
         ek_value_unref(&out);
     }
     ek_value_unref(&body);
