@@ -75,7 +75,11 @@ static int check(const ek_value *body, ek_err *err)
         size_t k = 0;
         while (k < NKEYS && strcmp(keys[k].key, key) != 0) k++;
         if (k == NKEYS) { /* eKuiper ignores the fields it does not reload; metricsDumpConfig is checked */
-            if (strcmp(key, "metricsDumpConfig") != 0) continue;
+            if (strcmp(key, "metricsDumpConfig") != 0) {
+                ek_warn("PATCH /configs: \"%s\" is ignored (only debug, consoleLog, fileLog, logLevel and timezone "
+                        "change at run time)", key);
+                continue;
+            }
             if (v->type != EK_T_OBJECT && v->type != EK_T_NULL)
                 return ek_err_set(err, EK_EINVAL, "metricsDumpConfig must be an object");
             const ek_value *en = v->type == EK_T_OBJECT ? ek_object_get(v, "enable") : NULL;
