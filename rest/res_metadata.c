@@ -194,7 +194,6 @@ static void delete_key(rest_req *req, rest_resp *resp)
     else rest__text(resp, 200, "");
 }
 
-/* One of eKuiper's field objects for a default property. */
 /* Properties that describe the connection rather than one stream's use of it (eKuiper's
  * connection_related): what GET /metadata/connections/{type} lists. */
 static bool connection_related(const char *name)
@@ -207,6 +206,7 @@ static bool connection_related(const char *name)
     return false;
 }
 
+/* One of eKuiper's field objects for a default property. */
 static ek_value field(const char *name, const ek_value *dflt)
 {
     const char *type = dflt->type == EK_T_BOOL ? "bool" : dflt->type == EK_T_INT ? "int"

@@ -11,7 +11,7 @@
 #include <string.h>
 
 /* The tag list of a request body {"tags": [...]} or {"keys": [...]}; writes the 400 otherwise.
- * allow_empty_body: a missing body means no tags (GET /rules/tags/match?tags=a,b). */
+ * Without a body, ?tags=a,b gives the list (GET /rules/tags/match?tags=a,b). */
 static bool read_tags(const rest_req *req, rest_resp *resp, ek_value *tags)
 {
     const char *q = rest__query(req, "tags");
