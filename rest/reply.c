@@ -93,3 +93,9 @@ void rest__result(rest_resp *resp, int rc, ek_value *v, const ek_err *err)
     else rest__json(resp, 200, v);
     ek_value_unref(v);
 }
+
+ek_rules *rest__engine(const rest_req *req, rest_resp *resp)
+{
+    if (!req->app->rules) rest__error(resp, 503, 1000, "the rule engine is not running");
+    return req->app->rules;
+}

@@ -186,10 +186,7 @@ static void status_messages(const ek_value *status, ek_buf *msgs)
 
 static void import_v2(rest_req *req, rest_resp *resp)
 {
-    if (!req->app->rules) {
-        rest__error(resp, 503, 1000, "the rule engine is not running");
-        return;
-    }
+    if (!rest__engine(req, resp)) return;
     ek_value body;
     if (!rest__body_object(req, resp, &body)) return;
     const ek_value *content = ek_object_get(&body, "content"), *file = ek_object_get(&body, "file");

@@ -69,11 +69,8 @@ typedef enum { RESET, ADD, REMOVE } tag_op;
 
 static void change(rest_req *req, rest_resp *resp, tag_op op)
 {
-    ek_rules *r = req->app->rules;
-    if (!r) {
-        rest__error(resp, 503, 1000, "the rule engine is not running");
-        return;
-    }
+    ek_rules *r = rest__engine(req, resp);
+    if (!r) return;
     ek_value tags, def;
     if (!read_tags(req, resp, &tags)) return;
     ek_err err = {0};
@@ -107,10 +104,7 @@ static void remove_tags(rest_req *req, rest_resp *resp) { change(req, resp, REMO
 
 static void match(rest_req *req, rest_resp *resp)
 {
-    if (!req->app->rules) {
-        rest__error(resp, 503, 1000, "the rule engine is not running");
-        return;
-    }
+    if (!rest__engine(req, resp)) return;
     ek_value tags, ids;
     if (!read_tags(req, resp, &tags)) return;
     rest__rules_tagged(req->app->rules, &tags, &ids);

@@ -11,12 +11,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static ek_rules *engine(const rest_req *req, rest_resp *resp)
-{
-    if (!req->app->rules) rest__error(resp, 503, 1000, "the rule engine is not running");
-    return req->app->rules;
-}
-
 static void reply_text(rest_resp *resp, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void reply_text(rest_resp *resp, int status, const char *fmt, ...)
 {
@@ -40,7 +34,7 @@ static void reply_value(rest_resp *resp, int rc, ek_value *v, const ek_err *err)
 
 static void create(rest_req *req, rest_resp *resp)
 {
-    ek_rules *r = engine(req, resp);
+    ek_rules *r = rest__engine(req, resp);
     if (!r) return;
     ek_err err = {0};
     char *id = NULL;
@@ -51,7 +45,7 @@ static void create(rest_req *req, rest_resp *resp)
 
 static void list(rest_req *req, rest_resp *resp)
 {
-    ek_rules *r = engine(req, resp);
+    ek_rules *r = rest__engine(req, resp);
     if (!r) return;
     ek_value v;
     ek_rules_rule_list(r, &v);
@@ -60,7 +54,7 @@ static void list(rest_req *req, rest_resp *resp)
 
 static void show(rest_req *req, rest_resp *resp)
 {
-    ek_rules *r = engine(req, resp);
+    ek_rules *r = rest__engine(req, resp);
     if (!r) return;
     ek_value v;
     ek_err err = {0};
@@ -70,7 +64,7 @@ static void show(rest_req *req, rest_resp *resp)
 
 static void update(rest_req *req, rest_resp *resp)
 {
-    ek_rules *r = engine(req, resp);
+    ek_rules *r = rest__engine(req, resp);
     if (!r) return;
     ek_err err = {0};
     if (ek_rules_rule_update(r, req->params[0], req->body, req->body_len, &err) != 0) rest__err(resp, &err);
@@ -79,7 +73,7 @@ static void update(rest_req *req, rest_resp *resp)
 
 static void drop(rest_req *req, rest_resp *resp)
 {
-    ek_rules *r = engine(req, resp);
+    ek_rules *r = rest__engine(req, resp);
     if (!r) return;
     ek_err err = {0};
     if (ek_rules_rule_delete(r, req->params[0], &err) != 0) rest__err(resp, &err);
@@ -88,7 +82,7 @@ static void drop(rest_req *req, rest_resp *resp)
 
 static void start(rest_req *req, rest_resp *resp)
 {
-    ek_rules *r = engine(req, resp);
+    ek_rules *r = rest__engine(req, resp);
     if (!r) return;
     ek_err err = {0};
     if (ek_rules_rule_start(r, req->params[0], &err) != 0) rest__err(resp, &err);
@@ -97,7 +91,7 @@ static void start(rest_req *req, rest_resp *resp)
 
 static void stop(rest_req *req, rest_resp *resp)
 {
-    ek_rules *r = engine(req, resp);
+    ek_rules *r = rest__engine(req, resp);
     if (!r) return;
     ek_err err = {0};
     if (ek_rules_rule_stop(r, req->params[0], &err) != 0) rest__err(resp, &err);
@@ -106,7 +100,7 @@ static void stop(rest_req *req, rest_resp *resp)
 
 static void restart(rest_req *req, rest_resp *resp)
 {
-    ek_rules *r = engine(req, resp);
+    ek_rules *r = rest__engine(req, resp);
     if (!r) return;
     ek_err err = {0};
     if (ek_rules_rule_restart(r, req->params[0], &err) != 0) rest__err(resp, &err);
@@ -115,7 +109,7 @@ static void restart(rest_req *req, rest_resp *resp)
 
 static void status(rest_req *req, rest_resp *resp)
 {
-    ek_rules *r = engine(req, resp);
+    ek_rules *r = rest__engine(req, resp);
     if (!r) return;
     ek_value v;
     ek_err err = {0};
@@ -125,7 +119,7 @@ static void status(rest_req *req, rest_resp *resp)
 
 static void status_all(rest_req *req, rest_resp *resp)
 {
-    ek_rules *r = engine(req, resp);
+    ek_rules *r = rest__engine(req, resp);
     if (!r) return;
     ek_value v;
     ek_rules_rule_status_all(r, &v);
@@ -134,7 +128,7 @@ static void status_all(rest_req *req, rest_resp *resp)
 
 static void topo(rest_req *req, rest_resp *resp)
 {
-    ek_rules *r = engine(req, resp);
+    ek_rules *r = rest__engine(req, resp);
     if (!r) return;
     ek_value v;
     ek_err err = {0};
@@ -145,7 +139,7 @@ static void topo(rest_req *req, rest_resp *resp)
 /* eKuiper answers the plan as text: one {"op","info"} JSON object per line, indented by depth. */
 static void explain(rest_req *req, rest_resp *resp)
 {
-    ek_rules *r = engine(req, resp);
+    ek_rules *r = rest__engine(req, resp);
     if (!r) return;
     ek_value v;
     ek_err err = {0};
@@ -160,7 +154,7 @@ static void explain(rest_req *req, rest_resp *resp)
 
 static void validate(rest_req *req, rest_resp *resp)
 {
-    ek_rules *r = engine(req, resp);
+    ek_rules *r = rest__engine(req, resp);
     if (!r) return;
     ek_err err = {0};
     if (ek_rules_rule_validate(r, req->body, req->body_len, &err) == 0) {
@@ -207,7 +201,7 @@ static void bulk_by_tags(rest_req *req, rest_resp *resp, const ek_value *tags, b
  * {"rules": [...]} of either, answered [{"id", "error"}]. */
 static void bulk(rest_req *req, rest_resp *resp, bool start_them)
 {
-    ek_rules *r = engine(req, resp);
+    ek_rules *r = rest__engine(req, resp);
     if (!r) return;
     ek_value body;
     ek_err err = {0};

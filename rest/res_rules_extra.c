@@ -14,13 +14,6 @@
 #include "engine/rules/rules.h"
 #include "rest/rest_int.h"
 
-
-static ek_rules *engine(const rest_req *req, rest_resp *resp)
-{
-    if (!req->app->rules) rest__error(resp, 503, 1000, "the rule engine is not running");
-    return req->app->rules;
-}
-
 /* eKuiper's handleError: "<prefix>: <message>", 404 (1002) for an unknown rule, else 400 (1000). */
 static void prefixed(rest_resp *resp, const char *prefix, const char *id, const ek_err *err)
 {
@@ -30,7 +23,7 @@ static void prefixed(rest_resp *resp, const char *prefix, const char *id, const 
 
 static void schema(rest_req *req, rest_resp *resp)
 {
-    ek_rules *r = engine(req, resp);
+    ek_rules *r = rest__engine(req, resp);
     if (!r) return;
     ek_value v;
     ek_err err = {0};
@@ -44,7 +37,7 @@ static void schema(rest_req *req, rest_resp *resp)
 
 static void status_v2(rest_req *req, rest_resp *resp)
 {
-    ek_rules *r = engine(req, resp);
+    ek_rules *r = rest__engine(req, resp);
     if (!r) return;
     ek_value v;
     ek_err err = {0};
@@ -62,7 +55,7 @@ static void status_v2(rest_req *req, rest_resp *resp)
 
 static void reset_state(rest_req *req, rest_resp *resp)
 {
-    ek_rules *r = engine(req, resp);
+    ek_rules *r = rest__engine(req, resp);
     if (!r) return;
     ek_value body;
     if (!rest__body_object(req, resp, &body)) return;
@@ -92,7 +85,7 @@ static void reset_state(rest_req *req, rest_resp *resp)
  * engine's "scan table error: ..." without a table or rows. */
 static void scan_tables(rest_req *req, rest_resp *resp)
 {
-    ek_rules *r = engine(req, resp);
+    ek_rules *r = rest__engine(req, resp);
     if (!r) return;
     ek_value v;
     ek_err err = {0};
@@ -112,7 +105,7 @@ static void scan_tables(rest_req *req, rest_resp *resp)
 /* eKuiper's text when profiling is off; else {rule: CPU ms in the last 30 s} (rule_cpu.c). */
 static void usage_cpu(rest_req *req, rest_resp *resp)
 {
-    ek_rules *r = engine(req, resp);
+    ek_rules *r = rest__engine(req, resp);
     if (!r) return;
     if (!ek_rules_cpu_profiling(r)) {
         rest__text(resp, 200, "cpu usage not enabled");

@@ -33,12 +33,6 @@ static const struct { const char *section; ek_conf_kind kind; } conf_sections[] 
     {"connectionConfig", EK_CONF_CONNECTION},
 };
 
-static ek_rules *engine(const rest_req *req, rest_resp *resp)
-{
-    if (!req->app->rules) rest__error(resp, 503, 1000, "the rule engine is not running");
-    return req->app->rules;
-}
-
 static ek_value empty_sections(void)
 {
     ek_value v = ek_object_new(NSECTIONS);
@@ -134,7 +128,7 @@ static int export_conf(const char *key, const char *val, size_t len, void *arg)
 
 static void ruleset_export(rest_req *req, rest_resp *resp)
 {
-    ek_rules *r = engine(req, resp);
+    ek_rules *r = rest__engine(req, resp);
     if (!r) return;
     ek_value all = ek_object_new(3);
     export_rules(r, NULL, &all, NULL);
@@ -256,7 +250,7 @@ bool rest__read_doc(const rest_req *req, rest_resp *resp, const char *what, ek_v
 
 static void ruleset_import(rest_req *req, rest_resp *resp)
 {
-    ek_rules *r = engine(req, resp);
+    ek_rules *r = rest__engine(req, resp);
     ek_value doc;
     if (!r || !rest__read_doc(req, resp, "import ruleset", &doc)) return;
     import_ctx c = {.r = r, .skip_existing = true, .status = empty_sections()};
@@ -315,7 +309,7 @@ bool rest__flag(const rest_req *req, const char *key)
 
 static void data_import(rest_req *req, rest_resp *resp)
 {
-    ek_rules *r = engine(req, resp);
+    ek_rules *r = rest__engine(req, resp);
     ek_value doc, status;
     if (!r || !rest__read_doc(req, resp, "import configuration", &doc)) return;
     bool partial = rest__flag(req, "partial");
@@ -365,7 +359,7 @@ int rest__export_doc(ek_app *app, const ek_value *ids, ek_value *all, ek_err *er
 
 static void data_export(rest_req *req, rest_resp *resp)
 {
-    ek_rules *r = engine(req, resp);
+    ek_rules *r = rest__engine(req, resp);
     if (!r) return;
     ek_value ids = ek_null();
     ek_err err = {0};

@@ -16,12 +16,6 @@ static bool is_table(const rest_req *req)
 
 static const char *word(bool table) { return table ? "Table" : "Stream"; }
 
-static ek_rules *engine(const rest_req *req, rest_resp *resp)
-{
-    if (!req->app->rules) rest__error(resp, 503, 1000, "the rule engine is not running");
-    return req->app->rules;
-}
-
 /* Replies eKuiper's plain text for a done change: "Stream demo is created." */
 static void reply_done(rest_resp *resp, int status, bool table, const char *name, const char *done)
 {
@@ -45,7 +39,7 @@ static const char *body_sql(const rest_req *req, rest_resp *resp, ek_value *body
 /* POST /streams creates from the body's sql, PUT /streams/{name} replaces; both reply eKuiper's text. */
 static void save(rest_req *req, rest_resp *resp, bool is_new)
 {
-    ek_rules *r = engine(req, resp);
+    ek_rules *r = rest__engine(req, resp);
     if (!r) return;
     bool table = is_table(req);
     ek_value body = ek_null();
@@ -71,7 +65,7 @@ static void create(rest_req *req, rest_resp *resp)
 /* GET /streams (names) and GET /streamdetails (name, type, format ...), same for tables. */
 static void list_streams(rest_req *req, rest_resp *resp, bool with_details)
 {
-    ek_rules *r = engine(req, resp);
+    ek_rules *r = rest__engine(req, resp);
     if (!r) return;
     ek_value v;
     ek_rules_stream_list(r, is_table(req), with_details, rest__query(req, "kind"), &v);
@@ -93,7 +87,7 @@ static void details(rest_req *req, rest_resp *resp)
 static void reply_lookup(rest_req *req, rest_resp *resp,
                          int (*lookup)(ek_rules *, bool, const char *, ek_value *, ek_err *))
 {
-    ek_rules *r = engine(req, resp);
+    ek_rules *r = rest__engine(req, resp);
     if (!r) return;
     ek_value v = ek_null();
     ek_err err = {0};
@@ -118,7 +112,7 @@ static void replace(rest_req *req, rest_resp *resp)
 
 static void drop(rest_req *req, rest_resp *resp)
 {
-    ek_rules *r = engine(req, resp);
+    ek_rules *r = rest__engine(req, resp);
     if (!r) return;
     bool table = is_table(req);
     ek_err err = {0};

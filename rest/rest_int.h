@@ -64,6 +64,9 @@ void rest__result(rest_resp *resp, int rc, ek_value *v, const ek_err *err);
 /* Parses the request body as a JSON object; on failure writes a 400 and returns false. */
 bool rest__body_object(const rest_req *req, rest_resp *resp, ek_value *out);
 
+/* The rule engine, or NULL after writing the 503 "the rule engine is not running". */
+ek_rules *rest__engine(const rest_req *req, rest_resp *resp);
+
 /* basic.authentication: true when the request may proceed; otherwise writes the 401. */
 bool rest__authorized(const rest_req *req, rest_resp *resp);
 
