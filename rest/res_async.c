@@ -5,14 +5,17 @@
  * cancelled (an import not yet begun is then skipped).
  *
  * Task statuses are kept in the store (namespace async_task), so they survive a restart; a task
- * that was running when kuiperd stopped reads "cancel" afterwards, as in eKuiper. The threads are
- * joined by rest__tasks_free when the REST server stops, before the engine they use goes away. */
+ * that was running when kuiperd stopped reads "cancel" afterwards, as in eKuiper. A finished task's
+ * thread is joined when the next task starts, so a long-running kuiperd keeps no finished threads;
+ * the rest are joined by rest__tasks_free when the REST server stops, before the engine they use
+ * goes away. */
 #include "engine/codec_json.h"
 #include "engine/log.h"
 #include "engine/mem.h"
 #include "rest/rest_int.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,6 +27,7 @@ typedef struct task {
     char id[64];
     ek_value doc;
     bool partial, stop;
+    atomic_bool done; /* set by the thread as it ends: it can be joined without waiting */
     struct task *next;
 } task;
 
@@ -77,15 +81,14 @@ static bool cancelled(ek_app *app, const char *id)
     return c;
 }
 
-static void *run(void *arg)
+static void import_task(task *t)
 {
-    task *t = arg;
     struct rest_tasks *ts = t->app->rest_tasks;
     pthread_mutex_lock(&ts->lock);
     bool skip = cancelled(t->app, t->id);
     if (!skip) save(t->app, t->id, "running", NULL);
     pthread_mutex_unlock(&ts->lock);
-    if (skip) return NULL;
+    if (skip) return;
     ek_value status;
     bool ok = rest__import_doc(t->app, &t->doc, t->partial, &status);
     ek_value_unref(&t->doc); /* only the small task record stays until the server stops */
@@ -100,7 +103,35 @@ static void *run(void *arg)
     ek_free(json);
     ek_value_unref(&status);
     if (t->stop) rest__shutdown_later(t->app);
+}
+
+static void *run(void *arg)
+{
+    task *t = arg;
+    import_task(t);
+    atomic_store(&t->done, true);
     return NULL;
+}
+
+static void task_free(task *t)
+{
+    pthread_join(t->thread, NULL);
+    ek_value_unref(&t->doc);
+    ek_free(t);
+}
+
+/* Joins and frees the tasks whose thread has ended. Call with the lock held. */
+static void reap_finished(struct rest_tasks *ts)
+{
+    for (task **p = &ts->list; *p;) {
+        task *t = *p;
+        if (!atomic_load(&t->done)) {
+            p = &t->next;
+            continue;
+        }
+        *p = t->next;
+        task_free(t);
+    }
 }
 
 /* Collects the ids of tasks left register or running by a previous run. */
@@ -134,9 +165,7 @@ void rest__tasks_free(ek_app *app)
     if (!ts) return;
     for (task *t = ts->list, *next; t; t = next) {
         next = t->next;
-        pthread_join(t->thread, NULL);
-        ek_value_unref(&t->doc);
-        ek_free(t);
+        task_free(t);
     }
     pthread_mutex_destroy(&ts->lock);
     ek_free(ts);
@@ -158,6 +187,7 @@ static void import_async(rest_req *req, rest_resp *resp)
     t->partial = rest__flag(req, "partial");
     t->stop = rest__flag(req, "stop");
     pthread_mutex_lock(&ts->lock);
+    reap_finished(ts);
     /* eKuiper's id is dataImport-<unix seconds>; a second task in the same second gets a suffix. */
     long long now = (long long)(ek_now_ms() / 1000);
     snprintf(t->id, sizeof t->id, "dataImport-%lld", now);
@@ -171,6 +201,8 @@ static void import_async(rest_req *req, rest_resp *resp)
     if (rc == 0) {
         t->next = ts->list;
         ts->list = t;
+    } else {
+        save(req->app, t->id, "error", "cannot start the import task"); /* not left "register" */
     }
     pthread_mutex_unlock(&ts->lock);
     if (rc != 0) {
