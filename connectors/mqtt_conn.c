@@ -382,7 +382,7 @@ static void *upkeep(void *arg)
         }
         int64_t wait = up || c->connecting ? 1000 : c->next_try_ms - now;
         if (wait < 1) wait = 1;
-        struct timespec ts = ek_deadline_in(CLOCK_REALTIME, wait);
+        struct timespec ts = ek_deadline_in(CLOCK_MONOTONIC, wait);
         pthread_cond_timedwait(&c->cv, &c->smu, &ts);
     }
     pthread_mutex_unlock(&c->smu);
@@ -481,7 +481,7 @@ int mqtt__conn_get(ek_app *app, const mqtt_settings *s, mqtt_conn **out, ek_err 
     pthread_mutex_init(&c->qmu, NULL);
     pthread_mutex_init(&c->smu, NULL);
     pthread_cond_init(&c->qcv, NULL);
-    pthread_cond_init(&c->cv, NULL);
+    ek_cond_init_monotonic(&c->cv); /* upkeep's timed waits: immune to wall-clock jumps */
     int rc = 0;
     if (pthread_create(&c->dispatcher, NULL, dispatch, c) != 0) rc = ek_err_set(err, EK_EIO, "mqtt: cannot start a thread");
     else c->dispatcher_started = true;
@@ -594,7 +594,7 @@ static pub_wait *pub_wait_new(void)
 {
     pub_wait *w = ek_calloc(1, sizeof *w);
     pthread_mutex_init(&w->mu, NULL);
-    pthread_cond_init(&w->cv, NULL);
+    ek_cond_init_monotonic(&w->cv);
     w->refs = 2;
     return w;
 }
@@ -640,7 +640,7 @@ static void on_pub_fail5(void *ctx, MQTTAsync_failureData5 *r) { pub_finish(ctx,
  * MQTTASYNC_FAILURE on timeout (as MQTTAsync_waitForCompletion answered). */
 static int pub_wait_for(pub_wait *w, int ms)
 {
-    struct timespec ts = ek_deadline_in(CLOCK_REALTIME, ms);
+    struct timespec ts = ek_deadline_in(CLOCK_MONOTONIC, ms);
     pthread_mutex_lock(&w->mu);
     int rc = 0;
     while (!w->done && rc == 0) rc = pthread_cond_timedwait(&w->cv, &w->mu, &ts);

@@ -8,7 +8,7 @@
 int ek_poller_start(ek_poller *p, void *(*run)(void *), void *arg)
 {
     pthread_mutex_init(&p->mu, NULL);
-    pthread_cond_init(&p->cv, NULL);
+    ek_cond_init_monotonic(&p->cv); /* a nap is not stretched by a wall-clock jump (NTP at boot) */
     if (pthread_create(&p->thread, NULL, run, arg) != 0) {
         pthread_mutex_destroy(&p->mu);
         pthread_cond_destroy(&p->cv);
@@ -22,7 +22,7 @@ bool ek_poller_nap(ek_poller *p, int64_t ms)
 {
     pthread_mutex_lock(&p->mu);
     if (ms > 0 && !p->stop) {
-        struct timespec ts = ek_deadline_in(CLOCK_REALTIME, ms);
+        struct timespec ts = ek_deadline_in(CLOCK_MONOTONIC, ms);
         while (!p->stop && pthread_cond_timedwait(&p->cv, &p->mu, &ts) == 0) {
         }
     }
