@@ -52,6 +52,8 @@ static const struct ek_lazy_sym zs_syms[] = {
 static struct ek_lazy_lib zstd_lib = {"libzstd.so.1", "compression (zstd)", zs_syms, sizeof zs_syms / sizeof zs_syms[0], 0};
 
 #define ZOK (ek_lazy_ready(&zlib_lib))
+
+bool ek_zlib_ready(void) { return ZOK; }
 #define ZSOK (ek_lazy_ready(&zstd_lib))
 #define ZSTD_FAILED ((size_t)-ZSTD_error_GENERIC)
 

@@ -41,4 +41,8 @@ bool ek_lazy_loaded(const struct ek_lazy_lib *lib);
 
 #define EK_LAZY_SYM(sym, ptr) {#sym, (void **)&(ptr)}
 
+/* True when zlib is loaded or loads now (compress_lazy.c): for callers such as crc32 whose result
+ * cannot say "failed". */
+bool ek_zlib_ready(void);
+
 #endif

@@ -3,6 +3,7 @@
  * (crc32 prints without leading zeros, like Go's %x). The digests come from OpenSSL's EVP interface
  * and crc32 from zlib: no hash is written by hand here. */
 #include "sql/func_int.h"
+#include "engine/lazy_lib.h"
 #include "engine/mem.h"
 
 #include <openssl/evp.h>
@@ -38,6 +39,7 @@ static int f_sha512(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_er
 static int f_crc32(ek_func_ctx *c, const ek_value *a, int n, ek_value *o, ek_err *e)
 {
     if (a[0].type == EK_T_NULL) { *o = ek_null(); return 0; }
+    if (!ek_zlib_ready()) return ek_err_set(e, EK_EEXEC, "crc32: zlib (libz.so.1) is not available");
     ek_buf b = EK_BUF_INIT;
     func__append_str(&a[0], &b);
     uLong crc = crc32(0L, Z_NULL, 0);
