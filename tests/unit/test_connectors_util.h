@@ -21,8 +21,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* Runs /usr/sbin/mosquitto with the configuration file conf and waits (at most 5 s) for it to
- * listen on 127.0.0.1:port; returns its pid (0 on failure). Mosquitto dies with the test process:
+/* Runs /usr/sbin/mosquitto with the configuration file conf and waits (at most 10 s: a loaded
+ * machine can be slow to start it again) for it to listen on 127.0.0.1:port; returns its pid (0 on failure). Mosquitto dies with the test process:
  * a failed _FATAL assertion skips tc_mosquitto_stop, and a Mosquitto left running would keep
  * ctest's output pipe open until the test's timeout. */
 static inline pid_t tc_mosquitto_run(const char *conf, int port)
@@ -35,7 +35,7 @@ static inline pid_t tc_mosquitto_run(const char *conf, int port)
         execl("/usr/sbin/mosquitto", "mosquitto", "-c", conf, (char *)NULL);
         _exit(127);
     }
-    for (int i = 0; i < 250 && !tc_port_open(port); i++) tc_sleep_ms(20);
+    for (int i = 0; i < 500 && !tc_port_open(port); i++) tc_sleep_ms(20);
     return tc_port_open(port) ? pid : 0;
 }
 
