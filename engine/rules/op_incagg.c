@@ -261,7 +261,8 @@ static void fire(inc_st *s, rules__out *emit, int64_t ws, int64_t we)
         group *g = &s->g[i];
         ek_value obj = ek_object_new(s->nf);
         ek_eval_ctx c = {.rows = (const ek_row *const *)&g->first, .nrows = 1, .window_start_ms = ws,
-                         .window_end_ms = we, .rule_id = run->id, .rule_start_ms = run->start_ms};
+                         .window_end_ms = we, .rule_id = run->id, .rule_start_ms = run->start_ms,
+                         .tz = rules__tz(run->eng)};
         for (size_t f = 0; f < s->nf; f++) {
             if (p->fields[f].invisible) continue;
             ek_value v = ek_null();
