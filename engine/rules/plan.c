@@ -382,6 +382,10 @@ void rules__run_handle(rules__actor *a, rules__mail *m)
     run->cur_ack = NULL;
     ek_free(b.groups);
     ek_value_unref(&b.out);
+    /* The rule clock is read only when something below needs it (not for a qos 0 rule whose
+     * sinks wait for nothing). */
+    bool waiting = rules__sinks_waiting(run);
+    if (run->opts.qos < 1 && !waiting) return;
     int64_t now = rules__now(run->eng);
     if (m->ack && stateful(run)) {  /* the row may live on in a window: safe once checkpointed */
         if (!run->ckpt_acks.len) run->ckpt_acks_since = now;
@@ -392,7 +396,7 @@ void rules__run_handle(rules__actor *a, rules__mail *m)
         rules__checkpoint_maybe(run, now, false);
         if (run->ckpt_acks.len) want = rules__checkpoint_due(run);  /* held acks wait at most 1 s */
     }
-    if (rules__sinks_waiting(run)) {  /* a batch waiting for lingerInterval, cached data, held acks */
+    if (waiting) {  /* a batch waiting for lingerInterval, cached data, held acks */
         int64_t sw = rules__sinks_tick(run, now);
         if (sw < want) want = sw;
     }
