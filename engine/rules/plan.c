@@ -235,6 +235,8 @@ int rules__plan(ek_rules *r, const char *id, const ek_value *def, rules__run **o
         ek_log_rule(EK_LOG_DEBUG, id, "graph rule %s part %zu runs as: %s", id, i, parts[i].sql);
         rules__run *run = NULL;
         rc = plan_one(r, id, def, parts[i].sql, &parts[i].actions, last, &run, err);
+        if (rc && strncmp(err->msg, "line ", 5) == 0)  /* a position in the SQL the graph became: show it */
+            ek_err_prefix(err, "as \"%s\"", parts[i].sql);
         if (rc == 0) {
             if (last) last->part_next = run;
             else *out = run;
