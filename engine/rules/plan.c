@@ -222,11 +222,8 @@ int rules__plan(ek_rules *r, const char *id, const ek_value *def, rules__run **o
     const ek_value *sql = ek_object_get(def, "sql");
     const ek_value *graph = ek_object_get(def, "graph");
     *out = NULL;
-    if ((sql && sql->type == EK_T_STRING) || !graph || graph->type != EK_T_OBJECT) {
-        rules__opts o;
-        int rc = rules__rule_parse(r, def, &o, err);  /* reports a missing sql before it is read */
-        return rc ? rc : plan_one(r, id, def, NULL, ek_object_get(def, "actions"), NULL, out, err);
-    }
+    if ((sql && sql->type == EK_T_STRING) || !graph || graph->type != EK_T_OBJECT)  /* plan_one's parse reports a missing sql */
+        return plan_one(r, id, def, NULL, ek_object_get(def, "actions"), NULL, out, err);
     rules__gpart *parts = NULL;
     size_t nparts = 0;
     int rc = rules__graph_parts(r, graph, &parts, &nparts, err);
