@@ -317,6 +317,12 @@ static int window_node(const gnode *n, gsql *s, ek_err *err)
     if (!type || !size || !ek_value_as_double(size, &sz))
         return ek_err_set(err, EK_EINVAL, "graph node %s: a window needs type and size", n->name);
     if (s->window) return ek_err_set(err, EK_EPLAN, "graph node %s: a path can hold one window only", n->name);
+    static const char *const types[] = {"tumblingwindow", "hoppingwindow", "slidingwindow", "sessionwindow", "countwindow"};
+    size_t t = 0;
+    while (t < sizeof types / sizeof *types && strcasecmp(type, types[t]) != 0) t++;
+    if (t == sizeof types / sizeof *types)
+        return ek_err_set(err, EK_EINVAL, "graph node %s: unknown window type %s (tumblingwindow, hoppingwindow, "
+                          "slidingwindow, sessionwindow or countwindow)", n->name, type);
     bool has_iv = iv && ek_value_as_double(iv, &in) && in > 0;
     ek_buf w = EK_BUF_INIT;
     if (strcasecmp(type, "countwindow") == 0) ek_buf_printf(&w, "COUNTWINDOW(%lld", (long long)sz);

@@ -247,7 +247,9 @@ static int inc_row(void *st, rules__batch *in, rules__out *emit, ek_err *err)
 
 /* ------------------------------------------------------------------ firing */
 
-static void fire(inc_st *s, rules__out *emit, int64_t ws, int64_t we)
+/* Emits one object per group; a field whose expression fails is left out, and the first failure
+ * goes to err (the node's exception metrics) rather than being lost. */
+static void fire(inc_st *s, rules__out *emit, int64_t ws, int64_t we, ek_err *err)
 {
     rules__run *run = s->run;
     ek_sql_program *p = run->prog;
@@ -261,13 +263,17 @@ static void fire(inc_st *s, rules__out *emit, int64_t ws, int64_t we)
         group *g = &s->g[i];
         ek_value obj = ek_object_new(s->nf);
         ek_eval_ctx c = {.rows = (const ek_row *const *)&g->first, .nrows = 1, .window_start_ms = ws,
-                         .window_end_ms = we, .rule_id = run->id, .rule_start_ms = run->start_ms};
+                         .window_end_ms = we, .rule_id = run->id, .rule_start_ms = run->start_ms,
+                         .tz = rules__tz(run->eng)};
         for (size_t f = 0; f < s->nf; f++) {
             if (p->fields[f].invisible) continue;
             ek_value v = ek_null();
             ek_err e = {0};
             if (s->kind[f] != A_NONE) v = result(&g->accs[f], s->kind[f]);
-            else if (ek_cexpr_eval(p->fields[f].expr, &c, &v, &e) != 0) v = ek_null();
+            else if (ek_cexpr_eval(p->fields[f].expr, &c, &v, &e) != 0) {
+                v = ek_null();
+                if (!err->code) *err = e;
+            }
             if (v.type != EK_T_NULL || run->opts.send_nil) ek_object_set_str(&obj, p->fields[f].key.s, v);
         }
         ek_array_push(&b.out, obj);
@@ -291,7 +297,7 @@ static int64_t inc_tick(void *st, int64_t now, rules__out *emit, ek_err *err)
             s->next_end = rules__window_align(s->tz, s->tz_off, now, len);
             break;
         }
-        fire(s, emit, s->next_end - len, s->next_end);
+        fire(s, emit, s->next_end - len, s->next_end, err);
         s->next_end += len;
     }
     return s->next_end;

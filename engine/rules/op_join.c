@@ -184,7 +184,7 @@ static int lookup_step(join_st *js, size_t j, const tuples *cur, tuples *next, r
     for (size_t t = 0; t < cur->n && rc == 0; t++) {
         tuples one = {.v = &cur->v[t * cur->width], .n = 1, .width = cur->width};
         ek_eval_ctx c = {.rows = (const ek_row *const *)one.v, .nrows = run->nsrc, .rule_id = run->id,
-                         .rule_start_ms = run->start_ms};
+                         .rule_start_ms = run->start_ms, .tz = rules__tz(run->eng)};
         ek_value keys = ek_object_new(js->nkeys[j]);
         for (size_t k = 0; k < js->nkeys[j] && rc == 0; k++) {
             ek_value v = ek_null();

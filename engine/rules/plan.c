@@ -222,11 +222,8 @@ int rules__plan(ek_rules *r, const char *id, const ek_value *def, rules__run **o
     const ek_value *sql = ek_object_get(def, "sql");
     const ek_value *graph = ek_object_get(def, "graph");
     *out = NULL;
-    if ((sql && sql->type == EK_T_STRING) || !graph || graph->type != EK_T_OBJECT) {
-        rules__opts o;
-        int rc = rules__rule_parse(r, def, &o, err);  /* reports a missing sql before it is read */
-        return rc ? rc : plan_one(r, id, def, NULL, ek_object_get(def, "actions"), NULL, out, err);
-    }
+    if ((sql && sql->type == EK_T_STRING) || !graph || graph->type != EK_T_OBJECT)  /* plan_one's parse reports a missing sql */
+        return plan_one(r, id, def, NULL, ek_object_get(def, "actions"), NULL, out, err);
     rules__gpart *parts = NULL;
     size_t nparts = 0;
     int rc = rules__graph_parts(r, graph, &parts, &nparts, err);
@@ -235,6 +232,8 @@ int rules__plan(ek_rules *r, const char *id, const ek_value *def, rules__run **o
         ek_log_rule(EK_LOG_DEBUG, id, "graph rule %s part %zu runs as: %s", id, i, parts[i].sql);
         rules__run *run = NULL;
         rc = plan_one(r, id, def, parts[i].sql, &parts[i].actions, last, &run, err);
+        if (rc && strncmp(err->msg, "line ", 5) == 0)  /* a position in the SQL the graph became: show it */
+            ek_err_prefix(err, "as \"%s\"", parts[i].sql);
         if (rc == 0) {
             if (last) last->part_next = run;
             else *out = run;
@@ -382,6 +381,10 @@ void rules__run_handle(rules__actor *a, rules__mail *m)
     run->cur_ack = NULL;
     ek_free(b.groups);
     ek_value_unref(&b.out);
+    /* The rule clock is read only when something below needs it (not for a qos 0 rule whose
+     * sinks wait for nothing). */
+    bool waiting = rules__sinks_waiting(run);
+    if (run->opts.qos < 1 && !waiting) return;
     int64_t now = rules__now(run->eng);
     if (m->ack && stateful(run)) {  /* the row may live on in a window: safe once checkpointed */
         if (!run->ckpt_acks.len) run->ckpt_acks_since = now;
@@ -392,7 +395,7 @@ void rules__run_handle(rules__actor *a, rules__mail *m)
         rules__checkpoint_maybe(run, now, false);
         if (run->ckpt_acks.len) want = rules__checkpoint_due(run);  /* held acks wait at most 1 s */
     }
-    if (rules__sinks_waiting(run)) {  /* a batch waiting for lingerInterval, cached data, held acks */
+    if (waiting) {  /* a batch waiting for lingerInterval, cached data, held acks */
         int64_t sw = rules__sinks_tick(run, now);
         if (sw < want) want = sw;
     }

@@ -27,7 +27,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-static rules__rule *find_rule(ek_rules *r, const char *id)
+rules__rule *rules__rule_find(ek_rules *r, const char *id)
 {
     for (size_t i = 0; i < r->nrules; i++)
         if (strcmp(r->rules[i]->id, id) == 0) return r->rules[i];
@@ -191,7 +191,7 @@ int ek_rules_rule_create(ek_rules *r, const char *json, size_t len, char **id_ou
     const char *id = ek_str_ptr(ek_object_get(&def, "id"));
     pthread_mutex_lock(&r->op_lock);
     pthread_mutex_lock(&r->lock);
-    bool exists = find_rule(r, id) != NULL;
+    bool exists = rules__rule_find(r, id) != NULL;
     pthread_mutex_unlock(&r->lock);
     rules__run *planned = NULL;  /* planning checks everything; the plan is then the first run */
     if (exists) rc = ek_err_set(err, EK_EEXIST, "rule %s already exists", id);
@@ -239,7 +239,7 @@ int ek_rules_rule_set_tags(ek_rules *r, const char *id, const ek_value *tags, ek
 {
     pthread_mutex_lock(&r->op_lock);
     pthread_mutex_lock(&r->lock);
-    rules__rule *ru = find_rule(r, id);
+    rules__rule *ru = rules__rule_find(r, id);
     if (ru) {
         /* A new definition swapped in: readers holding the old one never see it change. */
         ek_value def = ek_value_ref(&ru->def);
@@ -272,7 +272,7 @@ int ek_rules_rule_update(ek_rules *r, const char *id, const char *json, size_t l
     }
     pthread_mutex_lock(&r->op_lock);
     pthread_mutex_lock(&r->lock);
-    rules__rule *ru = find_rule(r, id);
+    rules__rule *ru = rules__rule_find(r, id);
     pthread_mutex_unlock(&r->lock);
     if (!ru) {
         pthread_mutex_unlock(&r->op_lock);
@@ -310,7 +310,7 @@ static rules__rule *begin_op(ek_rules *r, const char *id, ek_err *err)
 {
     pthread_mutex_lock(&r->op_lock);
     pthread_mutex_lock(&r->lock);
-    rules__rule *ru = find_rule(r, id);
+    rules__rule *ru = rules__rule_find(r, id);
     pthread_mutex_unlock(&r->lock);
     if (!ru) not_found(id, err);
     return ru;
@@ -436,7 +436,7 @@ int ek_rules_rule_restart(ek_rules *r, const char *id, ek_err *err) { return con
 int ek_rules_rule_get(ek_rules *r, const char *id, ek_value *out, ek_err *err)
 {
     pthread_mutex_lock(&r->lock);
-    rules__rule *ru = find_rule(r, id);
+    rules__rule *ru = rules__rule_find(r, id);
     if (ru) *out = ek_value_ref(&ru->def);
     pthread_mutex_unlock(&r->lock);
     return ru ? 0 : not_found(id, err);
@@ -445,7 +445,7 @@ int ek_rules_rule_get(ek_rules *r, const char *id, ek_value *out, ek_err *err)
 bool ek_rules_rule_running(ek_rules *r, const char *id)
 {
     pthread_mutex_lock(&r->lock);
-    rules__rule *ru = find_rule(r, id);
+    rules__rule *ru = rules__rule_find(r, id);
     bool running = ru && ru->run;
     pthread_mutex_unlock(&r->lock);
     return running;
@@ -503,7 +503,7 @@ static ek_value status_of(rules__rule *ru)
 int ek_rules_rule_status(ek_rules *r, const char *id, ek_value *out, ek_err *err)
 {
     pthread_mutex_lock(&r->lock);
-    rules__rule *ru = find_rule(r, id);
+    rules__rule *ru = rules__rule_find(r, id);
     if (ru) *out = status_of(ru);
     pthread_mutex_unlock(&r->lock);
     return ru ? 0 : not_found(id, err);
@@ -522,7 +522,7 @@ static int with_plan(ek_rules *r, const char *id, void (*fn)(rules__run *, ek_va
 {
     pthread_mutex_lock(&r->op_lock);
     pthread_mutex_lock(&r->lock);
-    rules__rule *ru = find_rule(r, id);
+    rules__rule *ru = rules__rule_find(r, id);
     int rc = ru ? 0 : not_found(id, err);
     if (ru && ru->run) fn(ru->run, out);
     ek_value def = ru && !ru->run ? ek_value_ref(&ru->def) : ek_null();

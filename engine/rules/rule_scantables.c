@@ -6,7 +6,6 @@
 #include "engine/rules/rules_int.h"
 
 #include <pthread.h>
-#include <string.h>
 
 int ek_rules_rule_scan_tables(ek_rules *r, const char *id, ek_value *out, ek_err *err)
 {
@@ -14,9 +13,7 @@ int ek_rules_rule_scan_tables(ek_rules *r, const char *id, ek_value *out, ek_err
      * locks are taken. */
     pthread_mutex_lock(&r->op_lock);
     pthread_mutex_lock(&r->lock);
-    rules__rule *ru = NULL;
-    for (size_t i = 0; i < r->nrules && !ru; i++)
-        if (strcmp(r->rules[i]->id, id) == 0) ru = r->rules[i];
+    rules__rule *ru = rules__rule_find(r, id);
     rules__run *run = ru ? ru->run : NULL;
     pthread_mutex_unlock(&r->lock);
     int rc = 0;

@@ -4,7 +4,6 @@
 #include "engine/rules/rules_int.h"
 
 #include <pthread.h>
-#include <string.h>
 
 /* Fields in SELECT order; "*" and INVISIBLE ones are not outputs, a repeated name keeps its first
  * position (eKuiper refuses such a rule at planning). */
@@ -28,9 +27,7 @@ int ek_rules_rule_schema(ek_rules *r, const char *id, ek_value *out, ek_err *err
 {
     pthread_mutex_lock(&r->op_lock);
     pthread_mutex_lock(&r->lock);
-    rules__rule *ru = NULL;
-    for (size_t i = 0; i < r->nrules && !ru; i++)
-        if (strcmp(r->rules[i]->id, id) == 0) ru = r->rules[i];
+    rules__rule *ru = rules__rule_find(r, id);
     int rc = 0;
     if (!ru) rc = ek_err_set(err, EK_ENOTFOUND, "Rule %s is not found", id);
     else if (!ru->run || !ru->run->stmt)

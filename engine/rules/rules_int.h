@@ -440,6 +440,8 @@ struct ek_rules {
  * restartStrategy.attempts allow another try. Started (unless it runs) with the first rule started. */
 int rules__patrol_start(ek_rules *r, ek_err *err);
 void rules__patrol_stop(ek_rules *r);
+/* rule.c: the rule named id, or NULL; caller holds r->lock. */
+rules__rule *rules__rule_find(ek_rules *r, const char *id);
 /* rule.c, for the patrol: one pass over the rules (takes op_lock). */
 void rules__restart_failed(ek_rules *r);
 /* rule.c, for the patrol: starts the cron rules whose time came and stops those whose duration

@@ -187,6 +187,10 @@ class Graph(SharedKuiperd):
             ({"s": src("nope"), "out": out}, {"s": ["out"]}, "stream nope is not found"),
             ({"s": src("bad"), "w": src("bad2"), "win": op("window", type="tumblingwindow", unit="ss", size=1),
               "out": out}, {"s": ["win"], "w": ["win"], "win": ["out"]}, "without a join node"),
+            ({"s": src("bad"), "w": op("window", type="weekwindow", unit="ss", size=1), "out": out},
+             {"s": ["w"], "w": ["out"]}, "graph node w: unknown window type weekwindow"),
+            ({"s": src("bad"), "f": op("filter", expr="x >>> 1"), "out": out},
+             {"s": ["f"], "f": ["out"]}, 'as "SELECT * FROM bad WHERE (x >>> 1)": line 1'),
         ]
         for i, (nodes, edges, msg) in enumerate(cases):
             sources = [n for n, d in nodes.items() if d["type"] == "source"]

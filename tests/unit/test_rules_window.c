@@ -262,6 +262,45 @@ static void test_count_window_bounds(void)
     fx_close(&f, false);
 }
 
+/* The incremental window evaluates its plain fields under basic.timezone as the ordinary one does. */
+static void test_incremental_timezone(void)
+{
+    fx f;
+    fx_open_env(&f, NULL, "KUIPER__BASIC__TIMEZONE=Asia/Kolkata");
+    fx_stream(&f, streams[0]);
+    ek_err err = {0};
+    const char *sql = "SELECT format_time(window_end(), 'HH:mm') AS t, count(*) AS c FROM demo "
+                      "GROUP BY TUMBLINGWINDOW(hh, 1)";
+    CU_ASSERT_EQUAL_FATAL(fx_rule(&f, "inc", sql, "{\"planOptimizeStrategy\":{\"enableIncrementalWindow\":true}}",
+                                  &err), 0);
+    CU_ASSERT_EQUAL_FATAL(fx_rule(&f, "ord", sql, NULL, &err), 0);
+    fx_step(&f, f.now + 1, "demo", "{\"a\":1}");
+    fx_step(&f, 1800000, NULL, NULL);  /* +05:30: the hour ends at 00:30 UTC, 06:00 in Kolkata */
+    CU_ASSERT_EQUAL_FATAL(f.nout, 2);
+    CU_ASSERT_STRING_EQUAL(f.out[0], "[{\"c\":1,\"t\":\"06:00\"}]");
+    CU_ASSERT_STRING_EQUAL(f.out[1], "[{\"c\":1,\"t\":\"06:00\"}]");
+    fx_close(&f, false);
+}
+
+/* A plain field the incremental window cannot evaluate is left out of the output and counted as
+ * an exception of the operator, not lost. */
+static void test_incremental_field_error(void)
+{
+    fx f;
+    fx_open(&f, NULL);
+    fx_stream(&f, streams[0]);
+    ek_err err = {0};
+    CU_ASSERT_EQUAL_FATAL(fx_rule(&f, "incerr", "SELECT abs(color) AS x, count(*) AS c FROM demo GROUP BY color, "
+                                  "TUMBLINGWINDOW(ss, 10)",
+                                  "{\"planOptimizeStrategy\":{\"enableIncrementalWindow\":true}}", &err), 0);
+    fx_step(&f, 1001000, "demo", "{\"color\":\"red\"}");
+    fx_step(&f, 1010000, NULL, NULL);
+    CU_ASSERT_EQUAL_FATAL(f.nout, 1);
+    CU_ASSERT_STRING_EQUAL(f.out[0], "[{\"c\":1}]");
+    CU_ASSERT_EQUAL(fx_status_int(&f, "incerr", "op_2_inc_agg_window_0_exceptions_total"), 1);
+    fx_close(&f, false);
+}
+
 static void test_timezone(void)
 {
     hour_window_ends_at("KUIPER__BASIC__TIMEZONE=UTC", 3600000);
@@ -283,6 +322,8 @@ void ek_register_tests(void)
         {"windows on processing time", test_processing_windows},
         {"windows on event time", test_event_windows},
         {"windows align to basic.timezone", test_timezone},
+        {"the incremental window's fields read basic.timezone", test_incremental_timezone},
+        {"the incremental window counts a field it cannot evaluate", test_incremental_field_error},
         {"count window bounds are the wall clock at the firing", test_count_window_bounds},
         {NULL, NULL},
     };
