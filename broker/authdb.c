@@ -7,6 +7,7 @@
 #include "broker/authdb.h"
 #include "broker/sqlite_open.h"
 #include "engine/codec_json.h"
+#include "engine/log.h"
 #include "engine/mem.h"
 
 #include <pthread.h>
@@ -70,6 +71,12 @@ static int db_error(ek_authdb *a, sqlite3_stmt *st, ek_err *err)
     ek_err_set(err, EK_EIO, "broker_auth.db: %s", sqlite3_errmsg(a->db));
     done(a, st);
     return EK_EIO;
+}
+
+/* For the checks made at CONNECT, which have no error to return: the reason goes to the log. */
+static void warn_db(ek_authdb *a, const char *what)
+{
+    ek_warn("broker_auth.db: %s: %s", what, sqlite3_errmsg(a->db));
 }
 
 static void bind_text(sqlite3_stmt *st, int i, const char *s)
@@ -148,6 +155,7 @@ int ek_authdb_user_get(ek_authdb *a, const char *name, char *hash, bool *superus
 {
     sqlite3_stmt *st = begin(a, "SELECT hash, superuser FROM users WHERE username=?");
     if (!st) {
+        warn_db(a, "cannot look up a user");
         done(a, st);
         return EK_EIO;
     }
@@ -158,6 +166,7 @@ int ek_authdb_user_get(ek_authdb *a, const char *name, char *hash, bool *superus
         *superuser = sqlite3_column_int(st, 1) != 0;
         found = 1;
     } else if (rc != SQLITE_DONE) {
+        warn_db(a, "cannot look up a user");
         found = EK_EIO;
     }
     done(a, st);
@@ -167,7 +176,9 @@ int ek_authdb_user_get(ek_authdb *a, const char *name, char *hash, bool *superus
 bool ek_authdb_has_users(ek_authdb *a)
 {
     sqlite3_stmt *st = begin(a, "SELECT 1 FROM users LIMIT 1");
-    bool any = st && sqlite3_step(st) == SQLITE_ROW;
+    int rc = st ? sqlite3_step(st) : SQLITE_ERROR;
+    bool any = rc == SQLITE_ROW;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) warn_db(a, "cannot tell whether it holds users");
     done(a, st);
     return any;
 }
@@ -252,14 +263,15 @@ bool ek_authdb_banned(ek_authdb *a, const char *client_id, const char *user, con
     sqlite3_stmt *st = begin(a, "SELECT 1 FROM banned WHERE (until = 0 OR until > ?4) AND"
                                 " ((kind='clientid' AND who=?1) OR (kind='username' AND who=?2)"
                                 " OR (kind='peerhost' AND who=?3)) LIMIT 1");
-    bool hit = false;
     if (st) {
         sqlite3_bind_int64(st, 4, now);
         bind_text(st, 1, client_id);
         bind_text(st, 2, user);
         bind_text(st, 3, peerhost);
-        hit = sqlite3_step(st) == SQLITE_ROW;
     }
+    int rc = st ? sqlite3_step(st) : SQLITE_ERROR;
+    bool hit = rc == SQLITE_ROW;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) warn_db(a, "cannot read the ban list");
     done(a, st);
     return hit;
 }
