@@ -94,7 +94,7 @@ int ek_authdb_user_put(ek_authdb *a, const char *name, const char *password, int
     if (!name || !*name) return ek_err_set(err, EK_EINVAL, "a user needs a non-empty username");
     if (!password) return ek_err_set(err, EK_EINVAL, "user %s: a password is required", name);
     if (ek_passwd_hash(password, strlen(password), iterations, hash))
-        return ek_err_set(err, EK_EIO, "user %s: cannot hash the password (no randomness)", name);
+        return ek_err_set(err, EK_EIO, "user %s: cannot hash the password (libcrypto unavailable or no randomness)", name);
     sqlite3_stmt *st = begin(a, replace ? "UPDATE users SET hash=?2, superuser=IFNULL(?3, superuser) WHERE username=?1"
                                         : "INSERT OR IGNORE INTO users VALUES(?1,?2,?3,?4)");
     if (!st) return db_error(a, st, err);
