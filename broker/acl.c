@@ -56,8 +56,9 @@ static const char *placeholder(const broker__conn *c, char k)
     return v && *v && !strpbrk(v, "+#/") ? v : NULL;
 }
 
-/* Expands %u and %c of topic into a fresh string; NULL when the rule cannot match this client. */
-static char *expand(const char *topic, const broker__conn *c)
+/* Expands %u and %c of topic into buf (cap bytes) when it fits, else into a fresh string (the
+ * caller frees it when it is not buf); NULL when the rule cannot match this client. */
+static char *expand(const char *topic, const broker__conn *c, char *buf, size_t cap)
 {
     size_t n = 0;
     for (const char *p = topic; *p; p++) {
@@ -66,7 +67,7 @@ static char *expand(const char *topic, const broker__conn *c)
         n += v ? strlen(v) : 1;
         if (v) p++;
     }
-    char *out = ek_malloc(n + 1), *w = out;
+    char *out = n < cap ? buf : ek_malloc(n + 1), *w = out;
     for (const char *p = topic; *p; p++) {
         if (p[0] == '%' && (p[1] == 'u' || p[1] == 'c')) {
             const char *v = placeholder(c, p[1]);
@@ -87,9 +88,10 @@ static bool rule_hits(const broker__acl_rule *r, const broker__conn *c, const ch
     if (r->username && (!c->username || strcmp(r->username, c->username) != 0)) return false;
     if (r->has_ip && (!c->peer_ip || (c->peer_ip & r->mask) != r->ip)) return false;
     if (!strchr(r->topic, '%')) return r->eq ? !strcmp(r->topic, topic) : broker__filter_covers(r->topic, topic);
-    char *t = expand(r->topic, c);
+    char buf[256];
+    char *t = expand(r->topic, c, buf, sizeof buf);
     bool hit = t && (r->eq ? !strcmp(t, topic) : broker__filter_covers(t, topic));
-    ek_free(t);
+    if (t != buf) ek_free(t);
     return hit;
 }
 

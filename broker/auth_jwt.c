@@ -8,7 +8,9 @@
 #include "engine/log.h"
 #include "engine/mem.h"
 
+#include <errno.h>
 #include <openssl/evp.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -56,8 +58,13 @@ int broker__jwt_load(broker__cfg *cfg, const ek_value *o, ek_err *err)
     }
     if (pub && *pub) {
         cfg->jwt.key.pub = ek_jwt_read_pubkey(pub);
-        if (!cfg->jwt.key.pub)
-            return ek_err_set(err, EK_ECONF, "broker.jwt.publicKey: cannot read a PEM public key from %s", pub);
+        if (!cfg->jwt.key.pub) { /* tell a missing or unreadable file from one that holds no key */
+            FILE *f = fopen(pub, "r");
+            if (!f) return ek_err_set(err, EK_ECONF, "broker.jwt.publicKey: cannot open %s: %s", pub, strerror(errno));
+            fclose(f);
+            return ek_err_set(err, EK_ECONF,
+                              "broker.jwt.publicKey: %s holds no PEM public key (-----BEGIN PUBLIC KEY-----)", pub);
+        }
     }
     return 0;
 }

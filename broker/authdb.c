@@ -1,12 +1,14 @@
 /* The broker's user database and ban list in SQLite (see authdb.h for who uses it and how).
  *
  * <data dir>/broker_auth.db, WAL mode, a busy timeout so that `kuiperd user` can write while
- * kuiperd reads. Each handle has one connection and one mutex; statements are prepared per call
- * (the calls are rare next to messages: a CONNECT, a REST request). Expired bans are ignored when
- * checked and deleted when listed. */
+ * kuiperd reads. Each handle has one connection and one mutex. The three queries every CONNECT
+ * makes (has users, user lookup, ban check) are prepared once, on first use, and reset after each
+ * run; the others (REST requests, `kuiperd user`) are prepared per call. Expired bans are ignored
+ * when checked and deleted when listed. */
 #include "broker/authdb.h"
 #include "broker/sqlite_open.h"
 #include "engine/codec_json.h"
+#include "engine/log.h"
 #include "engine/mem.h"
 
 #include <pthread.h>
@@ -18,6 +20,7 @@
 struct ek_authdb {
     sqlite3 *db;
     pthread_mutex_t mu;
+    sqlite3_stmt *has_users, *user_get, *banned; /* the CONNECT queries, prepared on first use */
 };
 
 static const char *SCHEMA =
@@ -45,6 +48,9 @@ int ek_authdb_open(const char *data_dir, ek_authdb **out, ek_err *err)
 void ek_authdb_close(ek_authdb *a)
 {
     if (!a) return;
+    sqlite3_finalize(a->has_users);
+    sqlite3_finalize(a->user_get);
+    sqlite3_finalize(a->banned);
     sqlite3_close(a->db);
     pthread_mutex_destroy(&a->mu);
     ek_free(a);
@@ -65,11 +71,37 @@ static void done(ek_authdb *a, sqlite3_stmt *st)
     pthread_mutex_unlock(&a->mu);
 }
 
+/* As begin, for a query kept in *slot across calls (released by reuse, not done). */
+static sqlite3_stmt *begin_kept(ek_authdb *a, sqlite3_stmt **slot, const char *sql)
+{
+    pthread_mutex_lock(&a->mu);
+    if (!*slot && sqlite3_prepare_v3(a->db, sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL) != SQLITE_OK) {
+        sqlite3_finalize(*slot);
+        *slot = NULL;
+    }
+    return *slot;
+}
+
+static void reuse(ek_authdb *a, sqlite3_stmt *st)
+{
+    if (st) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    }
+    pthread_mutex_unlock(&a->mu);
+}
+
 static int db_error(ek_authdb *a, sqlite3_stmt *st, ek_err *err)
 {
     ek_err_set(err, EK_EIO, "broker_auth.db: %s", sqlite3_errmsg(a->db));
     done(a, st);
     return EK_EIO;
+}
+
+/* For the checks made at CONNECT, which have no error to return: the reason goes to the log. */
+static void warn_db(ek_authdb *a, const char *what)
+{
+    ek_warn("broker_auth.db: %s: %s", what, sqlite3_errmsg(a->db));
 }
 
 static void bind_text(sqlite3_stmt *st, int i, const char *s)
@@ -87,7 +119,7 @@ int ek_authdb_user_put(ek_authdb *a, const char *name, const char *password, int
     if (!name || !*name) return ek_err_set(err, EK_EINVAL, "a user needs a non-empty username");
     if (!password) return ek_err_set(err, EK_EINVAL, "user %s: a password is required", name);
     if (ek_passwd_hash(password, strlen(password), iterations, hash))
-        return ek_err_set(err, EK_EIO, "user %s: cannot hash the password (no randomness)", name);
+        return ek_err_set(err, EK_EIO, "user %s: cannot hash the password (libcrypto unavailable or no randomness)", name);
     sqlite3_stmt *st = begin(a, replace ? "UPDATE users SET hash=?2, superuser=IFNULL(?3, superuser) WHERE username=?1"
                                         : "INSERT OR IGNORE INTO users VALUES(?1,?2,?3,?4)");
     if (!st) return db_error(a, st, err);
@@ -146,9 +178,10 @@ int ek_authdb_user_list(ek_authdb *a, ek_value *out, ek_err *err)
 
 int ek_authdb_user_get(ek_authdb *a, const char *name, char *hash, bool *superuser)
 {
-    sqlite3_stmt *st = begin(a, "SELECT hash, superuser FROM users WHERE username=?");
+    sqlite3_stmt *st = begin_kept(a, &a->user_get, "SELECT hash, superuser FROM users WHERE username=?");
     if (!st) {
-        done(a, st);
+        warn_db(a, "cannot look up a user");
+        reuse(a, st);
         return EK_EIO;
     }
     bind_text(st, 1, name);
@@ -158,17 +191,20 @@ int ek_authdb_user_get(ek_authdb *a, const char *name, char *hash, bool *superus
         *superuser = sqlite3_column_int(st, 1) != 0;
         found = 1;
     } else if (rc != SQLITE_DONE) {
+        warn_db(a, "cannot look up a user");
         found = EK_EIO;
     }
-    done(a, st);
+    reuse(a, st);
     return found;
 }
 
 bool ek_authdb_has_users(ek_authdb *a)
 {
-    sqlite3_stmt *st = begin(a, "SELECT 1 FROM users LIMIT 1");
-    bool any = st && sqlite3_step(st) == SQLITE_ROW;
-    done(a, st);
+    sqlite3_stmt *st = begin_kept(a, &a->has_users, "SELECT 1 FROM users LIMIT 1");
+    int rc = st ? sqlite3_step(st) : SQLITE_ERROR;
+    bool any = rc == SQLITE_ROW;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) warn_db(a, "cannot tell whether it holds users");
+    reuse(a, st);
     return any;
 }
 
@@ -249,17 +285,18 @@ int ek_authdb_ban_list(ek_authdb *a, int64_t now, ek_value *out, ek_err *err)
 
 bool ek_authdb_banned(ek_authdb *a, const char *client_id, const char *user, const char *peerhost, int64_t now)
 {
-    sqlite3_stmt *st = begin(a, "SELECT 1 FROM banned WHERE (until = 0 OR until > ?4) AND"
-                                " ((kind='clientid' AND who=?1) OR (kind='username' AND who=?2)"
-                                " OR (kind='peerhost' AND who=?3)) LIMIT 1");
-    bool hit = false;
+    sqlite3_stmt *st = begin_kept(a, &a->banned, "SELECT 1 FROM banned WHERE (until = 0 OR until > ?4) AND"
+                                               " ((kind='clientid' AND who=?1) OR (kind='username' AND who=?2)"
+                                               " OR (kind='peerhost' AND who=?3)) LIMIT 1");
     if (st) {
         sqlite3_bind_int64(st, 4, now);
         bind_text(st, 1, client_id);
         bind_text(st, 2, user);
         bind_text(st, 3, peerhost);
-        hit = sqlite3_step(st) == SQLITE_ROW;
     }
-    done(a, st);
+    int rc = st ? sqlite3_step(st) : SQLITE_ERROR;
+    bool hit = rc == SQLITE_ROW;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) warn_db(a, "cannot read the ban list");
+    reuse(a, st);
     return hit;
 }

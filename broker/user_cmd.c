@@ -46,10 +46,14 @@ static bool read_line(const char *prompt, char *buf, size_t cap)
     return ok && *buf;
 }
 
+/* Asks for the password; false, with the reason on stderr, when none was given. */
 static bool ask_password(char *pw, size_t cap)
 {
     char again[256];
-    if (!read_line("Password: ", pw, cap)) return false;
+    if (!read_line("Password: ", pw, cap)) {
+        fprintf(stderr, "kuiperd user: no password given\n");
+        return false;
+    }
     if (!isatty(0)) return true;
     if (!read_line("Reenter password: ", again, sizeof again) || strcmp(pw, again) != 0) {
         fprintf(stderr, "kuiperd user: the passwords do not match\n");
@@ -102,12 +106,13 @@ int ek_broker_user_cmd(int argc, char **argv, const char *data_dir, uint32_t ite
     char buf[256];
     bool wants_pw = !strcmp(verb, "add") || !strcmp(verb, "passwd") || !strcmp(verb, "hash");
     if (wants_pw && !pw) {
-        if (!ask_password(buf, sizeof buf)) return fprintf(stderr, "kuiperd user: no password given\n"), 1;
+        if (!ask_password(buf, sizeof buf)) return 1;
         pw = buf;
     }
     if (!strcmp(verb, "hash")) {
         char hash[EK_PASSWD_MAX];
-        if (ek_passwd_hash(pw, strlen(pw), iterations, hash)) return 1;
+        if (ek_passwd_hash(pw, strlen(pw), iterations, hash))
+            return fprintf(stderr, "kuiperd user hash: cannot hash the password (libcrypto unavailable or no randomness)\n"), 1;
         printf("%s\n", hash);
         return 0;
     }
