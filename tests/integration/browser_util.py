@@ -4,7 +4,7 @@ with Debian's own packages only: python3-selenium talking to chromium-driver (/u
 Page wraps one browser tab with the few actions the scenarios need. Every wait is explicit and
 bounded (WebDriverWait polling a condition evaluated in the page), never a sleep: find() waits for an
 element matching a CSS selector, optionally containing a text (case-insensitive, whitespace folded,
-like Playwright's :has-text), to be visible or merely attached; gone() waits for none to be left;
+a substring of the element's text), to be visible or merely attached; gone() waits for none to be left;
 until() waits for a script to return something truthy. Uncaught script errors of every page are
 collected from Chromium's console log (source "javascript": thrown errors and unhandled rejections).
 Screenshots are full-page PNGs taken through the DevTools protocol.
@@ -27,8 +27,8 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 WIDTH, HEIGHT = 1280, 820
 DEFAULT_TIMEOUT = 8
 
-# Helpers prepended to every condition script: norm folds whitespace and case; visible is
-# Playwright's notion (a non-empty box, not visibility:hidden); match finds the first element for
+# Helpers prepended to every condition script: norm folds whitespace and case; visible means a
+# non-empty box and not visibility:hidden; match finds the first element for
 # (selector, text, state) or null.
 PRELUDE = """
 const norm = (s) => String(s).replace(/\\s+/g, ' ').trim().toLowerCase();

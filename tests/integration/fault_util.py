@@ -11,7 +11,7 @@ import time
 
 import paho.mqtt.client as mqtt
 
-from connectors_util import Mosquitto
+from connectors_util import Mosquitto, rule_status  # noqa: F401 (rule_status re-exported)
 
 
 
@@ -32,11 +32,6 @@ def rss_kb(pid):
 
 def open_fds(pid):
     return len(os.listdir("/proc/%d/fd" % pid))
-
-
-def rule_status(k, rid):
-    status, body = k.request("GET", "/rules/%s/status" % rid)
-    return body if status == 200 and isinstance(body, dict) else {}
 
 
 def metric(k, rid, suffix):

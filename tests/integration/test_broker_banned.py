@@ -4,12 +4,13 @@ a client that is connected when it is banned (MQTT 5: DISCONNECT 0x98) without t
 clients, expire at `until`, are lifted by DELETE and survive a restart. Every wait is bounded."""
 import queue
 import subprocess
+import threading
 import time
 import unittest
 
 import paho.mqtt.client as mqtt
 
-from harness import Kuiperd, main
+from harness import Kuiperd, main, wait_for
 from test_broker_security import connect, kuiper_yaml
 
 BROKER = """
@@ -17,15 +18,6 @@ broker:
   bind: 127.0.0.1
   sysInterval: 0
 """
-
-
-def wait(pred, timeout=5):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if pred():
-            return True
-        time.sleep(0.02)
-    return pred()
 
 
 class Banned(unittest.TestCase):
@@ -56,8 +48,10 @@ class Banned(unittest.TestCase):
         victim.reconnect_delay_set(30, 30)  # do not come back during the test
         got = queue.Queue()
         other.on_message = lambda c, u, m: got.put(m.payload)
+        subacked = threading.Event()
+        other.on_subscribe = lambda *a: subacked.set()
         other.subscribe("t", 0)
-        time.sleep(0.2)
+        self.assertTrue(subacked.wait(5), "no SUBACK")
 
         out = self.ban({"as": "clientid", "who": "victim", "reason": "misbehaving"})
         self.assertEqual((out["as"], out["who"], out["reason"], out["until"]), ("clientid", "victim", "misbehaving", None))
@@ -98,7 +92,7 @@ class Banned(unittest.TestCase):
         out = self.ban({"as": "peerhost", "who": "127.0.0.1", "until": until})
         self.assertEqual(out["until"], until)
         self.assertEqual(self.code("p1"), 0x8A)
-        self.assertTrue(wait(lambda: self.code("p2") == 0, timeout=8))
+        wait_for(lambda: self.code("p2") == 0, timeout=8, interval=0.02, what="the peerhost ban to expire")
         st, body = self.k.request("GET", "/broker/banned")
         self.assertEqual([b["who"] for b in body["data"]], ["mallory"])  # the expired one is gone
         self.ban({"as": "clientid", "who": "x", "until": int(time.time()) - 5}, 400)  # in the past

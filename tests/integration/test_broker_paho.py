@@ -30,7 +30,9 @@ class Client:
         self.connack = queue.Queue()
         self.disconnects = queue.Queue()
         self.subacks = queue.Queue()
+        self.unsubacks = queue.Queue()
         self.c.on_message = lambda c, u, m: self.msgs.put(m)
+        self.c.on_unsubscribe = lambda c, u, mid, *rest: self.unsubacks.put(mid)
         if v5:
             self.c.on_connect = lambda c, u, f, rc, p=None: self.connack.put((f, rc, p))
             self.c.on_disconnect = lambda c, u, rc, p=None: self.disconnects.put(rc)
@@ -60,6 +62,11 @@ class Client:
         else:
             self.c.subscribe(topic, qos)
         return self.subacks.get(timeout=TIMEOUT)
+
+    def unsub(self, topic):
+        """Unsubscribes and waits for the UNSUBACK."""
+        self.c.unsubscribe(topic)
+        return self.unsubacks.get(timeout=TIMEOUT)
 
     def pub(self, topic, payload, qos=0, retain=False, props=None):
         info = self.c.publish(topic, payload, qos=qos, retain=retain, properties=props)

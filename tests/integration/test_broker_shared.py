@@ -181,8 +181,7 @@ class Exclusive(unittest.TestCase):
         p.pub("ex/t", b"one", qos=1)
         self.assertEqual(a.get().payload, b"one")
         self.assertEqual(b.get().payload, b"one")
-        a.c.unsubscribe("$exclusive/ex/t")
-        time.sleep(0.3)
+        a.unsub("$exclusive/ex/t")
         self.assertEqual(self.code(b3.sub("$exclusive/ex/t", qos=1)), 1)  # free after UNSUBSCRIBE
         self.assertEqual(self.code(a.sub("$exclusive/ex/t", qos=1)), 0x97)
         b3.close()

@@ -92,10 +92,12 @@ class Strangers(unittest.TestCase):
             got, drops = queue.Queue(), []
             sub.on_message = lambda c, u, m: got.put(int(m.payload))
             sub.on_disconnect = lambda c, u, rc, p=None: drops.append(rc)
+            subacked = threading.Event()
+            sub.on_subscribe = lambda *a: subacked.set()
             sub.subscribe("data", 1)
+            self.assertTrue(subacked.wait(5), "no SUBACK")
             pub, code = connect(port, "good", "goodpw", cid="pub")
             self.assertEqual(code, 0)
-            time.sleep(0.2)
             stop = threading.Event()
             sent = []
 

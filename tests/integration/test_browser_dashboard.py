@@ -27,6 +27,7 @@ import unittest
 
 import browser_util
 import dashboard_scenario
+from broker_util import assert_clean_stop
 from harness import SOURCE_DIR, Kuiperd, main
 
 
@@ -45,11 +46,6 @@ def dash_get(k, path, headers=None, method="GET"):
     body = r.read()
     conn.close()
     return r.status, r.getheader("Content-Type") or "", body
-
-
-def assert_clean_stop(test, k):
-    """kuiperd exits 0 on SIGTERM (under the sanitizers, also without a leak or an error)."""
-    test.assertEqual(k.stop(), 0, "kuiperd did not stop cleanly:\n" + k.output()[-4000:])
 
 
 class Server(unittest.TestCase):

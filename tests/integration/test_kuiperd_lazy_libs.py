@@ -13,8 +13,7 @@ import json
 import re
 import unittest
 
-import paho.mqtt.client as mqtt
-
+from broker_util import client, subscribe
 from harness import Kuiperd, main, wait_for
 
 LAZY = {"libmicrohttpd": "libmicrohttpd.so", "GnuTLS": "libgnutls.so", "OpenSSL libssl": "libssl.so",
@@ -46,21 +45,6 @@ def start_untouched(k):
         raise
 
 
-def subscribe(c, topic):
-    """Subscribes and waits for the SUBACK."""
-    acked = []
-    c.on_subscribe = lambda *a: acked.append(a)
-    c.subscribe(topic, qos=1)
-    wait_for(lambda: acked, what="SUBACK for " + topic)
-
-
-def mqtt_client(k, cid):
-    c = mqtt.Client(client_id=cid, protocol=mqtt.MQTTv311)
-    c.connect("127.0.0.1", k.mqtt_port, 30)
-    c.loop_start()
-    return c
-
-
 class LazyLibraries(unittest.TestCase):
     def test_idle_maps_none_then_each_loads_on_first_use(self):
         k = Kuiperd()
@@ -71,10 +55,10 @@ class LazyLibraries(unittest.TestCase):
 
             # Plain MQTT through the bundled broker needs neither OpenSSL nor Paho.
             got = []
-            sub = mqtt_client(k, "lazy-sub")
+            sub = client(k.mqtt_port, "lazy-sub")
             sub.on_message = lambda c, u, m: got.append(m.payload)
-            subscribe(sub, "lazy/t")
-            pub = mqtt_client(k, "lazy-pub")
+            subscribe(sub, "lazy/t", qos=1)
+            pub = client(k.mqtt_port, "lazy-pub")
             pub.publish("lazy/t", b"hello", qos=1).wait_for_publish(5)
             wait_for(lambda: got, what="the message through the broker")
             self.assertEqual(got, [b"hello"])
@@ -96,7 +80,7 @@ class LazyLibraries(unittest.TestCase):
             self.assertEqual(status, 201, body)
             out = []
             sub.on_message = lambda c, u, m: out.append(json.loads(m.payload))
-            subscribe(sub, "lazy/out")
+            subscribe(sub, "lazy/out", qos=1)
             wait_for(lambda: k.request("GET", "/rules/lazyr/status")[1].get("status") == "running",
                      what="rule lazyr running")
             pub.publish("lazy/in", json.dumps({"name": "kuiper"}), qos=1).wait_for_publish(5)
