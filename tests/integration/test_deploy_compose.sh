@@ -95,6 +95,15 @@ if [ -x "$kuiperd" ] && command -v objdump >/dev/null; then
     grep -qx "$pkg" <<<"$runtime" || fail "kuiperd needs $lib from $pkg, which deploy/Dockerfile's runtime stage does not install"
   done
   echo "ok - the runtime stage installs every library kuiperd links"
+  # The libraries kuiperd opens on first use (engine/lazy_lib.h) are not NEEDED: their sonames are
+  # strings in the binary ("libssl.so.3", "libcurl.so.4", ...), and the image must ship them too.
+  for lib in $(strings "$kuiperd" | grep -E '^lib[A-Za-z0-9_.+-]+\.so\.[0-9]+(:.*)?$' | tr ':' '\n' | sort -u); do
+    pkg=$(dpkg -S "*/$lib" 2>/dev/null | cut -d: -f1 | grep -v -- '-dev$' | sort -u | head -1)
+    [ -n "$pkg" ] || fail "no Debian package provides $lib, which kuiperd loads on first use"
+    case "$pkg" in libc6|libgcc-s1) continue ;; esac
+    grep -qx "$pkg" <<<"$runtime" || fail "kuiperd loads $lib (from $pkg) on first use, which deploy/Dockerfile's runtime stage does not install"
+  done
+  echo "ok - the runtime stage installs every library kuiperd loads on first use"
   for p in $runtime; do
     apt-cache show "$p" >/dev/null 2>&1 || fail "deploy/Dockerfile installs $p, which apt-cache does not know"
   done
