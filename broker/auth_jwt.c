@@ -5,6 +5,7 @@
  * verifying). A field that does not look like a JWT (three dot-separated parts) is left to the
  * other checks of auth.c; a JWT that fails is refused with 0x86 (3.1.1: 4). */
 #include "broker/broker_int.h"
+#include "engine/base64.h"
 #include "engine/log.h"
 #include "engine/mem.h"
 
@@ -17,13 +18,9 @@
 /* Decodes base64 secret text into cfg->jwt.secret; false when it is not base64. */
 static bool secret_b64(broker__cfg *cfg, const char *s, size_t len)
 {
-    cfg->jwt.secret = ek_malloc(len / 4 * 3 + 3);
-    int n = len % 4 == 0 ? EVP_DecodeBlock(cfg->jwt.secret, (const unsigned char *)s, (int)len) : -1;
+    cfg->jwt.secret = ek_malloc(ek_base64_decoded_max(len) + 1);
+    long n = ek_base64_decode(s, len, EK_B64_STD, cfg->jwt.secret);
     if (n < 0) return false;
-    while (len && s[len - 1] == '=') { /* EVP_DecodeBlock counts padding as zero bytes */
-        len--;
-        n--;
-    }
     cfg->jwt.key.secret_len = (size_t)n;
     return true;
 }

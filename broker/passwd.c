@@ -6,6 +6,7 @@
  * salt and count and compares in constant time. Counts are bounded so that a hash written by hand
  * cannot make one CONNECT cost minutes. */
 #include "broker/authdb.h"
+#include "engine/base64.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -33,20 +34,10 @@ static void ab64_encode(const uint8_t *in, size_t len, char *out)
 /* Decodes exactly want bytes from in (len characters); false on anything else. */
 static bool ab64_decode(const char *in, size_t len, uint8_t *out, size_t want)
 {
-    char tmp[96];
     uint8_t buf[72];
-    size_t padded = (len + 3) / 4 * 4;
-    if (len == 0 || padded >= sizeof tmp || len % 4 == 1) return false;
-    for (size_t i = 0; i < len; i++) {
-        char c = in[i] == '.' ? '+' : in[i];
-        if (!(c == '+' || c == '/' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
-            return false;
-        tmp[i] = c;
-    }
-    for (size_t i = len; i < padded; i++) tmp[i] = '=';
-    tmp[padded] = 0;
-    int n = EVP_DecodeBlock(buf, (const unsigned char *)tmp, (int)padded);
-    if (n < 0 || (size_t)n - (padded - len) != want) return false;
+    if (len == 0 || ek_base64_decoded_max(len) > sizeof buf) return false;
+    long n = ek_base64_decode(in, len, EK_B64_PASSLIB, buf);
+    if (n < 0 || (size_t)n != want) return false;
     memcpy(out, buf, want);
     return true;
 }

@@ -3,6 +3,8 @@
  * OpenSSL: HMAC for HS*, EVP_DigestVerify for RS* and ES* (whose raw r||s signature is turned into
  * DER first, as OpenSSL expects). Sizes are bounded before anything is allocated. */
 #include "engine/jwt.h"
+
+#include "engine/base64.h"
 #include "engine/codec_json.h"
 #include "engine/err.h"
 #include "engine/mem.h"
@@ -21,28 +23,11 @@
 /* Decodes base64url (no padding) into a fresh buffer; returns its length or -1. */
 static long b64url_decode(const char *in, size_t len, uint8_t **out)
 {
-    if (len % 4 == 1) return -1;
-    size_t padded = (len + 3) / 4 * 4;
-    char *tmp = ek_malloc(padded + 1);
-    for (size_t i = 0; i < len; i++) {
-        char c = in[i];
-        if (c == '+' || c == '/' || c == '=') { /* base64url only */
-            ek_free(tmp);
-            return -1;
-        }
-        tmp[i] = c == '-' ? '+' : c == '_' ? '/' : c;
-    }
-    for (size_t i = len; i < padded; i++) tmp[i] = '=';
-    tmp[padded] = 0;
-    uint8_t *buf = ek_malloc(padded / 4 * 3 + 1);
-    int n = padded ? EVP_DecodeBlock(buf, (unsigned char *)tmp, (int)padded) : 0;
-    ek_free(tmp);
-    if (n < 0) {
-        ek_free(buf);
-        return -1;
-    }
-    *out = buf;
-    return n - (long)(padded - len); /* EVP_DecodeBlock counts the padding as zero bytes */
+    uint8_t *buf = ek_malloc(ek_base64_decoded_max(len) + 1);
+    long n = ek_base64_decode(in, len, EK_B64_URL, buf);
+    if (n < 0) ek_free(buf);
+    else *out = buf;
+    return n;
 }
 
 static int json_part(const char *p, size_t len, ek_value *out)

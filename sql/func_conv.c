@@ -5,6 +5,7 @@
  * and libzstd, JSON through the one codec in engine/codec_json.c: nothing here re-implements them. */
 #include "sql/func_int.h"
 #include "engine/codec_json.h"
+#include "engine/base64.h"
 #include "engine/mem.h"
 
 #include <ctype.h>
@@ -99,15 +100,11 @@ static int cast_to_bool(const ek_value *v, ek_value *o, ek_err *e)
 /* Base64 decoding (standard alphabet, padded); returns false on malformed input. */
 static bool b64_decode(const char *s, size_t len, ek_value *out)
 {
-    if (len % 4) return false;
-    unsigned char *buf = ek_malloc(len / 4 * 3 + 1);
-    int n = len ? EVP_DecodeBlock(buf, (const unsigned char *)s, (int)len) : 0;
-    if (n < 0) { ek_free(buf); return false; }
-    if (len && s[len - 1] == '=') n--;
-    if (len > 1 && s[len - 2] == '=') n--;
-    *out = ek_bytes(buf, (size_t)n);
+    uint8_t *buf = ek_malloc(ek_base64_decoded_max(len) + 1);
+    long n = ek_base64_decode(s, len, EK_B64_STD, buf);
+    if (n >= 0) *out = ek_bytes(buf, (size_t)n);
     ek_free(buf);
-    return true;
+    return n >= 0;
 }
 
 static ek_value b64_encode(const char *s, size_t len)
