@@ -100,10 +100,14 @@ int broker__ws_decode(broker__ws_rx *rx, const uint8_t *in, size_t len, size_t *
         }
         size_t n = len - i < rx->left ? len - i : (size_t)rx->left;
         uint8_t *dst = (rx->op & 0x08) ? rx->ctl + rx->ctl_len : out + o;
+        /* Mask and position in locals: dst may alias rx, so the compiler would reload them per byte. */
+        const uint8_t mask[4] = {rx->mask[0], rx->mask[1], rx->mask[2], rx->mask[3]};
+        unsigned mp = rx->mpos;
         for (size_t k = 0; k < n; k++) {
-            dst[k] = in[i + k] ^ rx->mask[rx->mpos];
-            rx->mpos = (rx->mpos + 1) & 3;
+            dst[k] = in[i + k] ^ mask[mp];
+            mp = (mp + 1) & 3;
         }
+        rx->mpos = (uint8_t)mp;
         if (rx->op & 0x08) rx->ctl_len = (uint8_t)(rx->ctl_len + n);
         else o += n;
         i += n;
