@@ -232,13 +232,6 @@ typedef struct broker__bridge {
     uint64_t dropped, forwarded, received;
 } broker__bridge;
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void item_free(qitem *it)
 {
     ek_broker_msg_unref(it->m);
@@ -465,7 +458,7 @@ static void went_down(broker__bridge *br, bool was_up, const char *why)
     pthread_mutex_lock(&br->mu);
     br->connected = false;
     br->connecting = false;
-    br->next_try_ms = mono_ms() + (was_up ? 0 : br->backoff_ms);
+    br->next_try_ms = ek_mono_ms() + (was_up ? 0 : br->backoff_ms);
     if (!was_up) {
         br->backoff_ms *= 2;
         if (br->backoff_ms > (int64_t)br->cfg->reconnect_max * 1000) br->backoff_ms = (int64_t)br->cfg->reconnect_max * 1000;
@@ -509,7 +502,7 @@ static void *bridge_main(void *arg)
     broker__bridge *br = arg;
     pthread_mutex_lock(&br->mu);
     while (!br->stop) {
-        int64_t now = mono_ms();
+        int64_t now = ek_mono_ms();
         if (!br->connected && !br->connecting && now >= br->next_try_ms) {
             br->connecting = true;
             pthread_mutex_unlock(&br->mu);
