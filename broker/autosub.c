@@ -8,6 +8,7 @@
  * SUBACK; retained messages follow the retain handling, after the CONNACK. */
 #include "broker/broker_int.h"
 #include "engine/buf.h"
+#include "engine/log.h"
 #include "engine/mem.h"
 
 #include <stdio.h>
@@ -112,7 +113,9 @@ void broker__autosub_apply(broker__conn *c)
         if (!topic) continue;
         broker__sub *sub = NULL;
         bool existed = false;
-        broker__subscribe_one(c, topic, strlen(topic), a->opts, 0, &sub, &existed);
+        uint8_t code = broker__subscribe_one(c, topic, strlen(topic), a->opts, 0, &sub, &existed);
+        if (!sub) /* no SUBACK tells the client: say why in the log (0x87 ACL, 0x8F invalid, 0x97 exclusive) */
+            ek_debug("broker: autoSubscribe %s for client %s refused (reason 0x%02x)", topic, c->s->id, code);
         uint8_t rh = (a->opts >> 4) & 3;
         if (sub && !sub->group && (rh == 0 || (rh == 1 && !existed)))
             broker__retain_deliver(b, sub, broker__share_split(sub->filter, NULL));

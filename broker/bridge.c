@@ -232,13 +232,6 @@ typedef struct broker__bridge {
     uint64_t dropped, forwarded, received;
 } broker__bridge;
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void item_free(qitem *it)
 {
     ek_broker_msg_unref(it->m);
@@ -465,13 +458,18 @@ static void went_down(broker__bridge *br, bool was_up, const char *why)
     pthread_mutex_lock(&br->mu);
     br->connected = false;
     br->connecting = false;
-    br->next_try_ms = mono_ms() + (was_up ? 0 : br->backoff_ms);
+    int64_t retry = was_up ? 0 : br->backoff_ms;
+    bool first_failure = !was_up && br->backoff_ms == BACKOFF_MIN_MS;
+    br->next_try_ms = ek_mono_ms() + retry;
     if (!was_up) {
         br->backoff_ms *= 2;
         if (br->backoff_ms > (int64_t)br->cfg->reconnect_max * 1000) br->backoff_ms = (int64_t)br->cfg->reconnect_max * 1000;
     }
     pthread_cond_signal(&br->cv);
     pthread_mutex_unlock(&br->mu);
+    if (!was_up) /* the first failure in a row at warn, the retries after it at debug */
+        ek_log(first_failure ? EK_LOG_WARN : EK_LOG_DEBUG, "broker: bridge %s cannot connect to %s: %s; retrying in %lld s",
+               br->cfg->name, br->cfg->server, why ? why : "connection refused", (long long)(retry / 1000));
     if (was_up) {
         ek_warn("broker: bridge %s lost %s%s%s", br->cfg->name, br->cfg->server, why ? ": " : "", why ? why : "");
         post_sys(br, "status", 0, "disconnected");
@@ -480,8 +478,8 @@ static void went_down(broker__bridge *br, bool was_up, const char *why)
 
 static void on_conn3(void *ctx, MQTTAsync_successData *d) { went_up(ctx); }
 static void on_conn5(void *ctx, MQTTAsync_successData5 *d) { went_up(ctx); }
-static void on_connfail3(void *ctx, MQTTAsync_failureData *d) { went_down(ctx, false, NULL); }
-static void on_connfail5(void *ctx, MQTTAsync_failureData5 *d) { went_down(ctx, false, NULL); }
+static void on_connfail3(void *ctx, MQTTAsync_failureData *d) { went_down(ctx, false, d ? d->message : NULL); }
+static void on_connfail5(void *ctx, MQTTAsync_failureData5 *d) { went_down(ctx, false, d ? d->message : NULL); }
 static void on_lost(void *ctx, char *cause) { went_down(ctx, true, cause); }
 
 static int start_connect(broker__bridge *br)
@@ -509,7 +507,7 @@ static void *bridge_main(void *arg)
     broker__bridge *br = arg;
     pthread_mutex_lock(&br->mu);
     while (!br->stop) {
-        int64_t now = mono_ms();
+        int64_t now = ek_mono_ms();
         if (!br->connected && !br->connecting && now >= br->next_try_ms) {
             br->connecting = true;
             pthread_mutex_unlock(&br->mu);
@@ -517,7 +515,7 @@ static void *bridge_main(void *arg)
             pthread_mutex_lock(&br->mu);
             if (rc != MQTTASYNC_SUCCESS) {
                 pthread_mutex_unlock(&br->mu);
-                went_down(br, false, NULL);
+                went_down(br, false, MQTTAsync_strerror(rc));
                 pthread_mutex_lock(&br->mu);
             }
             continue;

@@ -11,9 +11,11 @@
  * maxDelayedMessages bounds how many are held (0: no bound); over it the publish is refused with
  * 0x97 Quota exceeded (MQTT 5). */
 #include "broker/broker_int.h"
+#include "engine/log.h"
 #include "engine/mem.h"
 
 #include <sqlite3.h>
+#include <stdio.h>
 #include <string.h>
 
 #define MAX_DELAY 4294967u
@@ -128,6 +130,8 @@ void broker__delayed_persist_flush(ek_broker *b)
     sqlite3_stmt *put = NULL, *del = NULL;
     sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO delayed VALUES(?,?,?,?,?,?,?,?,?)", -1, &put, NULL);
     sqlite3_prepare_v2(db, "DELETE FROM delayed WHERE id=?", -1, &del, NULL);
+    size_t failed = 0;
+    char why[160] = "";
     for (size_t i = 0; i < d->nput; i++) {
         broker__msg *m = d->puts[i].m;
         sqlite3_bind_int64(put, 1, d->puts[i].id);
@@ -139,10 +143,15 @@ void broker__delayed_persist_flush(ek_broker *b)
         sqlite3_bind_blob(put, 7, m->payload, (int)m->len, SQLITE_STATIC);
         sqlite3_bind_int64(put, 8, m->has_expiry ? m->expire_at : 0);
         sqlite3_bind_int64(put, 9, m->from_hash);
-        sqlite3_step(put);
+        if (sqlite3_step(put) != SQLITE_DONE && !failed++) snprintf(why, sizeof why, "%s", sqlite3_errmsg(db));
         sqlite3_reset(put);
         ek_broker_msg_unref(m);
     }
+    /* The messages are still held in memory and will be published; only a restart would lose them. */
+    if (failed)
+        ek_warn("broker: %zu delayed message(s) not saved to broker.db (%s); they are lost if kuiperd restarts "
+                "before they are due",
+                failed, why);
     d->nput = 0;
     for (size_t i = 0; i < d->ndel; i++) {
         sqlite3_bind_int64(del, 1, d->dels[i]);

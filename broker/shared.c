@@ -114,9 +114,10 @@ static size_t members(ek_broker *b, broker__node *n, const broker__group *g, boo
                       const broker__session *except)
 {
     size_t k = 0;
+    bool one_group = n->ngroups == 1; /* the usual case: every sub with a group is in g, no strcmp */
     for (size_t i = 0; i < n->nsubs; i++) {
         broker__sub *sub = n->subs[i];
-        if (!sub->group || strcmp(sub->group, g->name) != 0) continue;
+        if (!sub->group || (!one_group && strcmp(sub->group, g->name) != 0)) continue;
         if ((online_only && !online(sub)) || (except && sub->s == except)) continue;
         if (k == b->capcand) {
             b->capcand = b->capcand ? b->capcand * 2 : 16;

@@ -100,10 +100,14 @@ int broker__ws_decode(broker__ws_rx *rx, const uint8_t *in, size_t len, size_t *
         }
         size_t n = len - i < rx->left ? len - i : (size_t)rx->left;
         uint8_t *dst = (rx->op & 0x08) ? rx->ctl + rx->ctl_len : out + o;
+        /* Mask and position in locals: dst may alias rx, so the compiler would reload them per byte. */
+        const uint8_t mask[4] = {rx->mask[0], rx->mask[1], rx->mask[2], rx->mask[3]};
+        unsigned mp = rx->mpos;
         for (size_t k = 0; k < n; k++) {
-            dst[k] = in[i + k] ^ rx->mask[rx->mpos];
-            rx->mpos = (rx->mpos + 1) & 3;
+            dst[k] = in[i + k] ^ mask[mp];
+            mp = (mp + 1) & 3;
         }
+        rx->mpos = (uint8_t)mp;
         if (rx->op & 0x08) rx->ctl_len = (uint8_t)(rx->ctl_len + n);
         else o += n;
         i += n;
@@ -215,7 +219,7 @@ static bool key_valid(span k)
 }
 
 typedef struct request {
-    bool upgrade, connection, version_ok, version_seen, bad;
+    bool upgrade, connection, version_ok, bad;
     span key;
     const char *proto;
 } request;
@@ -228,7 +232,6 @@ static void header(request *r, span name, span value)
         if (r->key.p) r->bad = true;
         r->key = value;
     } else if (span_is(name, "sec-websocket-version")) {
-        r->version_seen = true;
         r->version_ok = value.n == 2 && memcmp(value.p, "13", 2) == 0;
     } else if (span_is(name, "sec-websocket-protocol") && !r->proto) {
         each_token(value, pick_proto, &r->proto);
@@ -275,8 +278,13 @@ size_t broker__ws_handshake(const char *head, size_t hl, const char *path, char 
         header(&r, (span){p, (size_t)(colon - p)}, trim(colon + 1, n - (size_t)(colon + 1 - p)));
         p = e + 1;
     }
-    if (r.bad || !r.upgrade || !r.connection || !key_valid(r.key))
-        return refuse(resp, cap, 400, "Bad Request", "not a valid WebSocket upgrade\n", "");
+    /* The body names the requirement that failed, so the client's author knows what to fix. */
+    const char *why = r.bad               ? "malformed header line, or Sec-WebSocket-Key repeated\n"
+                      : !r.upgrade        ? "Upgrade: websocket header required\n"
+                      : !r.connection     ? "Connection: Upgrade header required\n"
+                      : !key_valid(r.key) ? "Sec-WebSocket-Key missing, or not 16 bytes in base64\n"
+                                          : NULL;
+    if (why) return refuse(resp, cap, 400, "Bad Request", why, "");
     if (!r.version_ok)
         return refuse(resp, cap, 426, "Upgrade Required", "WebSocket version 13 required\n", "Sec-WebSocket-Version: 13\r\n");
     if (!r.proto)

@@ -176,6 +176,10 @@ static void test_upgrade(void)
         CU_ASSERT_EQUAL(strncmp(resp, bad[i].status, strlen(bad[i].status)), 0);
     }
     CU_ASSERT_PTR_NOT_NULL(strstr(resp, "Connection: close"));
+    answer(bad[3].req, resp, &ok); /* the body says which requirement failed */
+    CU_ASSERT_PTR_NOT_NULL(strstr(resp, "\r\n\r\nSec-WebSocket-Key missing, or not 16 bytes in base64\n"));
+    answer(bad[7].req, resp, &ok);
+    CU_ASSERT_PTR_NOT_NULL(strstr(resp, "\r\n\r\nUpgrade: websocket header required\n"));
 }
 
 static ek_value listener_obj(int port, bool ws, const char *cert, const char *key, bool verify, const char *ca)
